@@ -1,1 +1,41 @@
-fn main() {}
+//! The `drgdip` command: a thin layer of argument parsing and file handling over the library
+//! crates (codes, scheme, drg, io, pay, dip).
+
+use clap::{Parser, Subcommand};
+
+mod cmd_explain;
+mod cmd_group;
+mod cmd_scheme;
+mod progress;
+mod shared;
+
+/// drgdip — CHS-DRG 2.0 / DIP 2.0 grouping and payment, from the discharge record to the yuan.
+#[derive(Debug, Parser)]
+#[command(name = "drgdip", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Group a case file: one result row per input row, in order.
+    Group(cmd_group::GroupArgs),
+    /// Explain the grouping of one case (from a file or from flags).
+    Explain(cmd_explain::ExplainArgs),
+    /// Load, check and describe the known schemes.
+    Schemes(cmd_scheme::SchemesArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Group(a) => cmd_group::run(a),
+        Command::Explain(a) => cmd_explain::run(a),
+        Command::Schemes(a) => cmd_scheme::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("drgdip: error: {e:#}");
+        std::process::exit(2);
+    }
+}

@@ -1,1 +1,12 @@
-//! drgdip-io
+//! Case files: the discharge-record CSV (by header name, any column order), the repair and
+//! validation of each row into a [`CaseRecord`], the errors file, and a streaming, parallel
+//! batch runner that keeps input order and never drops a row.
+
+mod batch;
+mod record;
+
+pub use batch::{run_batch, BatchError, BatchStats, Chunk, RowIn};
+pub use record::{
+    csv_field, parse_date, parse_row, CaseRecord, Columns, ColumnsError, Problem, RowOutcome,
+    COLUMNS,
+};

@@ -1,0 +1,164 @@
+//! `drgdip explain`: one case, every rule that decided its group, in Chinese or English.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use drgdip_drg::{explain, Lang, Trace};
+use drgdip_io::{Columns, RowIn, RowOutcome, COLUMNS};
+
+use crate::cmd_group::group_record;
+use crate::shared::{open_input, Schemes, SharedOpts};
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Take the case from this file (with --case-id).
+    #[arg(long, short, requires = "case_id")]
+    pub input: Option<PathBuf>,
+    /// The case to explain from --input.
+    #[arg(long)]
+    pub case_id: Option<String>,
+    /// Gender: 1 male, 2 female.
+    #[arg(long, conflicts_with = "input")]
+    pub gender: Option<String>,
+    /// Age in years.
+    #[arg(long, conflicts_with = "input")]
+    pub age: Option<String>,
+    /// Age in days (infants).
+    #[arg(long, conflicts_with = "input")]
+    pub age_days: Option<String>,
+    /// Birth weight in grams (newborns).
+    #[arg(long, conflicts_with = "input")]
+    pub birth_weight: Option<String>,
+    /// Diagnoses, principal first, `|`-separated.
+    #[arg(long, conflicts_with = "input")]
+    pub dx: Option<String>,
+    /// Procedures, principal first, `|`-separated.
+    #[arg(long, conflicts_with = "input")]
+    pub px: Option<String>,
+    /// Insured region and discharge date (for `--scheme auto`).
+    #[arg(long, conflicts_with = "input")]
+    pub insured_region: Option<String>,
+    #[arg(long, conflicts_with = "input")]
+    pub discharge_date: Option<String>,
+    /// The scheme, or `auto`.
+    #[arg(long, default_value = "chs-drg-2.0")]
+    pub scheme: String,
+    /// Language: zh or en.
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    #[command(flatten)]
+    pub shared: SharedOpts,
+}
+
+fn find_row(path: &PathBuf, id: &str) -> Result<(Columns, RowIn)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(open_input(path)?);
+    let mut head = csv::ByteRecord::new();
+    if !rdr.read_byte_record(&mut head)? {
+        bail!("{} is empty", path.display());
+    }
+    let names: Vec<String> = head
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    let cols = Columns::from_header(names.iter().map(String::as_str))?;
+    let pos = cols.pos("case_id").unwrap_or(0);
+    let mut rec = csv::ByteRecord::new();
+    while rdr.read_byte_record(&mut rec)? {
+        if rec.get(pos).map(|f| f.trim_ascii()) == Some(id.as_bytes()) {
+            let line = rec.position().map_or(0, |p| p.line());
+            return Ok((
+                cols,
+                RowIn {
+                    line,
+                    record: rec,
+                    duplicate_of: None,
+                },
+            ));
+        }
+    }
+    bail!("case {id:?} is not in {}", path.display())
+}
+
+/// Runs `drgdip explain`.
+pub fn run(a: ExplainArgs) -> Result<()> {
+    let env = a.shared.resolve()?;
+    let schemes = Schemes::load(&env, &a.scheme, None)?;
+    let lang = Lang::parse(&a.lang)
+        .ok_or_else(|| anyhow::anyhow!("--lang {:?}: expected zh or en", a.lang))?;
+    let (cols, row) = match (&a.input, &a.case_id) {
+        (Some(p), Some(id)) => find_row(p, id)?,
+        _ => {
+            let cols = Columns::from_header(COLUMNS.iter().copied())?;
+            let value = |c: &str| -> String {
+                match c {
+                    "case_id" => a.case_id.clone().unwrap_or_else(|| "-".into()),
+                    "gender" => a.gender.clone().unwrap_or_default(),
+                    "age" => a.age.clone().unwrap_or_default(),
+                    "age_days" => a.age_days.clone().unwrap_or_default(),
+                    "birth_weight" => a.birth_weight.clone().unwrap_or_default(),
+                    "diagnoses" => a.dx.clone().unwrap_or_default(),
+                    "procedures" => a.px.clone().unwrap_or_default(),
+                    "insured_region" => a.insured_region.clone().unwrap_or_default(),
+                    "discharge_date" => a.discharge_date.clone().unwrap_or_default(),
+                    "total_cost" => "0".into(),
+                    _ => String::new(),
+                }
+            };
+            if a.dx.is_none() || a.gender.is_none() || a.age.is_none() {
+                bail!("give --input FILE --case-id ID, or at least --gender, --age and --dx");
+            }
+            let rec = csv::ByteRecord::from(COLUMNS.iter().map(|c| value(c)).collect::<Vec<_>>());
+            (
+                cols,
+                RowIn {
+                    line: 2,
+                    record: rec,
+                    duplicate_of: None,
+                },
+            )
+        }
+    };
+    let zh = lang == Lang::Zh;
+    match row.read(&cols, schemes.catalog()) {
+        RowOutcome::Invalid { case_id, problems } => {
+            println!(
+                "{} {case_id}: {}",
+                if zh { "病例" } else { "case" },
+                if zh {
+                    "信息校验不通过"
+                } else {
+                    "invalid"
+                }
+            );
+            for p in problems {
+                println!("  {} {:?}: {}", p.field, p.value, p.message);
+            }
+        }
+        RowOutcome::Valid(r) => {
+            let s = schemes.pick(&r.insured_region, &r.discharge_date);
+            let mut trace = Trace::enabled();
+            let g = group_record(s, &r, &mut trace);
+            let lines = explain(s, &g, &trace, lang);
+            println!(
+                "{} {}: {}",
+                if zh { "病例" } else { "case" },
+                r.case_id,
+                lines[0]
+            );
+            if !r.repairs.is_empty() {
+                println!(
+                    "  {} {}",
+                    if zh { "已修复：" } else { "repaired:" },
+                    r.repairs_text()
+                );
+            }
+            for (i, l) in lines[1..].iter().enumerate() {
+                println!("  {:>2}. {l}", i + 1);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! `drgdip group`: a case file in, one result row per input row out.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use drgdip_drg::{explain, group, Case, Grouping, Lang, Status, Trace};
+use drgdip_io::{csv_field, run_batch, CaseRecord, Columns, Problem, RowIn, RowOutcome};
+use drgdip_scheme::Scheme;
+
+use crate::progress::Progress;
+use crate::shared::{create_output, open_input, Schemes, SharedOpts};
+
+/// Output format of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GroupArgs {
+    /// The case file (CSV with a header; `-` for standard input).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// The results (`-` for standard output).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// The errors file: `line,case_id,field,value,message` per problem.
+    #[arg(long, short)]
+    pub errors: Option<PathBuf>,
+    /// The scheme: chs-drg-2.0, fujian-2024, … or `auto` (per row, by region and date).
+    #[arg(long, default_value = "chs-drg-2.0")]
+    pub scheme: String,
+    /// With `--scheme auto`: the treating pooling region for every row (else each row's
+    /// insured_region).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Add the explanation of every result.
+    #[arg(long)]
+    pub trace: bool,
+    /// Language of the trace.
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub shared: SharedOpts,
+}
+
+/// Status buckets of the summary.
+pub const STATUS_NAMES: [&str; 4] = ["grouped", "ambiguous", "ungroupable", "invalid"];
+
+fn bucket(s: Status) -> usize {
+    match s {
+        Status::Grouped => 0,
+        Status::Ambiguous => 1,
+        Status::Ungroupable => 2,
+    }
+}
+
+/// Groups one valid record with its scheme.
+pub fn group_record(s: &Scheme, r: &CaseRecord, trace: &mut Trace) -> Grouping {
+    let case = Case {
+        gender: r.gender(),
+        age_years: r.age_years,
+        age_days: r.age_days,
+        birth_weight: r.birth_weight,
+        diagnoses: &r.diagnoses,
+        procedures: &r.procedures,
+    };
+    group(s, &case, trace)
+}
+
+fn codes(s: &Scheme, ids: &[u32]) -> String {
+    ids.iter()
+        .map(|&d| s.catalog.diagnoses.code(d))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn problems_text(p: &[Problem]) -> String {
+    p.iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+struct Ctx<'a> {
+    schemes: &'a Schemes,
+    trace: bool,
+    lang: Lang,
+    format: Format,
+}
+
+fn write_row(
+    ctx: &Ctx,
+    out: &mut Vec<u8>,
+    case_id: &str,
+    result: Option<(&Scheme, &Grouping, &Trace)>,
+    repairs: &str,
+    problems: &str,
+) {
+    let (status, mdc, adrg, drg, mcc, cc, scheme) = match result {
+        Some((s, g, _)) => (
+            g.status.as_str(),
+            g.mdc_code(s),
+            g.adrg_code(s),
+            g.drg_code(s),
+            codes(s, &g.mcc),
+            codes(s, &g.cc),
+            s.name.as_str(),
+        ),
+        None => ("invalid", "", "", "", String::new(), String::new(), ""),
+    };
+    let trace_lines: Vec<String> = match result {
+        Some((s, g, t)) if ctx.trace => explain(s, g, t, ctx.lang),
+        _ => Vec::new(),
+    };
+    match ctx.format {
+        Format::Csv => {
+            let _ = write!(
+                out,
+                "{},{status},{mdc},{adrg},{drg},{mcc},{cc},{scheme},{},{}",
+                csv_field(case_id),
+                csv_field(repairs),
+                csv_field(problems)
+            );
+            if ctx.trace {
+                let _ = write!(out, ",{}", csv_field(&trace_lines.join(" | ")));
+            }
+            out.push(b'\n');
+        }
+        Format::Jsonl => {
+            let mut v = serde_json::json!({
+                "case_id": case_id, "status": status, "mdc": mdc, "adrg": adrg, "drg": drg,
+                "mcc": mcc, "cc": cc, "scheme": scheme, "repairs": repairs, "problems": problems,
+            });
+            if ctx.trace {
+                v["trace"] = serde_json::json!(trace_lines);
+            }
+            let _ = serde_json::to_writer(&mut *out, &v);
+            out.push(b'\n');
+        }
+    }
+}
+
+fn group_row(
+    ctx: &Ctx,
+    cols: &Columns,
+    row: &RowIn,
+    out: &mut Vec<u8>,
+    probs: &mut Vec<Problem>,
+) -> usize {
+    match row.read(cols, ctx.schemes.catalog()) {
+        RowOutcome::Invalid { case_id, problems } => {
+            write_row(ctx, out, &case_id, None, "", &problems_text(&problems));
+            probs.extend(problems);
+            3
+        }
+        RowOutcome::Valid(r) => {
+            let s = ctx.schemes.pick(&r.insured_region, &r.discharge_date);
+            let mut trace = if ctx.trace {
+                Trace::enabled()
+            } else {
+                Trace::disabled()
+            };
+            let g = group_record(s, &r, &mut trace);
+            let repairs = if r.repairs.is_empty() {
+                String::new()
+            } else {
+                r.repairs_text()
+            };
+            write_row(ctx, out, &r.case_id, Some((s, &g, &trace)), &repairs, "");
+            bucket(g.status)
+        }
+    }
+}
+
+/// Runs `drgdip group`.
+pub fn run(a: GroupArgs) -> Result<()> {
+    let env = a.shared.resolve()?;
+    let schemes = Schemes::load(&env, &a.scheme, a.region.clone())?;
+    let lang = Lang::parse(&a.lang)
+        .ok_or_else(|| anyhow::anyhow!("--lang {:?}: expected zh or en", a.lang))?;
+    let ctx = Ctx {
+        schemes: &schemes,
+        trace: a.trace,
+        lang,
+        format: a.format,
+    };
+    let input = open_input(&a.input)?;
+    let mut out = create_output(&a.output)?;
+    let mut errors = match &a.errors {
+        Some(p) => {
+            let mut w = create_output(p)?;
+            w.write_all(b"line,case_id,field,value,message\n")?;
+            Some(w)
+        }
+        None => None,
+    };
+    let header: &[u8] = match (a.format, a.trace) {
+        (Format::Jsonl, _) => b"",
+        (Format::Csv, false) => b"case_id,status,mdc,adrg,drg,mcc,cc,scheme,repairs,problems\n",
+        (Format::Csv, true) => {
+            b"case_id,status,mdc,adrg,drg,mcc,cc,scheme,repairs,problems,trace\n"
+        }
+    };
+    let progress = Progress::new(a.quiet);
+    let stats = run_batch(
+        input,
+        header,
+        &mut out,
+        errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
+        |cols, row, buf, probs| group_row(&ctx, cols, row, buf, probs),
+        |n| progress.set(n),
+    )?;
+    progress.finish();
+    if !a.quiet {
+        let mut line = format!("{} rows", stats.rows);
+        for (i, name) in STATUS_NAMES.iter().enumerate() {
+            line.push_str(&format!(", {} {name}", stats.by_status[i]));
+        }
+        eprintln!(
+            "{line}; {} problem(s); {:.2} s, {:.0} rows/s; scheme {}",
+            stats.problems,
+            stats.elapsed.as_secs_f64(),
+            stats.rows_per_sec(),
+            schemes
+                .list
+                .iter()
+                .map(|s| s.label())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        );
+    }
+    Ok(())
+}

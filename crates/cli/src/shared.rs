@@ -1,0 +1,181 @@
+//! Where the shared data is, and loading the schemes a run needs.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use drgdip_scheme::selection::{Selection, BUILTIN_SELECTION};
+use drgdip_scheme::{DirFiles, Registry, Scheme};
+use serde::Deserialize;
+
+/// The optional configuration file (`drgdip.toml` in the working directory, or `--config`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The shared directory (tables, catalogs).
+    pub shared: Option<PathBuf>,
+    /// Extra scheme manifests to register.
+    #[serde(default)]
+    pub schemes: Vec<PathBuf>,
+    /// A scheme-selection file replacing the built-in one.
+    pub selection: Option<PathBuf>,
+}
+
+/// Options common to every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SharedOpts {
+    /// The shared data directory (schemes/, codes/). Default: ../shared.
+    #[arg(long, env = "DRGDIP_SHARED", global = true)]
+    pub shared: Option<PathBuf>,
+    /// A configuration file (default: ./drgdip.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// An extra scheme manifest (TOML) to register; may be repeated.
+    #[arg(long = "scheme-file", global = true)]
+    pub scheme_files: Vec<PathBuf>,
+}
+
+/// The resolved environment of a run.
+pub struct Env {
+    pub files: DirFiles,
+    pub config: Config,
+    pub extra_manifests: Vec<PathBuf>,
+}
+
+impl SharedOpts {
+    /// Resolves the shared directory: flag, environment, config file, then `../shared`.
+    pub fn resolve(&self) -> Result<Env> {
+        let config_path = self.config.clone().or_else(|| {
+            let p = PathBuf::from("drgdip.toml");
+            p.exists().then_some(p)
+        });
+        let config: Config = match &config_path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| {
+                    format!("cannot read the configuration file {}", p.display())
+                })?;
+                toml::from_str(&text)
+                    .with_context(|| format!("configuration file {}", p.display()))?
+            }
+            None => Config::default(),
+        };
+        let dir = self
+            .shared
+            .clone()
+            .or_else(|| config.shared.clone())
+            .unwrap_or_else(|| PathBuf::from("../shared"));
+        let files = DirFiles::new(&dir)?;
+        let mut extra = config.schemes.clone();
+        extra.extend(self.scheme_files.iter().cloned());
+        Ok(Env {
+            files,
+            config,
+            extra_manifests: extra,
+        })
+    }
+}
+
+impl Env {
+    /// A registry with the built-in and configured manifests.
+    pub fn registry(&self) -> Result<Registry<'_>> {
+        let mut r = Registry::new(&self.files)?;
+        for p in &self.extra_manifests {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read scheme manifest {}", p.display()))?;
+            r.add_manifest_text(&p.display().to_string(), &text)?;
+        }
+        Ok(r)
+    }
+
+    /// The scheme-selection rules.
+    pub fn selection(&self) -> Result<Selection> {
+        let text = match &self.config.selection {
+            Some(p) => std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read selection file {}", p.display()))?,
+            None => BUILTIN_SELECTION.to_string(),
+        };
+        Selection::from_toml_str(&text).map_err(|e| anyhow::anyhow!("scheme selection: {e}"))
+    }
+}
+
+/// The schemes of a run: one fixed scheme, or `auto` (per row, by region and date).
+pub struct Schemes {
+    pub list: Vec<Arc<Scheme>>,
+    pub selection: Option<Selection>,
+    /// Treating region for `auto` (else each row's insured region).
+    pub region: Option<String>,
+}
+
+impl Schemes {
+    /// Loads the schemes named by `--scheme` (a name or `auto`).
+    pub fn load(env: &Env, name: &str, region: Option<String>) -> Result<Schemes> {
+        let mut reg = env.registry()?;
+        if name == "auto" {
+            let sel = env.selection()?;
+            let list = sel
+                .schemes()
+                .into_iter()
+                .map(|n| reg.get(n).map_err(anyhow::Error::from))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Schemes {
+                list,
+                selection: Some(sel),
+                region,
+            })
+        } else {
+            if region.is_some() {
+                bail!("--region only applies with --scheme auto");
+            }
+            Ok(Schemes {
+                list: vec![reg.get(name)?],
+                selection: None,
+                region: None,
+            })
+        }
+    }
+
+    /// The scheme of one case.
+    pub fn pick(&self, insured_region: &str, discharge_date: &str) -> &Scheme {
+        match &self.selection {
+            None => &self.list[0],
+            Some(sel) => {
+                let region = self.region.as_deref().unwrap_or(insured_region);
+                let name = sel.select(region, discharge_date);
+                self.list
+                    .iter()
+                    .find(|s| s.name == name)
+                    .unwrap_or(&self.list[0])
+            }
+        }
+    }
+
+    /// The catalog shared by the schemes.
+    pub fn catalog(&self) -> &drgdip_codes::Catalog {
+        &self.list[0].catalog
+    }
+}
+
+/// Opens an input (`-` = stdin).
+pub fn open_input(path: &Path) -> Result<Box<dyn std::io::Read + Send>> {
+    if path == Path::new("-") {
+        Ok(Box::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(path)
+            .with_context(|| format!("cannot open the input file {}", path.display()))?;
+        Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, f)))
+    }
+}
+
+/// Creates an output (`-` = stdout).
+pub fn create_output(path: &Path) -> Result<Box<dyn std::io::Write>> {
+    if path == Path::new("-") {
+        Ok(Box::new(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::io::stdout().lock(),
+        )))
+    } else {
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot create the output file {}", path.display()))?;
+        Ok(Box::new(std::io::BufWriter::with_capacity(1 << 20, f)))
+    }
+}

@@ -1,0 +1,304 @@
+//! The code catalogs: every current code with its name and a dense id, plus the maps of
+//! retired codes.
+
+use rustc_hash::FxHashMap;
+
+use crate::repair::{repair_code, Repair, RepairSet};
+
+/// Which catalog a code belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodeKind {
+    /// ICD-10 医保版 2.0 diagnosis (诊断).
+    Diagnosis,
+    /// ICD-9-CM-3 医保版 2.0 procedure (手术操作).
+    Procedure,
+}
+
+impl CodeKind {
+    /// `diagnosis` or `procedure`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeKind::Diagnosis => "diagnosis",
+            CodeKind::Procedure => "procedure",
+        }
+    }
+}
+
+/// A problem in a catalog file.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CatalogError {
+    #[error("{file}:{line}: expected `CODE NAME`, found {text:?}")]
+    BadLine {
+        file: String,
+        line: usize,
+        text: String,
+    },
+    #[error("{file}:{line}: map target {target:?} is not in the {kind} catalog")]
+    UnknownMapTarget {
+        file: String,
+        line: usize,
+        target: String,
+        kind: &'static str,
+    },
+}
+
+/// One catalog: the codes of one kind, their names, and the dense ids.
+#[derive(Debug, Default, Clone)]
+pub struct CodeTable {
+    codes: Vec<Box<str>>,
+    names: Vec<Box<str>>,
+    ids: FxHashMap<Box<str>, u32>,
+    /// retired or alternative code → current id (identity rows dropped)
+    mapped: FxHashMap<Box<str>, u32>,
+    /// all codes, sorted, for the truncated-code test
+    sorted: Vec<Box<str>>,
+}
+
+/// Does this text look like a code of the kind (before any catalog look-up)?
+fn looks_like_code(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 3
+        && (b[0].is_ascii_alphanumeric())
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'+' | b'*' | b'-'))
+}
+
+impl CodeTable {
+    /// Parses a catalog file (`CODE NAME` per line). Lines that do not start with a code are
+    /// headers and are skipped. A code listed twice keeps its first id.
+    pub fn parse(file: &str, text: &str) -> Result<CodeTable, CatalogError> {
+        let mut t = CodeTable::default();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() {
+                continue;
+            }
+            let (code, name) = line.split_once(' ').unwrap_or((line, ""));
+            if !looks_like_code(code) {
+                if i == 0 {
+                    continue; // header line
+                }
+                return Err(CatalogError::BadLine {
+                    file: file.to_string(),
+                    line: i + 1,
+                    text: line.to_string(),
+                });
+            }
+            t.add(code, name.trim());
+        }
+        t.finish();
+        Ok(t)
+    }
+
+    fn add(&mut self, code: &str, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(code) {
+            return id;
+        }
+        let id = self.codes.len() as u32;
+        self.codes.push(code.into());
+        self.names.push(name.into());
+        self.ids.insert(code.into(), id);
+        id
+    }
+
+    fn finish(&mut self) {
+        self.sorted = self.codes.clone();
+        self.sorted.sort_unstable();
+    }
+
+    /// Adds the retired-code map (`OLD NEW` per line). Identity rows are skipped; a row whose
+    /// target is not in the catalog is an error.
+    pub fn add_map(
+        &mut self,
+        file: &str,
+        text: &str,
+        kind: CodeKind,
+    ) -> Result<usize, CatalogError> {
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            let mut parts = line.split_whitespace();
+            let (Some(old), Some(new)) = (parts.next(), parts.next()) else {
+                if line.trim().is_empty() || i == 0 {
+                    continue;
+                }
+                return Err(CatalogError::BadLine {
+                    file: file.to_string(),
+                    line: i + 1,
+                    text: line.to_string(),
+                });
+            };
+            if old == new {
+                continue;
+            }
+            let Some(&id) = self.ids.get(new) else {
+                return Err(CatalogError::UnknownMapTarget {
+                    file: file.to_string(),
+                    line: i + 1,
+                    target: new.to_string(),
+                    kind: kind.as_str(),
+                });
+            };
+            self.mapped.insert(old.into(), id);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+    /// Whether the catalog is empty.
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+    /// The id of an exact catalog code.
+    #[inline]
+    pub fn id(&self, code: &str) -> Option<u32> {
+        self.ids.get(code).copied()
+    }
+    /// The code of an id.
+    pub fn code(&self, id: u32) -> &str {
+        &self.codes[id as usize]
+    }
+    /// The name (Chinese) of an id.
+    pub fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+    /// Whether `prefix` is a proper prefix of some catalog code (a truncated code).
+    pub fn is_prefix_of_some(&self, prefix: &str) -> bool {
+        let i = self.sorted.partition_point(|c| &**c < prefix);
+        self.sorted
+            .get(i)
+            .is_some_and(|c| c.len() > prefix.len() && c.starts_with(prefix))
+            || self
+                .sorted
+                .get(i + 1)
+                .is_some_and(|c| c.len() > prefix.len() && c.starts_with(prefix))
+    }
+
+    /// Repairs and looks up one uploaded code: exact code, else the retired-code map; else says
+    /// whether the code is truncated or unknown.
+    pub fn lookup(&self, raw: &str) -> Result<Lookup, LookupError> {
+        let (code, mut repairs) = repair_code(raw);
+        if code.is_empty() {
+            return Err(LookupError::Empty);
+        }
+        if let Some(id) = self.id(&code) {
+            return Ok(Lookup { id, repairs });
+        }
+        if let Some(&id) = self.mapped.get(&*code) {
+            repairs.insert(Repair::Mapped);
+            return Ok(Lookup { id, repairs });
+        }
+        if self.is_prefix_of_some(&code) {
+            return Err(LookupError::Truncated(code.into_owned()));
+        }
+        Err(LookupError::Unknown(code.into_owned()))
+    }
+}
+
+/// A successful look-up: the id and the repairs made to reach it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookup {
+    pub id: u32,
+    pub repairs: RepairSet,
+}
+
+/// Why an uploaded code is not a catalog code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("empty code")]
+    Empty,
+    #[error("truncated code {0:?} (only a prefix of catalog codes)")]
+    Truncated(String),
+    #[error("unknown code {0:?} (not in the catalog nor in the retired-code map)")]
+    Unknown(String),
+}
+
+/// Both catalogs.
+#[derive(Debug, Default, Clone)]
+pub struct Catalog {
+    pub diagnoses: CodeTable,
+    pub procedures: CodeTable,
+}
+
+impl Catalog {
+    /// The table of one kind.
+    pub fn table(&self, kind: CodeKind) -> &CodeTable {
+        match kind {
+            CodeKind::Diagnosis => &self.diagnoses,
+            CodeKind::Procedure => &self.procedures,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> CodeTable {
+        let mut t = CodeTable::parse(
+            "diagnoses.dat",
+            "K86.100 慢性胰腺炎\nK86.102 酒精性慢性胰腺炎\nA02.201+J17.0* 沙门菌肺炎\nA01.003 伤寒\n",
+        )
+        .unwrap();
+        t.add_map(
+            "map",
+            "A01.000x002 A01.003\nK86.100 K86.100\n",
+            CodeKind::Diagnosis,
+        )
+        .unwrap();
+        t
+    }
+
+    #[test]
+    fn exact_codes_are_found_and_ids_are_dense() {
+        let t = table();
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.id("K86.102"), Some(1));
+        assert_eq!(t.code(2), "A02.201+J17.0*");
+        assert_eq!(t.name(0), "慢性胰腺炎");
+    }
+
+    #[test]
+    fn a_retired_code_is_mapped_and_the_repair_recorded() {
+        let l = table().lookup("a01.000X002").unwrap();
+        assert_eq!(l.id, 3);
+        assert!(l.repairs.contains(Repair::Mapped));
+        assert!(l.repairs.contains(Repair::LetterCase));
+    }
+
+    #[test]
+    fn a_prefix_of_catalog_codes_is_truncated_not_unknown() {
+        let t = table();
+        assert_eq!(
+            t.lookup("K86.1"),
+            Err(LookupError::Truncated("K86.1".into()))
+        );
+        assert_eq!(
+            t.lookup("Z99.999x999"),
+            Err(LookupError::Unknown("Z99.999x999".into()))
+        );
+        assert_eq!(t.lookup("  "), Err(LookupError::Empty));
+    }
+
+    #[test]
+    fn a_map_to_a_missing_code_is_an_error() {
+        let mut t = table();
+        let e = t
+            .add_map("m.dat", "OLD.1 NEW.2\n", CodeKind::Diagnosis)
+            .unwrap_err();
+        assert!(e.to_string().contains("m.dat:1"));
+    }
+
+    #[test]
+    fn a_malformed_line_is_reported_with_file_and_line() {
+        let e = CodeTable::parse("d.dat", "header\nK86.100 x\n慢性 胰腺炎\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "d.dat:3: expected `CODE NAME`, found \"慢性 胰腺炎\""
+        );
+    }
+}
