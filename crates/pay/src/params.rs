@@ -1,0 +1,1024 @@
+//! The region's payment parameters (统筹区付费参数), read from its TOML parameter file.
+//!
+//! [`Params::from_toml_str`] reads every section except `[dip]` (owned by the DIP crate and
+//! ignored here), validates every value and rejects unknown keys. Each error names the key
+//! path (`drg.outliers.high_multiple_bands[1].max_weight`), what was expected and what was
+//! found. Every section and key of the example file is required, except
+//! `drg.outliers.high_multiple_bands[last].max_weight` and
+//! `clearing.overspend_bands[last].up_to_rate` (the last band is open-ended and must have
+//! none) and `exclusion.weight_bonus` (required only when `mode = "weight_bonus"`).
+//!
+//! Decimal values are written as strings (`"0.90"`) or integers (`100`); a TOML float is
+//! refused so that no binary float ever reaches a rate or an amount.
+//!
+//! The reader walks the parsed [`toml::Table`] by hand rather than through serde derive:
+//! this is what lets every message carry the full key path; unknown keys are refused as
+//! `#[serde(deny_unknown_fields)]` would.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use thiserror::Error;
+use toml::{Table, Value};
+
+use crate::money::Fen;
+use crate::TextEnum;
+
+/// An invalid parameter file. Every variant names the TOML key path.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParamsError {
+    /// The text is not TOML at all.
+    #[error("parameter file is not valid TOML: {message}")]
+    Syntax {
+        /// The TOML parser's message, with line and column.
+        message: String,
+    },
+    /// A required key is absent.
+    #[error("{key}: missing; expected {expected}")]
+    Missing {
+        /// Full key path.
+        key: String,
+        /// What should be there.
+        expected: String,
+    },
+    /// A key has a value of the wrong type or outside its range.
+    #[error("{key}: expected {expected}, found {found}")]
+    Invalid {
+        /// Full key path.
+        key: String,
+        /// What should be there.
+        expected: String,
+        /// What is there.
+        found: String,
+    },
+    /// A key that the section does not know (a typo, or a parameter this version lacks).
+    #[error("{key}: unknown key; expected one of {expected}")]
+    UnknownKey {
+        /// Full key path.
+        key: String,
+        /// The keys the section knows.
+        expected: String,
+    },
+}
+
+impl ParamsError {
+    /// The TOML key path the error is about (`None` for a syntax error).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ParamsError::Syntax { .. } => None,
+            ParamsError::Missing { key, .. }
+            | ParamsError::Invalid { key, .. }
+            | ParamsError::UnknownKey { key, .. } => Some(key),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, ParamsError>;
+
+text_enum! {
+    /// The payment method a region runs (`region.method`).
+    pub enum Method {
+        /// 按病组付费 — DRG payment.
+        Drg = "drg",
+        /// 按病种分值付费 — DIP payment.
+        Dip = "dip",
+    }
+}
+
+text_enum! {
+    /// Outlier trimming of history costs before the group means (`drg.trim`).
+    pub enum Trim {
+        /// Keep costs within [Q1 − 1.5·IQR, Q3 + 1.5·IQR] (type-7 quartiles).
+        Iqr = "iqr",
+        /// Keep every cost.
+        None = "none",
+    }
+}
+
+text_enum! {
+    /// How a standard turns into money (`drg.payment`).
+    pub enum PaymentMethod {
+        /// 费率法 — standard = weight × base_rate × level coefficient.
+        Rate = "rate",
+        /// 点数法 — points = weight × point_scale × level coefficient; standard = points × point value.
+        Point = "point",
+    }
+}
+
+text_enum! {
+    /// Payment of a low-cost case (`drg.outliers.low_payment`).
+    pub enum LowPayment {
+        /// The case's own total cost (按项目).
+        Cost = "cost",
+        /// standard × total_cost / standard, as the parameter file defines it.
+        Ratio = "ratio",
+    }
+}
+
+text_enum! {
+    /// Payment of ungroupable (0000) and ambiguous (QY) cases (`drg.special_groups`).
+    pub enum SpecialGroupRule {
+        /// Fujian: the lowest standard over the DRGs of all MDCs.
+        LowestStandardAllMdcs = "lowest_standard_all_mdcs",
+        /// Fujian: the lowest standard over the DRGs of the case's MDC (ambiguous cases only).
+        LowestStandardInMdc = "lowest_standard_in_mdc",
+        /// Per item (按项目): paid total_cost.
+        PerItem = "per_item",
+    }
+}
+
+text_enum! {
+    /// 除外机制 — payment of a case under the exclusion mechanism (`exclusion.mode`).
+    pub enum ExclusionMode {
+        /// Paid total_cost.
+        PerItem = "per_item",
+        /// Paid standard × (1 + weight_bonus).
+        WeightBonus = "weight_bonus",
+    }
+}
+
+text_enum! {
+    /// The special-case review period (`special_case.review_period`).
+    pub enum ReviewPeriod {
+        /// Monthly.
+        Month = "month",
+        /// Quarterly.
+        Quarter = "quarter",
+        /// Half-yearly.
+        HalfYear = "half_year",
+        /// Yearly.
+        Year = "year",
+    }
+}
+
+text_enum! {
+    /// The default outcome of an approved special case (`special_case.outcome_default`).
+    pub enum SpecialOutcome {
+        /// Paid per item.
+        PerItem = "per_item",
+        /// Paid the standard plus approved extra points.
+        ExtraPoints = "extra_points",
+    }
+}
+
+text_enum! {
+    /// Payment of a cross-region case (`cross_region.*`).
+    pub enum CrossRegionRule {
+        /// Paid like a local case by the local (treating region's) standard.
+        LocalStandard = "local_standard",
+        /// Paid per item (total_cost).
+        PerItem = "per_item",
+    }
+}
+
+text_enum! {
+    /// When a prepayment is recovered (`prepayment.recovered_at`).
+    pub enum RecoveredAt {
+        /// At the annual clearing.
+        Clearing = "clearing",
+    }
+}
+
+/// `[region]` — the pooling region (统筹区).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// The local region code (`"350100"`); any other insured region is cross-region (异地).
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Insured regions starting with this are in-province (省内异地); must prefix `code`.
+    pub province_prefix: String,
+    /// The payment year.
+    pub year: u16,
+    /// DRG or DIP.
+    pub method: Method,
+    /// The DRG scheme used for payment (`"fujian-2024"`).
+    pub scheme: String,
+}
+
+/// `[budget]` — 年度DRG/DIP统筹基金支出预算.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    /// Annual fund budget for inpatient DRG/DIP payment, CNY.
+    pub inpatient_fund_budget: Decimal,
+    /// 质量保证金 — share of each monthly payment withheld until clearing, 0..1.
+    pub monthly_quality_deposit_rate: Decimal,
+}
+
+/// Where DRG weights come from (`drg.weights`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeightsSource {
+    /// Computed from the history cases (`"history"`).
+    History,
+    /// Read from a CSV file at this path (`drg,weight` or the weight-table format).
+    File(String),
+}
+
+/// One band of a banded parameter: applies up to `upper` inclusive; `None` = open-ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Band {
+    /// Inclusive upper bound (`max_weight`, `up_to_rate`); `None` for the last band.
+    pub upper: Option<Decimal>,
+    /// The band's value (`multiple`, `fund_share`).
+    pub value: Decimal,
+}
+
+/// Picks the band of `x`: the first band whose upper bound is ≥ `x`, else the open last band.
+fn band_value(bands: &[Band], x: Decimal) -> Decimal {
+    bands
+        .iter()
+        .find(|b| b.upper.map_or(true, |upper| x <= upper))
+        .or(bands.last())
+        .map_or(Decimal::ZERO, |b| b.value)
+}
+
+/// `[drg.outliers]` — high-cost (高倍率) and low-cost (低倍率) cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outliers {
+    /// High multiple by weight band: `upper` = `max_weight`, `value` = `multiple`.
+    pub high_multiple_bands: Vec<Band>,
+    /// Share of the cost above the threshold that is paid, 0..1.
+    pub high_extra_share: Decimal,
+    /// A case is low-cost when total_cost < low_multiple × standard.
+    pub low_multiple: Decimal,
+    /// How a low-cost case is paid.
+    pub low_payment: LowPayment,
+    /// If > 0, stays of fewer days are paid as low-cost cases (住院天数过短).
+    pub short_stay_days: u32,
+}
+
+impl Outliers {
+    /// The high multiple `m` for a DRG weight (before the level coefficient).
+    ///
+    /// Reading of `max_weight`: an inclusive upper bound. A weight of exactly `1.0` is in
+    /// the band `{ max_weight = "1.0" }`; the first band whose `max_weight` is ≥ the weight
+    /// applies, and the last band (no `max_weight`) takes every heavier weight.
+    pub fn high_multiple(&self, weight: Decimal) -> Decimal {
+        band_value(&self.high_multiple_bands, weight)
+    }
+}
+
+/// `[drg.special_groups]` — Fujian 0000 and QY cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecialGroups {
+    /// 无法入组 (0000) cases.
+    pub ungroupable: SpecialGroupRule,
+    /// 歧义病案 (QY) cases.
+    pub ambiguous: SpecialGroupRule,
+}
+
+/// `[drg]` — DRG weights, standards and outliers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrgParams {
+    /// Where the weights come from.
+    pub weights: WeightsSource,
+    /// Trimming of history costs.
+    pub trim: Trim,
+    /// Groups with fewer history cases take their ADRG's weight, else 1.
+    pub min_cases_for_own_weight: u32,
+    /// 费率 — CNY per unit of weight (rate method), > 0.
+    pub base_rate: Decimal,
+    /// 点数 per unit of weight (point method), > 0.
+    pub point_scale: Decimal,
+    /// Rate or point method.
+    pub payment: PaymentMethod,
+    /// 医疗机构等级系数 — by hospital level; levels 1, 2 and 3 are required.
+    pub hospital_level_coefficient: BTreeMap<u8, Decimal>,
+    /// High- and low-cost cases.
+    pub outliers: Outliers,
+    /// 0000 and QY cases.
+    pub special_groups: SpecialGroups,
+}
+
+/// `[exclusion]` — 除外机制.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    /// Per item or weight bonus.
+    pub mode: ExclusionMode,
+    /// The bonus share (≥ 0); always present when `mode` is `weight_bonus`.
+    pub weight_bonus: Option<Decimal>,
+}
+
+/// `[special_case]` — 特例单议.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecialCase {
+    /// Maximum share of a hospital's DRG discharges in a period, 0..1.
+    pub max_share_drg: Decimal,
+    /// Maximum share of a hospital's DIP discharges in a period, 0..1.
+    pub max_share_dip: Decimal,
+    /// The review period.
+    pub review_period: ReviewPeriod,
+    /// The default outcome of an approval.
+    pub outcome_default: SpecialOutcome,
+}
+
+/// `[cross_region]` — 异地就医.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrossRegion {
+    /// 省内异地: only `local_standard` is accepted (the national notice pays these cases
+    /// by the treating region's standard).
+    pub in_province: CrossRegionRule,
+    /// 跨省异地: `per_item` or `local_standard`.
+    pub cross_province: CrossRegionRule,
+}
+
+/// `[clearing]` — 年度清算: 结余留用, 合理超支分担.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clearing {
+    /// Share of a surplus the hospital keeps, 0..1.
+    pub surplus_retained_share: Decimal,
+    /// Cap on the kept surplus as a rate of the item-based cost, ≥ 0.
+    pub surplus_cap_rate: Decimal,
+    /// Overspend bands: `upper` = `up_to_rate`, `value` = `fund_share`.
+    pub overspend_bands: Vec<Band>,
+    /// Whether kept surplus and shared overspend are scaled by performance_score / 100.
+    pub performance_weight: bool,
+}
+
+impl Clearing {
+    /// The fund's share of an overspend whose rate (gap / item fund) is `rate`.
+    pub fn overspend_fund_share(&self, rate: Decimal) -> Decimal {
+        band_value(&self.overspend_bands, rate)
+    }
+}
+
+/// `[prepayment]` — 预付金.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepayment {
+    /// Months of last year's average monthly fund payment, ≥ 0.
+    pub months: Decimal,
+    /// Credit ratings that may receive a prepayment.
+    pub eligible_credit: Vec<String>,
+    /// Minimum years of agreement with the fund.
+    pub min_agreement_years: u32,
+    /// When the prepayment is recovered.
+    pub recovered_at: RecoveredAt,
+}
+
+/// A region's payment parameters for one year (every section but `[dip]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    /// `[region]`.
+    pub region: Region,
+    /// `[budget]`.
+    pub budget: Budget,
+    /// `[drg]`.
+    pub drg: DrgParams,
+    /// `[exclusion]`.
+    pub exclusion: Exclusion,
+    /// `[special_case]`.
+    pub special_case: SpecialCase,
+    /// `[cross_region]`.
+    pub cross_region: CrossRegion,
+    /// `[clearing]`.
+    pub clearing: Clearing,
+    /// `[prepayment]`.
+    pub prepayment: Prepayment,
+}
+
+impl Params {
+    /// Reads and validates a parameter file. Any non-empty `region.scheme` is accepted;
+    /// use [`Params::from_toml_str_with_schemes`] to check it against the known schemes.
+    pub fn from_toml_str(text: &str) -> Result<Params> {
+        Self::parse(text, None)
+    }
+
+    /// Reads and validates a parameter file whose `region.scheme` must be one of `schemes`.
+    pub fn from_toml_str_with_schemes(text: &str, schemes: &[&str]) -> Result<Params> {
+        Self::parse(text, Some(schemes))
+    }
+
+    fn parse(text: &str, schemes: Option<&[&str]>) -> Result<Params> {
+        let table: Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ParamsError::Syntax {
+                message: e.to_string().trim_end().to_string(),
+            })?;
+        let mut root = Section::new(String::new(), &table);
+        // [dip] belongs to the DIP crate: present or not, it is not read here.
+        root.ignore("dip");
+        let params = Params {
+            region: read_region(root.table("region")?, schemes)?,
+            budget: read_budget(root.table("budget")?)?,
+            drg: read_drg(root.table("drg")?)?,
+            exclusion: read_exclusion(root.table("exclusion")?)?,
+            special_case: read_special_case(root.table("special_case")?)?,
+            cross_region: read_cross_region(root.table("cross_region")?)?,
+            clearing: read_clearing(root.table("clearing")?)?,
+            prepayment: read_prepayment(root.table("prepayment")?)?,
+        };
+        root.finish()?;
+        Ok(params)
+    }
+
+    /// One line `key = value` per loaded parameter, in file order, so that a bureau sees
+    /// exactly what a run used.
+    pub fn summary_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut line = |key: &str, value: String| out.push(format!("{key} = {value}"));
+        let r = &self.region;
+        line("region.code", r.code.clone());
+        line("region.name", r.name.clone());
+        line("region.province_prefix", r.province_prefix.clone());
+        line("region.year", r.year.to_string());
+        line("region.method", r.method.to_string());
+        line("region.scheme", r.scheme.clone());
+        let b = &self.budget;
+        line(
+            "budget.inpatient_fund_budget",
+            Fen(b.inpatient_fund_budget).to_string(),
+        );
+        line(
+            "budget.monthly_quality_deposit_rate",
+            b.monthly_quality_deposit_rate.to_string(),
+        );
+        let d = &self.drg;
+        let weights = match &d.weights {
+            WeightsSource::History => "history (computed from the history cases)".to_string(),
+            WeightsSource::File(path) => format!("file {path}"),
+        };
+        line("drg.weights", weights);
+        line("drg.trim", d.trim.to_string());
+        line(
+            "drg.min_cases_for_own_weight",
+            d.min_cases_for_own_weight.to_string(),
+        );
+        line("drg.base_rate", Fen(d.base_rate).to_string());
+        line("drg.point_scale", d.point_scale.to_string());
+        line("drg.payment", d.payment.to_string());
+        for (level, coefficient) in &d.hospital_level_coefficient {
+            line(
+                &format!("drg.hospital_level_coefficient.\"{level}\""),
+                coefficient.to_string(),
+            );
+        }
+        let o = &d.outliers;
+        line(
+            "drg.outliers.high_multiple_bands",
+            render_bands(&o.high_multiple_bands, "weight", "multiple"),
+        );
+        line(
+            "drg.outliers.high_extra_share",
+            o.high_extra_share.to_string(),
+        );
+        line("drg.outliers.low_multiple", o.low_multiple.to_string());
+        line("drg.outliers.low_payment", o.low_payment.to_string());
+        let short_stay = if o.short_stay_days == 0 {
+            "0 (off)".to_string()
+        } else {
+            format!("{} (stays of fewer days are low-cost)", o.short_stay_days)
+        };
+        line("drg.outliers.short_stay_days", short_stay);
+        line(
+            "drg.special_groups.ungroupable",
+            d.special_groups.ungroupable.to_string(),
+        );
+        line(
+            "drg.special_groups.ambiguous",
+            d.special_groups.ambiguous.to_string(),
+        );
+        let e = &self.exclusion;
+        line("exclusion.mode", e.mode.to_string());
+        if let Some(bonus) = e.weight_bonus {
+            line("exclusion.weight_bonus", bonus.to_string());
+        }
+        let s = &self.special_case;
+        line("special_case.max_share_drg", s.max_share_drg.to_string());
+        line("special_case.max_share_dip", s.max_share_dip.to_string());
+        line("special_case.review_period", s.review_period.to_string());
+        line(
+            "special_case.outcome_default",
+            s.outcome_default.to_string(),
+        );
+        let c = &self.cross_region;
+        line("cross_region.in_province", c.in_province.to_string());
+        line("cross_region.cross_province", c.cross_province.to_string());
+        let c = &self.clearing;
+        line(
+            "clearing.surplus_retained_share",
+            c.surplus_retained_share.to_string(),
+        );
+        line("clearing.surplus_cap_rate", c.surplus_cap_rate.to_string());
+        line(
+            "clearing.overspend_bands",
+            render_bands(&c.overspend_bands, "overspend rate", "fund share"),
+        );
+        line(
+            "clearing.performance_weight",
+            c.performance_weight.to_string(),
+        );
+        let p = &self.prepayment;
+        line("prepayment.months", p.months.to_string());
+        line("prepayment.eligible_credit", p.eligible_credit.join(", "));
+        line(
+            "prepayment.min_agreement_years",
+            p.min_agreement_years.to_string(),
+        );
+        line("prepayment.recovered_at", p.recovered_at.to_string());
+        out
+    }
+}
+
+/// `weight ≤ 1.0: multiple 3.0; weight ≤ 2.0: multiple 2.5; above: multiple 2.0`.
+fn render_bands(bands: &[Band], bound: &str, value: &str) -> String {
+    bands
+        .iter()
+        .map(|b| match b.upper {
+            Some(upper) => format!("{bound} ≤ {upper}: {value} {}", b.value),
+            None => format!("above: {value} {}", b.value),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+// ---------------------------------------------------------------------------------------
+// Sections
+
+fn read_region(mut s: Section<'_>, schemes: Option<&[&str]>) -> Result<Region> {
+    let code = s.digits("code")?;
+    let name = s.string("name")?;
+    let province_prefix = s.digits("province_prefix")?;
+    if !code.starts_with(&province_prefix) {
+        return Err(invalid(
+            s.key("province_prefix"),
+            format!("a prefix of region.code \"{code}\""),
+            format!("\"{province_prefix}\""),
+        ));
+    }
+    let year = s.integer("year", 1900, 9999, "a year (1900..9999)")?;
+    let method = s.choice("method", Method::ALL)?;
+    let scheme = s.string("scheme")?;
+    if let Some(known) = schemes {
+        if !known.contains(&scheme.as_str()) {
+            return Err(invalid(
+                s.key("scheme"),
+                one_of(known),
+                format!("\"{scheme}\""),
+            ));
+        }
+    }
+    s.finish()?;
+    Ok(Region {
+        code,
+        name,
+        province_prefix,
+        year: year as u16,
+        method,
+        scheme,
+    })
+}
+
+fn read_budget(mut s: Section<'_>) -> Result<Budget> {
+    let budget = Budget {
+        inpatient_fund_budget: s.decimal("inpatient_fund_budget", Bound::NonNegative)?,
+        monthly_quality_deposit_rate: s.decimal("monthly_quality_deposit_rate", Bound::Share)?,
+    };
+    s.finish()?;
+    Ok(budget)
+}
+
+fn read_drg(mut s: Section<'_>) -> Result<DrgParams> {
+    let weights = match s.string("weights")?.as_str() {
+        "history" => WeightsSource::History,
+        path => WeightsSource::File(path.to_string()),
+    };
+    let trim = s.choice("trim", Trim::ALL)?;
+    let min_cases = s.integer(
+        "min_cases_for_own_weight",
+        0,
+        u32::MAX as i64,
+        "an integer ≥ 0",
+    )?;
+    let base_rate = s.decimal("base_rate", Bound::Positive)?;
+    let point_scale = s.decimal("point_scale", Bound::Positive)?;
+    let payment = s.choice("payment", PaymentMethod::ALL)?;
+    let hospital_level_coefficient =
+        read_level_coefficients(s.table("hospital_level_coefficient")?)?;
+    let outliers = read_outliers(s.table("outliers")?)?;
+    let mut g = s.table("special_groups")?;
+    let special_groups = SpecialGroups {
+        ungroupable: g.choice(
+            "ungroupable",
+            &[
+                SpecialGroupRule::LowestStandardAllMdcs,
+                SpecialGroupRule::PerItem,
+            ],
+        )?,
+        ambiguous: g.choice("ambiguous", SpecialGroupRule::ALL)?,
+    };
+    g.finish()?;
+    s.finish()?;
+    Ok(DrgParams {
+        weights,
+        trim,
+        min_cases_for_own_weight: min_cases as u32,
+        base_rate,
+        point_scale,
+        payment,
+        hospital_level_coefficient,
+        outliers,
+        special_groups,
+    })
+}
+
+/// The levels every region must give a coefficient for.
+const REQUIRED_LEVELS: [u8; 3] = [1, 2, 3];
+
+/// The keys of this table are data (levels), so every key is read and none is unknown.
+fn read_level_coefficients(s: Section<'_>) -> Result<BTreeMap<u8, Decimal>> {
+    let mut map = BTreeMap::new();
+    for (name, value) in s.table {
+        let key = format!("{}.\"{name}\"", s.path);
+        let level = name
+            .parse::<u8>()
+            .ok()
+            .filter(|l| (1..=9).contains(l))
+            .ok_or_else(|| {
+                invalid(
+                    &key,
+                    "a hospital level 1..9 as the key",
+                    format!("\"{name}\""),
+                )
+            })?;
+        map.insert(level, decimal_value(&key, value, Bound::Positive)?);
+    }
+    for level in REQUIRED_LEVELS {
+        if !map.contains_key(&level) {
+            return Err(ParamsError::Missing {
+                key: format!("{}.\"{level}\"", s.path),
+                expected: format!("a coefficient for hospital level {level}"),
+            });
+        }
+    }
+    Ok(map)
+}
+
+fn read_outliers(mut s: Section<'_>) -> Result<Outliers> {
+    let high_multiple_bands = s.bands(
+        "high_multiple_bands",
+        ("max_weight", Bound::Positive),
+        ("multiple", Bound::AtLeastOne),
+    )?;
+    let outliers = Outliers {
+        high_multiple_bands,
+        high_extra_share: s.decimal("high_extra_share", Bound::Share)?,
+        low_multiple: s.decimal("low_multiple", Bound::Share)?,
+        low_payment: s.choice("low_payment", LowPayment::ALL)?,
+        short_stay_days: s.integer(
+            "short_stay_days",
+            0,
+            u32::MAX as i64,
+            "an integer ≥ 0 (0 = off)",
+        )? as u32,
+    };
+    s.finish()?;
+    Ok(outliers)
+}
+
+fn read_exclusion(mut s: Section<'_>) -> Result<Exclusion> {
+    let mode = s.choice("mode", ExclusionMode::ALL)?;
+    let weight_bonus = match mode {
+        ExclusionMode::WeightBonus => Some(s.decimal("weight_bonus", Bound::NonNegative)?),
+        ExclusionMode::PerItem => s.optional_decimal("weight_bonus", Bound::NonNegative)?,
+    };
+    s.finish()?;
+    Ok(Exclusion { mode, weight_bonus })
+}
+
+fn read_special_case(mut s: Section<'_>) -> Result<SpecialCase> {
+    let special = SpecialCase {
+        max_share_drg: s.decimal("max_share_drg", Bound::Share)?,
+        max_share_dip: s.decimal("max_share_dip", Bound::Share)?,
+        review_period: s.choice("review_period", ReviewPeriod::ALL)?,
+        outcome_default: s.choice("outcome_default", SpecialOutcome::ALL)?,
+    };
+    s.finish()?;
+    Ok(special)
+}
+
+fn read_cross_region(mut s: Section<'_>) -> Result<CrossRegion> {
+    let rules = CrossRegion {
+        in_province: s.choice("in_province", &[CrossRegionRule::LocalStandard])?,
+        cross_province: s.choice("cross_province", CrossRegionRule::ALL)?,
+    };
+    s.finish()?;
+    Ok(rules)
+}
+
+fn read_clearing(mut s: Section<'_>) -> Result<Clearing> {
+    let clearing = Clearing {
+        surplus_retained_share: s.decimal("surplus_retained_share", Bound::Share)?,
+        surplus_cap_rate: s.decimal("surplus_cap_rate", Bound::NonNegative)?,
+        overspend_bands: s.bands(
+            "overspend_bands",
+            ("up_to_rate", Bound::Positive),
+            ("fund_share", Bound::Share),
+        )?,
+        performance_weight: s.boolean("performance_weight")?,
+    };
+    s.finish()?;
+    Ok(clearing)
+}
+
+fn read_prepayment(mut s: Section<'_>) -> Result<Prepayment> {
+    let months = s.decimal("months", Bound::NonNegative)?;
+    let key = s.key("eligible_credit");
+    let eligible_credit = match s.require("eligible_credit", "an array of credit ratings")? {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(text) if !text.trim().is_empty() => Ok(text.trim().to_string()),
+                other => Err(invalid(
+                    format!("{key}[{i}]"),
+                    "a credit rating such as \"A\"",
+                    describe(other),
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        other => return Err(invalid(key, "an array of credit ratings", describe(other))),
+    };
+    let prepayment = Prepayment {
+        months,
+        eligible_credit,
+        min_agreement_years: s.integer(
+            "min_agreement_years",
+            0,
+            u32::MAX as i64,
+            "an integer ≥ 0",
+        )? as u32,
+        recovered_at: s.choice("recovered_at", RecoveredAt::ALL)?,
+    };
+    s.finish()?;
+    Ok(prepayment)
+}
+
+// ---------------------------------------------------------------------------------------
+// The reader
+
+/// The range a decimal parameter must lie in.
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    /// ≥ 0.
+    NonNegative,
+    /// > 0.
+    Positive,
+    /// A share: 0 ≤ x ≤ 1.
+    Share,
+    /// ≥ 1 (a multiple of the standard).
+    AtLeastOne,
+}
+
+impl Bound {
+    fn accepts(self, x: Decimal) -> bool {
+        match self {
+            Bound::NonNegative => x >= Decimal::ZERO,
+            Bound::Positive => x > Decimal::ZERO,
+            Bound::Share => x >= Decimal::ZERO && x <= Decimal::ONE,
+            Bound::AtLeastOne => x >= Decimal::ONE,
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Bound::NonNegative => "a decimal ≥ 0 (a string such as \"0.20\" or an integer)",
+            Bound::Positive => "a decimal > 0 (a string such as \"38000.00\" or an integer)",
+            Bound::Share => "a share between 0 and 1 (a string such as \"0.90\")",
+            Bound::AtLeastOne => "a multiple ≥ 1 (a string such as \"2.5\")",
+        }
+    }
+}
+
+fn invalid(
+    key: impl Into<String>,
+    expected: impl Into<String>,
+    found: impl Into<String>,
+) -> ParamsError {
+    ParamsError::Invalid {
+        key: key.into(),
+        expected: expected.into(),
+        found: found.into(),
+    }
+}
+
+/// How a TOML value is named in an error: `"-38000.00"`, `integer 5`, `float 0.9`, `a table`.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("\"{s}\""),
+        Value::Integer(i) => format!("integer {i}"),
+        Value::Float(f) => format!("float {f}"),
+        Value::Boolean(b) => format!("boolean {b}"),
+        Value::Datetime(d) => format!("datetime {d}"),
+        Value::Array(a) => format!("an array of {} items", a.len()),
+        Value::Table(_) => "a table".to_string(),
+    }
+}
+
+fn one_of(options: &[&str]) -> String {
+    let quoted: Vec<String> = options.iter().map(|o| format!("\"{o}\"")).collect();
+    format!("one of {}", quoted.join(", "))
+}
+
+/// A decimal written as a string or an integer, within `bound`.
+fn decimal_value(key: &str, value: &Value, bound: Bound) -> Result<Decimal> {
+    let parsed = match value {
+        Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        Value::Integer(i) => Some(Decimal::from(*i)),
+        _ => None,
+    };
+    match parsed {
+        Some(x) if bound.accepts(x) => Ok(x),
+        _ => Err(invalid(key, bound.expected(), describe(value))),
+    }
+}
+
+/// One table of the file being read, with the keys read so far (to refuse unknown keys).
+struct Section<'a> {
+    path: String,
+    table: &'a Table,
+    seen: Vec<&'static str>,
+}
+
+impl<'a> Section<'a> {
+    fn new(path: String, table: &'a Table) -> Self {
+        Section {
+            path,
+            table,
+            seen: Vec::new(),
+        }
+    }
+
+    fn key(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+
+    /// Marks a key as known without reading it.
+    fn ignore(&mut self, name: &'static str) {
+        self.seen.push(name);
+    }
+
+    fn get(&mut self, name: &'static str) -> Option<&'a Value> {
+        self.seen.push(name);
+        self.table.get(name)
+    }
+
+    fn require(&mut self, name: &'static str, expected: &str) -> Result<&'a Value> {
+        self.get(name).ok_or_else(|| ParamsError::Missing {
+            key: self.key(name),
+            expected: expected.to_string(),
+        })
+    }
+
+    fn table(&mut self, name: &'static str) -> Result<Section<'a>> {
+        match self.require(name, "a table")? {
+            Value::Table(t) => Ok(Section::new(self.key(name), t)),
+            other => Err(invalid(self.key(name), "a table", describe(other))),
+        }
+    }
+
+    fn string(&mut self, name: &'static str) -> Result<String> {
+        match self.require(name, "a non-empty string")? {
+            Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            other => Err(invalid(
+                self.key(name),
+                "a non-empty string",
+                describe(other),
+            )),
+        }
+    }
+
+    /// A non-empty string of ASCII digits (region codes, prefixes).
+    fn digits(&mut self, name: &'static str) -> Result<String> {
+        const EXPECTED: &str = "a string of digits such as \"350100\"";
+        match self.require(name, EXPECTED)? {
+            Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(s.clone())
+            }
+            other => Err(invalid(self.key(name), EXPECTED, describe(other))),
+        }
+    }
+
+    fn integer(&mut self, name: &'static str, min: i64, max: i64, expected: &str) -> Result<i64> {
+        match self.require(name, expected)? {
+            Value::Integer(i) if (min..=max).contains(i) => Ok(*i),
+            other => Err(invalid(self.key(name), expected, describe(other))),
+        }
+    }
+
+    fn boolean(&mut self, name: &'static str) -> Result<bool> {
+        match self.require(name, "true or false")? {
+            Value::Boolean(b) => Ok(*b),
+            other => Err(invalid(self.key(name), "true or false", describe(other))),
+        }
+    }
+
+    fn decimal(&mut self, name: &'static str, bound: Bound) -> Result<Decimal> {
+        let value = self.require(name, bound.expected())?;
+        decimal_value(&self.key(name), value, bound)
+    }
+
+    fn optional_decimal(&mut self, name: &'static str, bound: Bound) -> Result<Option<Decimal>> {
+        match self.get(name) {
+            Some(value) => decimal_value(&self.key(name), value, bound).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// One of the `allowed` values of a text enum.
+    fn choice<T: TextEnum>(&mut self, name: &'static str, allowed: &[T]) -> Result<T> {
+        let names: Vec<&str> = allowed.iter().map(|v| v.as_str()).collect();
+        let expected = one_of(&names);
+        let value = self.require(name, &expected)?;
+        let text = value.as_str().map(str::trim);
+        allowed
+            .iter()
+            .copied()
+            .find(|v| Some(v.as_str()) == text)
+            .ok_or_else(|| invalid(self.key(name), expected, describe(value)))
+    }
+
+    /// An array of bands `{ <bound> = …, <value> = … }`: every band but the last has a
+    /// bound, strictly increasing (so bands never overlap); the last has none (open-ended).
+    fn bands(
+        &mut self,
+        name: &'static str,
+        (bound_key, bound_range): (&'static str, Bound),
+        (value_key, value_range): (&'static str, Bound),
+    ) -> Result<Vec<Band>> {
+        let key = self.key(name);
+        let expected = format!("an array of tables {{ {bound_key} = …, {value_key} = … }}");
+        let items = match self.require(name, &expected)? {
+            Value::Array(items) if !items.is_empty() => items,
+            other => {
+                return Err(invalid(
+                    &key,
+                    format!("{expected}, at least one"),
+                    describe(other),
+                ))
+            }
+        };
+        let mut bands: Vec<Band> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let Value::Table(t) = item else {
+                return Err(invalid(format!("{key}[{i}]"), "a table", describe(item)));
+            };
+            let mut band = Section::new(format!("{key}[{i}]"), t);
+            let upper = band.optional_decimal(bound_key, bound_range)?;
+            let value = band.decimal(value_key, value_range)?;
+            let last = i + 1 == items.len();
+            match (upper, last) {
+                (None, false) => {
+                    return Err(ParamsError::Missing {
+                        key: band.key(bound_key),
+                        expected: format!(
+                            "an upper bound: only the last band is open-ended (has no {bound_key})"
+                        ),
+                    })
+                }
+                (Some(upper), true) => {
+                    return Err(invalid(
+                        band.key(bound_key),
+                        format!("no {bound_key}: the last band must be open-ended"),
+                        format!("\"{upper}\""),
+                    ))
+                }
+                (Some(upper), false) => {
+                    if let Some(previous) = bands.last().and_then(|b| b.upper) {
+                        if upper <= previous {
+                            return Err(invalid(
+                                band.key(bound_key),
+                                format!(
+                                    "a bound above the previous band's {previous} (bounds strictly increasing, bands not overlapping)"
+                                ),
+                                format!("\"{upper}\""),
+                            ));
+                        }
+                    }
+                }
+                (None, true) => {}
+            }
+            band.finish()?;
+            bands.push(Band { upper, value });
+        }
+        Ok(bands)
+    }
+
+    /// Refuses keys that were never read.
+    fn finish(self) -> Result<()> {
+        match self.table.keys().find(|k| !self.seen.contains(&k.as_str())) {
+            Some(unknown) => Err(ParamsError::UnknownKey {
+                key: self.key(unknown),
+                expected: self.seen.join(", "),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

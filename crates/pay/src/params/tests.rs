@@ -1,0 +1,292 @@
+use rust_decimal_macros::dec;
+use toml::{Table, Value};
+
+use super::*;
+use crate::testutil::{params, shared_file, BASE_TOML};
+
+/// BASE_TOML with one piece replaced (the piece must be there, so no edit is silently lost).
+fn edited(from: &str, to: &str) -> String {
+    assert!(BASE_TOML.contains(from), "fixture lacks {from:?}");
+    BASE_TOML.replacen(from, to, 1)
+}
+
+fn error_of(text: &str) -> ParamsError {
+    Params::from_toml_str(text).expect_err("the parameters should be refused")
+}
+
+/// Every leaf key path of a TOML table (arrays count as leaves), `[dip]` left out.
+fn leaf_keys(table: &Table, prefix: &str, out: &mut Vec<String>) {
+    for (name, value) in table {
+        let key = match (prefix.is_empty(), name.parse::<u8>().is_ok()) {
+            (true, _) => name.clone(),
+            (false, true) => format!("{prefix}.\"{name}\""),
+            (false, false) => format!("{prefix}.{name}"),
+        };
+        match value {
+            Value::Table(t) if key != "dip" => leaf_keys(t, &key, out),
+            Value::Table(_) => {}
+            _ => out.push(key),
+        }
+    }
+}
+
+#[test]
+fn the_shipped_example_file_parses_and_is_echoed_whole() {
+    let Some(text) = shared_file("params/region-350100-2025.toml") else {
+        return;
+    };
+    let p = Params::from_toml_str_with_schemes(&text, &["chs-drg-2.0", "fujian-2024"]).unwrap();
+    assert_eq!(p.region.code, "350100");
+    assert_eq!(p.region.method, Method::Drg);
+    assert_eq!(p.region.scheme, "fujian-2024");
+    assert_eq!(p.budget.inpatient_fund_budget, dec!(480000000.00));
+    assert_eq!(p.drg.weights, WeightsSource::History);
+    assert_eq!(p.drg.base_rate, dec!(38000.00));
+    assert_eq!(p.drg.point_scale, dec!(100));
+    assert_eq!(p.drg.hospital_level_coefficient[&2], dec!(0.90));
+    assert_eq!(p.drg.outliers.high_multiple(dec!(1.0)), dec!(3.0));
+    assert_eq!(p.drg.outliers.high_multiple(dec!(1.0001)), dec!(2.5));
+    assert_eq!(p.drg.outliers.high_multiple(dec!(7)), dec!(2.0));
+    assert_eq!(p.exclusion.weight_bonus, Some(dec!(0.20)));
+    assert_eq!(p.clearing.overspend_fund_share(dec!(0.15)), dec!(0.50));
+    assert_eq!(p.prepayment.eligible_credit, ["A", "B"]);
+
+    let mut keys = Vec::new();
+    leaf_keys(&text.parse::<Table>().unwrap(), "", &mut keys);
+    let lines = p.summary_lines();
+    for key in &keys {
+        let prefix = format!("{key} = ");
+        assert!(
+            lines.iter().any(|l| l.starts_with(&prefix)),
+            "summary lacks {key}: {lines:#?}"
+        );
+    }
+    assert_eq!(lines.len(), keys.len(), "{lines:#?}");
+}
+
+#[test]
+fn the_dip_tables_are_ignored_and_summary_lines_render_values() {
+    let p = params(BASE_TOML);
+    let lines = p.summary_lines();
+    assert!(lines.contains(&"drg.base_rate = 40000.00".to_string()));
+    assert!(lines.contains(
+        &"drg.outliers.high_multiple_bands = weight ≤ 1.0: multiple 3.0; weight ≤ 2.0: multiple 2.5; above: multiple 2.0"
+            .to_string()
+    ));
+    assert!(lines.contains(&"drg.hospital_level_coefficient.\"1\" = 0.80".to_string()));
+    assert!(!lines.iter().any(|l| l.starts_with("dip")));
+    // A file without [dip] is as good.
+    let without_dip = edited(
+        "[dip]\nscore_scale = 100\nanything = \"the DIP crate's business\"\n",
+        "",
+    );
+    assert_eq!(params(&without_dip), p);
+}
+
+#[test]
+fn a_negative_base_rate_is_refused_naming_the_key() {
+    let err = error_of(&edited(
+        "base_rate = \"40000.00\"",
+        "base_rate = \"-38000.00\"",
+    ));
+    assert_eq!(err.key(), Some("drg.base_rate"));
+    assert_eq!(
+        err.to_string(),
+        "drg.base_rate: expected a decimal > 0 (a string such as \"38000.00\" or an integer), found \"-38000.00\""
+    );
+}
+
+#[test]
+fn overlapping_bands_are_refused_naming_the_band() {
+    let err = error_of(&edited(
+        "{ max_weight = \"2.0\", multiple = \"2.5\" }",
+        "{ max_weight = \"0.8\", multiple = \"2.5\" }",
+    ));
+    assert_eq!(
+        err.key(),
+        Some("drg.outliers.high_multiple_bands[1].max_weight")
+    );
+    assert!(
+        err.to_string().contains("above the previous band's 1.0"),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with("found \"0.8\""), "{err}");
+
+    let err = error_of(&edited(
+        "{ up_to_rate = \"0.20\"",
+        "{ up_to_rate = \"0.10\"",
+    ));
+    assert_eq!(err.key(), Some("clearing.overspend_bands[1].up_to_rate"));
+}
+
+#[test]
+fn the_last_band_must_be_open_ended_and_only_the_last() {
+    let err = error_of(&edited(
+        "{ multiple = \"2.0\" }",
+        "{ max_weight = \"9\", multiple = \"2.0\" }",
+    ));
+    assert_eq!(
+        err.key(),
+        Some("drg.outliers.high_multiple_bands[2].max_weight")
+    );
+    assert!(
+        err.to_string().contains("the last band must be open-ended"),
+        "{err}"
+    );
+
+    let err = error_of(&edited(
+        "{ max_weight = \"2.0\", multiple = \"2.5\" }",
+        "{ multiple = \"2.5\" }",
+    ));
+    assert!(matches!(err, ParamsError::Missing { .. }));
+    assert_eq!(
+        err.key(),
+        Some("drg.outliers.high_multiple_bands[1].max_weight")
+    );
+}
+
+#[test]
+fn an_unknown_method_is_refused_listing_the_known_ones() {
+    let err = error_of(&edited("method = \"drg\"", "method = \"drgx\""));
+    assert_eq!(
+        err.to_string(),
+        "region.method: expected one of \"drg\", \"dip\", found \"drgx\""
+    );
+    let err = error_of(&edited("payment = \"rate\"", "payment = \"points\""));
+    assert_eq!(err.key(), Some("drg.payment"));
+}
+
+#[test]
+fn unknown_keys_are_refused_except_in_dip() {
+    let err = error_of(&edited("base_rate = ", "base_rat = \"1\"\nbase_rate = "));
+    assert_eq!(err.key(), Some("drg.base_rat"));
+    assert!(matches!(err, ParamsError::UnknownKey { .. }));
+    assert!(err.to_string().contains("base_rate"), "{err}");
+
+    let err = error_of(&format!("{BASE_TOML}\n[dipp]\nx = 1\n"));
+    assert_eq!(err.key(), Some("dipp"));
+
+    let err = error_of(&edited(
+        "high_extra_share =",
+        "mystery = 1\nhigh_extra_share =",
+    ));
+    assert_eq!(err.key(), Some("drg.outliers.mystery"));
+
+    let err = error_of(&edited(
+        "multiple = \"3.0\" }",
+        "multiple = \"3.0\", share = \"1\" }",
+    ));
+    assert_eq!(err.key(), Some("drg.outliers.high_multiple_bands[0].share"));
+}
+
+#[test]
+fn shares_outside_zero_to_one_are_refused() {
+    let err = error_of(&edited(
+        "high_extra_share = \"0.90\"",
+        "high_extra_share = \"1.5\"",
+    ));
+    assert_eq!(
+        err.to_string(),
+        "drg.outliers.high_extra_share: expected a share between 0 and 1 (a string such as \"0.90\"), found \"1.5\""
+    );
+    let err = error_of(&edited(
+        "surplus_retained_share = \"1.00\"",
+        "surplus_retained_share = \"-0.1\"",
+    ));
+    assert_eq!(err.key(), Some("clearing.surplus_retained_share"));
+}
+
+#[test]
+fn floats_are_refused_so_no_binary_float_reaches_a_rate() {
+    let err = error_of(&edited("low_multiple = \"0.4\"", "low_multiple = 0.4"));
+    assert_eq!(err.key(), Some("drg.outliers.low_multiple"));
+    assert!(err.to_string().ends_with("found float 0.4"), "{err}");
+}
+
+#[test]
+fn every_required_level_needs_a_coefficient() {
+    let err = error_of(&edited("\"2\" = \"0.90\"\n", ""));
+    assert_eq!(err.key(), Some("drg.hospital_level_coefficient.\"2\""));
+    assert_eq!(
+        err.to_string(),
+        "drg.hospital_level_coefficient.\"2\": missing; expected a coefficient for hospital level 2"
+    );
+    let err = error_of(&edited(
+        "\"1\" = \"0.80\"",
+        "\"1\" = \"0.80\"\ntop = \"1.2\"",
+    ));
+    assert_eq!(err.key(), Some("drg.hospital_level_coefficient.\"top\""));
+}
+
+#[test]
+fn an_unknown_scheme_is_refused_when_the_schemes_are_known() {
+    let text = edited("scheme = \"fujian-2024\"", "scheme = \"fujian-2023\"");
+    assert!(Params::from_toml_str(&text).is_ok());
+    let err =
+        Params::from_toml_str_with_schemes(&text, &["chs-drg-2.0", "fujian-2024"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "region.scheme: expected one of \"chs-drg-2.0\", \"fujian-2024\", found \"fujian-2023\""
+    );
+}
+
+#[test]
+fn missing_keys_and_sections_are_named() {
+    let err = error_of(&edited("base_rate = \"40000.00\"\n", ""));
+    assert!(matches!(err, ParamsError::Missing { .. }));
+    assert_eq!(err.key(), Some("drg.base_rate"));
+    let err = error_of(&edited("[prepayment]", "[prepaiment]"));
+    assert_eq!(err.key(), Some("prepayment"));
+}
+
+#[test]
+fn cross_field_rules_are_checked() {
+    let err = error_of(&edited(
+        "province_prefix = \"35\"",
+        "province_prefix = \"36\"",
+    ));
+    assert_eq!(
+        err.to_string(),
+        "region.province_prefix: expected a prefix of region.code \"350100\", found \"36\""
+    );
+    let err = error_of(&edited("weight_bonus = \"0.20\"\n", ""));
+    assert_eq!(err.key(), Some("exclusion.weight_bonus"));
+    let per_item = edited(
+        "mode = \"weight_bonus\"\nweight_bonus = \"0.20\"\n",
+        "mode = \"per_item\"\n",
+    );
+    assert_eq!(params(&per_item).exclusion.weight_bonus, None);
+    let err = error_of(&edited(
+        "in_province = \"local_standard\"",
+        "in_province = \"per_item\"",
+    ));
+    assert_eq!(
+        err.to_string(),
+        "cross_region.in_province: expected one of \"local_standard\", found \"per_item\""
+    );
+    let err = error_of(&edited(
+        "ambiguous = \"lowest_standard_in_mdc\"",
+        "ambiguous = \"lowest\"",
+    ));
+    assert_eq!(err.key(), Some("drg.special_groups.ambiguous"));
+    let err = error_of(&edited(
+        "ungroupable = \"lowest_standard_all_mdcs\"",
+        "ungroupable = \"lowest_standard_in_mdc\"",
+    ));
+    assert_eq!(err.key(), Some("drg.special_groups.ungroupable"));
+}
+
+#[test]
+fn a_weights_path_is_kept_and_syntax_errors_are_reported() {
+    let p = params(&edited(
+        "weights = \"history\"",
+        "weights = \"weights/2025.csv\"",
+    ));
+    assert_eq!(
+        p.drg.weights,
+        WeightsSource::File("weights/2025.csv".to_string())
+    );
+    let err = error_of("[region\ncode = 1");
+    assert!(matches!(err, ParamsError::Syntax { .. }));
+    assert_eq!(err.key(), None);
+}
