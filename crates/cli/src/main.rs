@@ -3,8 +3,10 @@
 
 use clap::{Parser, Subcommand};
 
+mod cmd_dip;
 mod cmd_explain;
 mod cmd_group;
+mod cmd_pay;
 mod cmd_scheme;
 mod progress;
 mod shared;
@@ -25,6 +27,12 @@ enum Command {
     Explain(cmd_explain::ExplainArgs),
     /// Load, check and describe the known schemes.
     Schemes(cmd_scheme::SchemesArgs),
+    /// Compute DRG relative weights from a year of history.
+    Weights(cmd_pay::WeightsArgs),
+    /// Pay each case of a file under the region's DRG parameters.
+    Pay(cmd_pay::PayArgs),
+    /// DIP 2.0: build the region's disease library, score cases, the point value.
+    Dip(cmd_dip::DipArgs),
 }
 
 fn main() {
@@ -33,6 +41,9 @@ fn main() {
         Command::Group(a) => cmd_group::run(a),
         Command::Explain(a) => cmd_explain::run(a),
         Command::Schemes(a) => cmd_scheme::run(a),
+        Command::Weights(a) => cmd_pay::run_weights(a),
+        Command::Pay(a) => cmd_pay::run_pay(a),
+        Command::Dip(a) => cmd_dip::run(a),
     };
     if let Err(e) = result {
         eprintln!("drgdip: error: {e:#}");
