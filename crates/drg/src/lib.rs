@@ -13,3 +13,8 @@ pub use group::{group, Case, Grouping, Status};
 pub use trace::{AmbiguousWhy, EntryHow, Event, SkipWhy, Trace};
 
 pub use drgdip_scheme::{Gender, Scheme};
+
+#[cfg(test)]
+mod testdata;
+#[cfg(test)]
+mod tests;

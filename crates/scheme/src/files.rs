@@ -62,3 +62,43 @@ impl SchemeFiles for DirFiles {
         self.root.display().to_string()
     }
 }
+
+/// Files held in memory (tests, or a scheme embedded in another program).
+#[derive(Debug, Clone, Default)]
+pub struct MemFiles {
+    files: std::collections::BTreeMap<String, String>,
+}
+
+impl MemFiles {
+    /// An empty set of files.
+    pub fn new() -> MemFiles {
+        MemFiles::default()
+    }
+    /// Adds a file at a path relative to the root.
+    pub fn with(mut self, path: &str, text: &str) -> MemFiles {
+        self.files.insert(path.to_string(), text.to_string());
+        self
+    }
+}
+
+impl SchemeFiles for MemFiles {
+    fn read(&self, rel: &str) -> Result<String, SchemeError> {
+        self.files.get(rel).cloned().ok_or_else(|| SchemeError::Io {
+            path: rel.to_string(),
+            message: "no such file".into(),
+        })
+    }
+    fn list(&self, rel_dir: &str) -> Result<Vec<String>, SchemeError> {
+        let prefix = format!("{}/", rel_dir.trim_end_matches('/'));
+        Ok(self
+            .files
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('/'))
+            .map(str::to_string)
+            .collect())
+    }
+    fn describe(&self) -> String {
+        "(memory)".into()
+    }
+}

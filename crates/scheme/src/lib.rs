@@ -16,7 +16,7 @@ pub mod selection;
 mod tables;
 
 pub use bitset::BitSet;
-pub use files::{DirFiles, SchemeFiles};
+pub use files::{DirFiles, MemFiles, SchemeFiles};
 pub use load::{load_catalog, load_scheme, Registry};
 pub use manifest::{AdrgSpec, EntrySpec, LayerSpec, Manifest, OrderSpec};
 pub use model::*;

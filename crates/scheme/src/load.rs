@@ -47,16 +47,21 @@ pub struct Registry<'f> {
 impl<'f> Registry<'f> {
     /// A registry with the built-in manifests.
     pub fn new(files: &'f dyn SchemeFiles) -> Result<Registry<'f>, SchemeError> {
-        let mut r = Registry {
-            files,
-            manifests: BTreeMap::new(),
-            catalogs: FxHashMap::default(),
-            loaded: BTreeMap::new(),
-        };
+        let mut r = Registry::empty(files);
         for (name, text) in crate::BUILTIN_MANIFESTS {
             r.add_manifest_text(name, text)?;
         }
         Ok(r)
+    }
+
+    /// A registry with no manifest (add them with [`Registry::add_manifest_text`]).
+    pub fn empty(files: &'f dyn SchemeFiles) -> Registry<'f> {
+        Registry {
+            files,
+            manifests: BTreeMap::new(),
+            catalogs: FxHashMap::default(),
+            loaded: BTreeMap::new(),
+        }
     }
 
     /// Adds (or replaces) a manifest from its TOML text.
