@@ -76,10 +76,14 @@ pub fn group_record(s: &Scheme, r: &CaseRecord, trace: &mut Trace) -> Grouping {
 }
 
 fn codes(s: &Scheme, ids: &[u32]) -> String {
-    ids.iter()
-        .map(|&d| s.catalog.diagnoses.code(d))
-        .collect::<Vec<_>>()
-        .join("|")
+    let mut out = String::new();
+    for (i, &d) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        out.push_str(s.catalog.diagnoses.code(d));
+    }
+    out
 }
 
 fn problems_text(p: &[Problem]) -> String {

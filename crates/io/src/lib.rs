@@ -7,6 +7,6 @@ mod record;
 
 pub use batch::{run_batch, BatchError, BatchStats, Chunk, RowIn};
 pub use record::{
-    csv_field, parse_date, parse_row, CaseRecord, Columns, ColumnsError, Problem, RowOutcome,
+    col, csv_field, parse_date, parse_row, CaseRecord, Columns, ColumnsError, Problem, RowOutcome,
     COLUMNS,
 };

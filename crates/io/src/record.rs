@@ -33,6 +33,27 @@ pub const COLUMNS: &[&str] = &[
     "material_cost",
 ];
 
+/// The index of a known column in [`COLUMNS`] (evaluated at compile time where used with a
+/// literal).
+pub const fn col(name: &str) -> usize {
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        let c = COLUMNS[i].as_bytes();
+        let n = name.as_bytes();
+        if c.len() == n.len() {
+            let mut j = 0;
+            while j < c.len() && c[j] == n[j] {
+                j += 1;
+            }
+            if j == c.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a known column")
+}
+
 /// Columns without which a file cannot be grouped.
 const REQUIRED: &[&str] = &["case_id", "gender", "age", "diagnoses"];
 
@@ -95,6 +116,12 @@ impl Columns {
             .iter()
             .position(|c| *c == name)
             .and_then(|k| self.idx[k])
+    }
+
+    /// The position of the known column `k` (an index into [`COLUMNS`], see [`col`]).
+    #[inline]
+    pub fn at(&self, k: usize) -> Option<usize> {
+        self.idx[k]
     }
 }
 
@@ -234,10 +261,11 @@ struct RowCtx<'a> {
     cols: &'a Columns,
 }
 
-impl RowCtx<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
+impl<'a> RowCtx<'a> {
+    #[inline]
+    fn get_at(&self, k: usize) -> Option<&'a str> {
         self.cols
-            .pos(name)
+            .at(k)
             .and_then(|i| self.fields.get(i))
             .map(|s| s.trim())
     }
@@ -251,8 +279,9 @@ impl RowCtx<'_> {
         });
     }
     /// An optional whole number within a range (empty or absent: `None`).
-    fn uint(&mut self, field: &str, max: u32, what: &str) -> Option<u32> {
-        let v = self.get(field)?.to_string();
+    fn uint(&mut self, k: usize, max: u32, what: &str) -> Option<u32> {
+        let field = COLUMNS[k];
+        let v = self.get_at(k)?;
         if v.is_empty() {
             return None;
         }
@@ -269,8 +298,9 @@ impl RowCtx<'_> {
         }
     }
     /// An optional non-negative decimal. `required`: present column must not be empty.
-    fn money(&mut self, field: &str, required: bool) -> Option<Decimal> {
-        let v = self.get(field)?.to_string();
+    fn money(&mut self, k: usize, required: bool) -> Option<Decimal> {
+        let field = COLUMNS[k];
+        let v = self.get_at(k)?;
         if v.is_empty() && !required {
             return None;
         }
@@ -378,8 +408,8 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         case_id: case_id.clone(),
         ..Default::default()
     };
-    let g = ctx.get("gender").unwrap_or("").to_string();
-    r.gender = match g.as_str() {
+    let g = ctx.get_at(const { col("gender") }).unwrap_or("");
+    r.gender = match g {
         "1" => Some(Gender::Male),
         "2" => Some(Gender::Female),
         "" => {
@@ -391,7 +421,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
             None
         }
     };
-    let age = ctx.get("age").unwrap_or("").to_string();
+    let age = ctx.get_at(const { col("age") }).unwrap_or("");
     match age.parse::<u32>() {
         Ok(a) if a <= 150 => r.age_years = a,
         _ => ctx.bad(
@@ -400,30 +430,38 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
             "age: expected a whole number of years from 0 to 150",
         ),
     }
-    r.age_days = ctx.uint("age_days", 366, "age in days");
+    r.age_days = ctx.uint(const { col("age_days") }, 366, "age in days");
     if age == "0" && r.age_days.is_none() && !ctx.problems.iter().any(|p| p.field == "age_days") {
         ctx.bad(
             "age_days",
-            ctx.get("age_days").unwrap_or("").to_string().as_str(),
+            ctx.get_at(const { col("age_days") }).unwrap_or(""),
             "an infant (age 0) needs age_days",
         );
     }
-    r.birth_weight = ctx.uint("birth_weight", 10_000, "birth weight in grams");
-    r.admission_weight = ctx.uint("admission_weight", 300_000, "admission weight in grams");
+    r.birth_weight = ctx.uint(
+        const { col("birth_weight") },
+        10_000,
+        "birth weight in grams",
+    );
+    r.admission_weight = ctx.uint(
+        const { col("admission_weight") },
+        300_000,
+        "admission weight in grams",
+    );
     r.hospital_level = ctx
-        .uint("hospital_level", 3, "hospital level")
+        .uint(const { col("hospital_level") }, 3, "hospital level")
         .map(|n| n as u8);
     if r.hospital_level == Some(0) {
         ctx.bad("hospital_level", "0", "hospital level: expected 1, 2 or 3");
     }
-    if let Some(v) = ctx.get("los").map(str::to_string) {
+    if let Some(v) = ctx.get_at(const { col("los") }) {
         match v.parse::<i64>() {
             Ok(n) if (0..=36_500).contains(&n) => r.los = Some(n as u32),
             Ok(n) if n < 0 => ctx.bad("los", &v, "negative length of stay"),
             _ => ctx.bad("los", &v, "length of stay: expected a whole number of days"),
         }
     }
-    let dx_raw = ctx.get("diagnoses").unwrap_or("").to_string();
+    let dx_raw = ctx.get_at(const { col("diagnoses") }).unwrap_or("");
     let mut repairs = Vec::new();
     r.diagnoses = lookup_list(
         &mut ctx,
@@ -433,7 +471,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         true,
         &mut repairs,
     );
-    let px_raw = ctx.get("procedures").unwrap_or("").to_string();
+    let px_raw = ctx.get_at(const { col("procedures") }).unwrap_or("");
     r.procedures = lookup_list(
         &mut ctx,
         &catalog.procedures,
@@ -443,7 +481,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         &mut repairs,
     );
     r.repairs = repairs;
-    if let Some(d) = ctx.get("discharge_date").map(str::to_string) {
+    if let Some(d) = ctx.get_at(const { col("discharge_date") }) {
         match parse_date(&d) {
             Some(iso) => r.discharge_date = iso,
             None => ctx.bad(
@@ -453,17 +491,17 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
             ),
         }
     }
-    if let Some(f) = ctx.get("new_tech_flag").map(str::to_string) {
-        match f.as_str() {
+    if let Some(f) = ctx.get_at(const { col("new_tech_flag") }) {
+        match f {
             "" | "0" => {}
             "1" => r.new_tech_flag = true,
             _ => ctx.bad("new_tech_flag", &f, "expected 0 or 1"),
         }
     }
-    r.total_cost = ctx.money("total_cost", true);
-    r.fund_paid = ctx.money("fund_paid", false);
-    r.drug_cost = ctx.money("drug_cost", false);
-    r.material_cost = ctx.money("material_cost", false);
+    r.total_cost = ctx.money(const { col("total_cost") }, true);
+    r.fund_paid = ctx.money(const { col("fund_paid") }, false);
+    r.drug_cost = ctx.money(const { col("drug_cost") }, false);
+    r.material_cost = ctx.money(const { col("material_cost") }, false);
     if let (Some(t), Some(f)) = (r.total_cost, r.fund_paid) {
         if f > t {
             ctx.bad(
@@ -473,7 +511,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
             );
         }
     }
-    if let Some(v) = ctx.get("vent_hours").map(str::to_string) {
+    if let Some(v) = ctx.get_at(const { col("vent_hours") }) {
         if !v.is_empty() {
             match Decimal::from_str(&v) {
                 Ok(d) if !d.is_sign_negative() => r.vent_hours = Some(d),
@@ -485,14 +523,14 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
             }
         }
     }
-    for (field, slot) in [
-        ("hospital_id", &mut r.hospital_id),
-        ("dept", &mut r.dept),
-        ("discharge_way", &mut r.discharge_way),
-        ("insured_region", &mut r.insured_region),
-        ("insurance_type", &mut r.insurance_type),
+    for (k, slot) in [
+        (const { col("hospital_id") }, &mut r.hospital_id),
+        (const { col("dept") }, &mut r.dept),
+        (const { col("discharge_way") }, &mut r.discharge_way),
+        (const { col("insured_region") }, &mut r.insured_region),
+        (const { col("insurance_type") }, &mut r.insurance_type),
     ] {
-        if let Some(v) = ctx.get(field) {
+        if let Some(v) = ctx.get_at(k) {
             *slot = v.to_string();
         }
     }
