@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use drgdip_drg::{explain, Lang, Trace};
-use drgdip_io::{Columns, RowIn, RowOutcome, COLUMNS};
+use drgdip_io::{Columns, RowIn, RowOutcome};
 
 use crate::cmd_group::group_record;
 use crate::shared::{open_input, Schemes, SharedOpts};
@@ -91,26 +91,30 @@ pub fn run(a: ExplainArgs) -> Result<()> {
     let (cols, row) = match (&a.input, &a.case_id) {
         (Some(p), Some(id)) => find_row(p, id)?,
         _ => {
-            let cols = Columns::from_header(COLUMNS.iter().copied())?;
-            let value = |c: &str| -> String {
-                match c {
-                    "case_id" => a.case_id.clone().unwrap_or_else(|| "-".into()),
-                    "gender" => a.gender.clone().unwrap_or_default(),
-                    "age" => a.age.clone().unwrap_or_default(),
-                    "age_days" => a.age_days.clone().unwrap_or_default(),
-                    "birth_weight" => a.birth_weight.clone().unwrap_or_default(),
-                    "diagnoses" => a.dx.clone().unwrap_or_default(),
-                    "procedures" => a.px.clone().unwrap_or_default(),
-                    "insured_region" => a.insured_region.clone().unwrap_or_default(),
-                    "discharge_date" => a.discharge_date.clone().unwrap_or_default(),
-                    "total_cost" => "0".into(),
-                    _ => String::new(),
-                }
-            };
             if a.dx.is_none() || a.gender.is_none() || a.age.is_none() {
                 bail!("give --input FILE --case-id ID, or at least --gender, --age and --dx");
             }
-            let rec = csv::ByteRecord::from(COLUMNS.iter().map(|c| value(c)).collect::<Vec<_>>());
+            // a one-row file holding only the columns given
+            let given: Vec<(&str, String)> = [
+                (
+                    "case_id",
+                    Some(a.case_id.clone().unwrap_or_else(|| "-".into())),
+                ),
+                ("gender", a.gender.clone()),
+                ("age", a.age.clone()),
+                ("age_days", a.age_days.clone()),
+                ("birth_weight", a.birth_weight.clone()),
+                ("diagnoses", a.dx.clone()),
+                ("procedures", a.px.clone()),
+                ("insured_region", a.insured_region.clone()),
+                ("discharge_date", a.discharge_date.clone()),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+            let cols = Columns::from_header(given.iter().map(|(k, _)| *k))?;
+            let rec =
+                csv::ByteRecord::from(given.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>());
             (
                 cols,
                 RowIn {
