@@ -332,4 +332,31 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("case_id"));
     }
+
+    proptest::proptest! {
+        /// Arbitrary bytes after a header: the run never fails or panics, and every row the
+        /// reader sees gives exactly one output line and is either valid or reported.
+        #[test]
+        fn arbitrary_bytes_give_one_output_line_per_row(body in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
+            let catalog = drgdip_codes::Catalog {
+                diagnoses: drgdip_codes::CodeTable::parse("d", "K86.102 a\n").unwrap(),
+                procedures: drgdip_codes::CodeTable::parse("p", "07.7202 a\n").unwrap(),
+            };
+            let mut input = b"case_id,gender,age,diagnoses,procedures\n".to_vec();
+            input.extend_from_slice(&body);
+            let mut out = Vec::new();
+            let stats = run_batch(&input[..], b"", &mut out, None, |cols, row, buf, probs| {
+                match row.read(cols, &catalog) {
+                    RowOutcome::Valid(_) => {}
+                    RowOutcome::Invalid { problems, .. } => {
+                        assert!(!problems.is_empty());
+                        probs.extend(problems);
+                    }
+                }
+                buf.push(b'\n');
+                0
+            }, |_| {}).unwrap();
+            proptest::prop_assert_eq!(stats.rows as usize, out.len());
+        }
+    }
 }
