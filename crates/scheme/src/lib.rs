@@ -59,3 +59,6 @@ pub enum SchemeError {
     #[error(transparent)]
     Catalog(#[from] drgdip_codes::CatalogError),
 }
+
+#[cfg(test)]
+mod validate_tests;
