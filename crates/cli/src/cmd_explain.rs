@@ -1,6 +1,6 @@
 //! `drgdip explain`: one case, every rule that decided its group, in Chinese or English.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use drgdip_drg::{explain, Lang, Trace};
@@ -50,7 +50,7 @@ pub struct ExplainArgs {
     pub shared: SharedOpts,
 }
 
-fn find_row(path: &PathBuf, id: &str) -> Result<(Columns, RowIn)> {
+fn find_row(path: &Path, id: &str) -> Result<(Columns, RowIn)> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)

@@ -239,7 +239,7 @@ pub fn parse_date(s: &str) -> Option<String> {
     let y: u32 = y.parse().ok()?;
     let m: u32 = m.parse().ok()?;
     let d: u32 = d.parse().ok()?;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -290,7 +290,7 @@ impl<'a> RowCtx<'a> {
             _ => {
                 self.bad(
                     field,
-                    &v,
+                    v,
                     format!("{what}: expected a whole number from 0 to {max}"),
                 );
                 None
@@ -304,18 +304,18 @@ impl<'a> RowCtx<'a> {
         if v.is_empty() && !required {
             return None;
         }
-        match Decimal::from_str(&v) {
+        match Decimal::from_str(v) {
             Ok(d) if !d.is_sign_negative() || d.is_zero() => Some(d),
             Ok(_) => {
                 self.bad(
                     field,
-                    &v,
+                    v,
                     "negative amount: expected a non-negative decimal",
                 );
                 None
             }
             Err(_) => {
-                self.bad(field, &v, "not a decimal number (expected e.g. 1234.56)");
+                self.bad(field, v, "not a decimal number (expected e.g. 1234.56)");
                 None
             }
         }
@@ -413,11 +413,11 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         "1" => Some(Gender::Male),
         "2" => Some(Gender::Female),
         "" => {
-            ctx.bad("gender", &g, "empty gender (病人性别为空): expected 1 or 2");
+            ctx.bad("gender", g, "empty gender (病人性别为空): expected 1 or 2");
             None
         }
         _ => {
-            ctx.bad("gender", &g, "gender must be 1 (male) or 2 (female)");
+            ctx.bad("gender", g, "gender must be 1 (male) or 2 (female)");
             None
         }
     };
@@ -426,7 +426,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         Ok(a) if a <= 150 => r.age_years = a,
         _ => ctx.bad(
             "age",
-            &age,
+            age,
             "age: expected a whole number of years from 0 to 150",
         ),
     }
@@ -457,8 +457,8 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
     if let Some(v) = ctx.get_at(const { col("los") }) {
         match v.parse::<i64>() {
             Ok(n) if (0..=36_500).contains(&n) => r.los = Some(n as u32),
-            Ok(n) if n < 0 => ctx.bad("los", &v, "negative length of stay"),
-            _ => ctx.bad("los", &v, "length of stay: expected a whole number of days"),
+            Ok(n) if n < 0 => ctx.bad("los", v, "negative length of stay"),
+            _ => ctx.bad("los", v, "length of stay: expected a whole number of days"),
         }
     }
     let dx_raw = ctx.get_at(const { col("diagnoses") }).unwrap_or("");
@@ -467,7 +467,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         &mut ctx,
         &catalog.diagnoses,
         "diagnoses",
-        &dx_raw,
+        dx_raw,
         true,
         &mut repairs,
     );
@@ -476,17 +476,17 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         &mut ctx,
         &catalog.procedures,
         "procedures",
-        &px_raw,
+        px_raw,
         false,
         &mut repairs,
     );
     r.repairs = repairs;
     if let Some(d) = ctx.get_at(const { col("discharge_date") }) {
-        match parse_date(&d) {
+        match parse_date(d) {
             Some(iso) => r.discharge_date = iso,
             None => ctx.bad(
                 "discharge_date",
-                &d,
+                d,
                 "not a real date (expected YYYY-MM-DD)",
             ),
         }
@@ -495,7 +495,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         match f {
             "" | "0" => {}
             "1" => r.new_tech_flag = true,
-            _ => ctx.bad("new_tech_flag", &f, "expected 0 or 1"),
+            _ => ctx.bad("new_tech_flag", f, "expected 0 or 1"),
         }
     }
     r.total_cost = ctx.money(const { col("total_cost") }, true);
@@ -513,11 +513,11 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
     }
     if let Some(v) = ctx.get_at(const { col("vent_hours") }) {
         if !v.is_empty() {
-            match Decimal::from_str(&v) {
+            match Decimal::from_str(v) {
                 Ok(d) if !d.is_sign_negative() => r.vent_hours = Some(d),
                 _ => ctx.bad(
                     "vent_hours",
-                    &v,
+                    v,
                     "ventilation hours: expected a non-negative number",
                 ),
             }

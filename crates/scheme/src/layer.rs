@@ -15,7 +15,10 @@ use crate::model::*;
 use crate::tables::parse_code_lines;
 use crate::SchemeError;
 
-fn csv_rows(file: &str, text: &str) -> Result<Vec<(usize, BTreeMap<String, String>)>, SchemeError> {
+/// A CSV row by header name, with its line number.
+type CsvRow = (usize, BTreeMap<String, String>);
+
+fn csv_rows(file: &str, text: &str) -> Result<Vec<CsvRow>, SchemeError> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());

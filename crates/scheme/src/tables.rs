@@ -199,6 +199,31 @@ pub fn parse_strict(
     Ok(rows)
 }
 
+/// Parses a `CODE NAME` table whose codes are scheme codes (`MDCB`, `AA1`, `AA19`): every
+/// non-empty line is a row.
+pub fn parse_name_table(
+    file: &str,
+    text: &str,
+) -> Result<Vec<(usize, String, String)>, SchemeError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r').trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (code, name) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(SchemeError::Line {
+                file: file.into(),
+                line: i + 1,
+                message: format!("expected `CODE NAME`, found {line:?}"),
+            });
+        }
+        out.push((i + 1, code.to_string(), name.trim().to_string()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,29 +281,4 @@ mod tests {
         assert!(!is_code_token("CB4A"));
         assert!(!is_code_token("包含"));
     }
-}
-
-/// Parses a `CODE NAME` table whose codes are scheme codes (`MDCB`, `AA1`, `AA19`): every
-/// non-empty line is a row.
-pub fn parse_name_table(
-    file: &str,
-    text: &str,
-) -> Result<Vec<(usize, String, String)>, SchemeError> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r').trim();
-        if line.is_empty() {
-            continue;
-        }
-        let (code, name) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-        if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(SchemeError::Line {
-                file: file.into(),
-                line: i + 1,
-                message: format!("expected `CODE NAME`, found {line:?}"),
-            });
-        }
-        out.push((i + 1, code.to_string(), name.trim().to_string()));
-    }
-    Ok(out)
 }
