@@ -1,17 +1,1044 @@
-//! `drgdip dip build|score|point-value`: the region's DIP library and case scores.
-//! (To be written.)
+//! `drgdip dip build|score|point-value`: the region's DIP 2.0 library (病种库) built from a year
+//! of history, the score (病例分值) and payment of each case, and the year's point value (点值),
+//! as `payment-model.md` §3–§4 fixes them. The formulas live in `drgdip-dip`; this module reads
+//! and writes the files.
+//!
+//! Every case is read and validated as `drgdip group` reads it ([`RowIn::read`]), then grouped
+//! with the DRG scheme of the region (`[region].scheme` of the parameter file, or `--scheme`)
+//! for its severity (MCC 3 / CC 2 / neither 1). DIP also needs `total_cost` (and, to score,
+//! `fund_paid` and the hospital's level): a row without them is invalid, reported, never used.
+//!
+//! `score` with the budget point value needs Σ scores of the whole file before the first
+//! payment: the rows are scored once, streamed to a temporary file next to the output (the
+//! system's temporary directory for standard output), then copied to the output with their
+//! payments. Memory stays flat and standard input works.
 
-use anyhow::Result;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
 
-use crate::shared::SharedOpts;
+use anyhow::{bail, Context, Result};
+use drgdip_dip::files::{AUX_FILE, GROUPS_FILE, SUMMARY_FILE};
+use drgdip_dip::round::{fmt4, fmt_money, round_fen};
+use drgdip_dip::{
+    build_library, dip_payment, monthly_point_value, score_case, year_point_value, Deviation,
+    DipCase, DipParams, DipScore, Fallback, GroupKind, Library, PointValueComputation,
+    PointValueSource, ProcedureSets, Severity,
+};
+use drgdip_drg::Trace;
+use drgdip_io::{csv_field, run_batch, CaseRecord, Columns, Problem, RowIn, RowOutcome};
+use drgdip_pay::Hospitals;
+use drgdip_scheme::Scheme;
+use rust_decimal::Decimal;
+
+use crate::cmd_group::group_record;
+use crate::progress::Progress;
+use crate::shared::{create_output, open_input, Schemes, SharedOpts};
 
 #[derive(Debug, clap::Args)]
 pub struct DipArgs {
+    #[command(subcommand)]
+    pub command: DipCommand,
     #[command(flatten)]
     pub shared: SharedOpts,
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum DipCommand {
+    /// Build the disease library (病种库) from a year of history cases.
+    Build(BuildArgs),
+    /// Score every case of a file against the library, with its payment.
+    Score(ScoreArgs),
+    /// Print the point value (点值) of a case file and how it was computed.
+    PointValue(PointValueArgs),
+}
+
+/// Options of every `dip` subcommand.
+#[derive(Debug, clap::Args)]
+pub struct DipCommon {
+    /// The region's parameter file (`[dip]`, `[dip.hospital_level_coefficient]`, `[budget]`).
+    #[arg(long, short)]
+    pub params: PathBuf,
+    /// The DRG scheme that gives each case its severity (default: `[region].scheme` of the
+    /// parameter file, else chs-drg-2.0).
+    #[arg(long)]
+    pub scheme: Option<String>,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The history cases (CSV with a header; `-` for standard input).
+    #[arg(long)]
+    pub history: PathBuf,
+    /// The library directory (created): groups.csv, aux_coefficients.csv, summary.csv.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// The errors file: `line,case_id,field,value,message` per problem.
+    #[arg(long, short)]
+    pub errors: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: DipCommon,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScoreArgs {
+    /// The library directory written by `drgdip dip build`.
+    #[arg(long, short)]
+    pub library: PathBuf,
+    /// The hospitals file (`hospital_id,name,level,…`): the level coefficient of each case.
+    #[arg(long)]
+    pub hospitals: PathBuf,
+    /// The cases (CSV with a header; `-` for standard input).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// The scores, one row per input row in input order (`-` for standard output).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// The errors file: `line,case_id,field,value,message` per problem.
+    #[arg(long, short)]
+    pub errors: Option<PathBuf>,
+    /// The point value (CNY per point); default: the parameters' `point_value` (a fixed value,
+    /// or "budget": (budget + Σ own) / Σ case scores over the whole input).
+    #[arg(long)]
+    pub point_value: Option<Decimal>,
+    /// Add a `reasons` column: how each score was reached.
+    #[arg(long)]
+    pub trace: bool,
+    #[command(flatten)]
+    pub common: DipCommon,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PointValueArgs {
+    /// The library directory written by `drgdip dip build`.
+    #[arg(long, short)]
+    pub library: PathBuf,
+    /// The hospitals file (`hospital_id,name,level,…`).
+    #[arg(long)]
+    pub hospitals: PathBuf,
+    /// The cases of the period (CSV with a header; `-` for standard input).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// The errors file: `line,case_id,field,value,message` per problem.
+    #[arg(long, short)]
+    pub errors: Option<PathBuf>,
+    /// One provisional point value per discharge month (budget / 12 + the month's Σ own,
+    /// over the month's Σ scores) instead of the year's.
+    #[arg(long)]
+    pub monthly: bool,
+    #[command(flatten)]
+    pub common: DipCommon,
+}
+
 /// Runs `drgdip dip …`.
-pub fn run(_a: DipArgs) -> Result<()> {
-    anyhow::bail!("not yet available")
+pub fn run(a: DipArgs) -> Result<()> {
+    match a.command {
+        DipCommand::Build(b) => run_build(&a.shared, b),
+        DipCommand::Score(s) => run_score(&a.shared, s),
+        DipCommand::PointValue(p) => run_point_value(&a.shared, p),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+/// What a run needs from the parameter file and the scheme.
+struct Setup {
+    params: DipParams,
+    schemes: Schemes,
+    sets: ProcedureSets,
+}
+
+impl Setup {
+    fn scheme(&self) -> &Scheme {
+        &self.schemes.list[0]
+    }
+}
+
+/// Reads the parameters and loads the DRG scheme (`--scheme`, else `[region].scheme`).
+fn setup(shared: &SharedOpts, c: &DipCommon) -> Result<Setup> {
+    let path = &c.params;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the parameter file {}", path.display()))?;
+    let params = DipParams::from_toml_str(&text)
+        .with_context(|| format!("parameter file {}", path.display()))?;
+    let name = match &c.scheme {
+        Some(s) => s.clone(),
+        None => region_scheme(&text)
+            .with_context(|| format!("parameter file {}", path.display()))?
+            .unwrap_or_else(|| "chs-drg-2.0".to_owned()),
+    };
+    let env = shared.resolve()?;
+    let schemes = Schemes::load(&env, &name, None)
+        .with_context(|| format!("the DRG scheme {name:?} (severity of each case)"))?;
+    let sets = procedure_sets(&schemes.list[0]);
+    Ok(Setup {
+        params,
+        schemes,
+        sets,
+    })
+}
+
+/// `[region].scheme` of a parameter file, if set.
+fn region_scheme(text: &str) -> Result<Option<String>> {
+    let root: toml::Table = text.parse()?;
+    match root.get("region").and_then(|r| r.get("scheme")) {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => bail!("`region.scheme` = {v}: expected a scheme name, e.g. \"fujian-2024\""),
+    }
+}
+
+/// `SS_INVALID` and the valid operating-room procedures of the scheme, as codes.
+fn procedure_sets(s: &Scheme) -> ProcedureSets {
+    let px = &s.catalog.procedures;
+    ProcedureSets {
+        ss_invalid: s
+            .invalid_px
+            .iter()
+            .map(|id| px.code(id).to_owned())
+            .collect(),
+        or_valid: s.valid_px.iter().map(|id| px.code(id).to_owned()).collect(),
+    }
+}
+
+fn severity_of(level: u8) -> Severity {
+    match level {
+        3 => Severity::Mcc,
+        2 => Severity::Cc,
+        _ => Severity::None,
+    }
+}
+
+fn problem(r: &CaseRecord, field: &str, value: &str, message: &str) -> Problem {
+    Problem {
+        line: r.line,
+        case_id: r.case_id.clone(),
+        field: field.to_owned(),
+        value: value.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// The DIP view of a valid record. DIP keys read only the principal diagnosis, so only it is
+/// kept; the case id is not needed either (the caller writes it).
+fn dip_case(
+    s: &Scheme,
+    r: &CaseRecord,
+    total_cost: Decimal,
+    fund_paid: Decimal,
+    hospital_level: u8,
+) -> DipCase {
+    let dx = &s.catalog.diagnoses;
+    let px = &s.catalog.procedures;
+    let severity = severity_of(group_record(s, r, &mut Trace::disabled()).severity());
+    DipCase {
+        case_id: String::new(),
+        diagnoses: r
+            .diagnoses
+            .first()
+            .map(|&d| vec![dx.code(d).to_owned()])
+            .unwrap_or_default(),
+        procedures: r
+            .procedures
+            .iter()
+            .map(|&p| px.code(p).to_owned())
+            .collect(),
+        severity,
+        age_years: r.age_years,
+        discharge_way: r.discharge_way.clone(),
+        total_cost,
+        fund_paid,
+        hospital_level,
+    }
+}
+
+/// Opens the errors file with its header.
+fn errors_file(path: &Option<PathBuf>) -> Result<Option<Box<dyn Write>>> {
+    match path {
+        Some(p) => {
+            let mut w = create_output(p)?;
+            w.write_all(b"line,case_id,field,value,message\n")?;
+            Ok(Some(w))
+        }
+        None => Ok(None),
+    }
+}
+
+fn read_library(dir: &Path) -> Result<Library> {
+    let mut files = Vec::new();
+    for name in [GROUPS_FILE, AUX_FILE, SUMMARY_FILE] {
+        let p = dir.join(name);
+        let text = std::fs::read_to_string(&p)
+            .with_context(|| format!("cannot read the library file {}", p.display()))?;
+        files.push((name.to_owned(), text));
+    }
+    Library::from_files(&files).with_context(|| format!("the library {}", dir.display()))
+}
+
+/// Warns when the library was built with other parameters than the ones given.
+fn check_library(library: &Library, params: &DipParams, quiet: bool) {
+    let s = library.summary();
+    let mut diffs = Vec::new();
+    if s.score_scale != params.score_scale {
+        diffs.push(format!(
+            "score_scale {} (parameters {})",
+            s.score_scale, params.score_scale
+        ));
+    }
+    if s.core_min_cases != params.core_min_cases {
+        diffs.push(format!(
+            "core_min_cases {} (parameters {})",
+            s.core_min_cases, params.core_min_cases
+        ));
+    }
+    if s.trim != params.trim {
+        diffs.push(format!(
+            "trim {} (parameters {})",
+            s.trim.as_str(),
+            params.trim.as_str()
+        ));
+    }
+    if !diffs.is_empty() && !quiet {
+        eprintln!(
+            "drgdip: warning: the library was built with {}",
+            diffs.join(", ")
+        );
+    }
+}
+
+fn hospitals(path: &Path) -> Result<Hospitals> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the hospitals file {}", path.display()))?;
+    Hospitals::from_csv_str(&text).with_context(|| format!("hospitals file {}", path.display()))
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dip build
+
+fn run_build(shared: &SharedOpts, a: BuildArgs) -> Result<()> {
+    let start = Instant::now();
+    let setup = setup(shared, &a.common)?;
+    let scheme = setup.scheme();
+    let catalog = setup.schemes.catalog();
+    let input = open_input(&a.history)?;
+    let mut errors = errors_file(&a.errors)?;
+    let history: Mutex<Vec<(u64, DipCase)>> = Mutex::new(Vec::new());
+    let progress = Progress::new(a.common.quiet);
+    let row_fn = |cols: &Columns, row: &RowIn, _: &mut Vec<u8>, probs: &mut Vec<Problem>| {
+        let r = match row.read(cols, catalog) {
+            RowOutcome::Valid(r) => r,
+            RowOutcome::Invalid { problems, .. } => {
+                probs.extend(problems);
+                return 1;
+            }
+        };
+        let Some(total_cost) = r.total_cost else {
+            probs.push(problem(
+                &r,
+                "total_cost",
+                "",
+                "DIP needs the case's total_cost",
+            ));
+            return 1;
+        };
+        // fund_paid and the hospital level take no part in the library.
+        let case = dip_case(
+            scheme,
+            &r,
+            total_cost,
+            r.fund_paid.unwrap_or(Decimal::ZERO),
+            r.hospital_level.unwrap_or(0),
+        );
+        history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((r.line, case));
+        0
+    };
+    let stats = run_batch(
+        input,
+        b"",
+        &mut std::io::sink(),
+        errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
+        row_fn,
+        |n| progress.set(n),
+    )?;
+    progress.finish();
+    let mut history = history.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Input order (the build does not depend on it, but a stable order costs little).
+    history.sort_unstable_by_key(|(line, _)| *line);
+    let history: Vec<DipCase> = history.into_iter().map(|(_, c)| c).collect();
+    let read_secs = start.elapsed().as_secs_f64();
+
+    let library = build_library(&history, &setup.params, &setup.sets);
+    drop(history);
+    std::fs::create_dir_all(&a.output)
+        .with_context(|| format!("cannot create the library directory {}", a.output.display()))?;
+    for (name, contents) in library.to_files() {
+        let p = a.output.join(&name);
+        std::fs::write(&p, contents)
+            .with_context(|| format!("cannot write the library file {}", p.display()))?;
+    }
+    if a.common.quiet {
+        return Ok(());
+    }
+    let s = library.summary();
+    let n = s.history_cases;
+    let kind = |k: GroupKind| (library.count(k), library.cases(k));
+    let (core, core_cases) = kind(GroupKind::Core);
+    let (comp, comp_cases) = kind(GroupKind::Comprehensive);
+    let (chap, chap_cases) = kind(GroupKind::Chapter);
+    println!("library {}", a.output.display());
+    println!(
+        "history: {} rows, {} used, {} invalid ({} problem(s)), {} without a principal diagnosis",
+        stats.rows, n, stats.by_status[1], stats.problems, s.skipped_cases
+    );
+    println!(
+        "core groups (核心病种): {core}, covering {core_cases} cases = {:.2}% (core_share {})",
+        pct(core_cases, n),
+        fmt4(library.core_share())
+    );
+    println!(
+        "comprehensive groups (综合病种): {comp} ({comp_cases} cases = {:.2}%)",
+        pct(comp_cases, n)
+    );
+    println!(
+        "chapter groups: {chap} ({chap_cases} cases = {:.2}%)",
+        pct(chap_cases, n)
+    );
+    println!(
+        "region class groups (fallback only): {}",
+        library.count(GroupKind::Region)
+    );
+    println!(
+        "mean_all {}; score_scale {}, core_min_cases {}, trim {}; scheme {}",
+        fmt_money(s.mean_all),
+        s.score_scale,
+        s.core_min_cases,
+        s.trim.as_str(),
+        setup.scheme().label()
+    );
+    println!(
+        "{:.2} s ({:.2} s reading and grouping, {:.0} rows/s)",
+        start.elapsed().as_secs_f64(),
+        read_secs,
+        stats.rows as f64 / read_secs.max(1e-9)
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring, shared by `score` and `point-value`
+
+/// What scoring needs, read-only across threads.
+struct ScoreCtx<'a> {
+    setup: &'a Setup,
+    library: &'a Library,
+    hospitals: &'a Hospitals,
+}
+
+/// A valid case with its score.
+struct Scored {
+    score: DipScore,
+    own: Decimal,
+    month: String,
+    /// The level came from the row's `hospital_level`: the hospital is not in the hospitals file.
+    level_from_row: bool,
+}
+
+enum Outcome {
+    Scored(Box<Scored>),
+    Invalid(Vec<Problem>),
+}
+
+impl ScoreCtx<'_> {
+    fn score(&self, cols: &Columns, row: &RowIn) -> (String, Outcome) {
+        let r = match row.read(cols, self.setup.schemes.catalog()) {
+            RowOutcome::Valid(r) => r,
+            RowOutcome::Invalid { case_id, problems } => {
+                return (case_id, Outcome::Invalid(problems))
+            }
+        };
+        let mut problems = Vec::new();
+        if r.total_cost.is_none() {
+            problems.push(problem(
+                &r,
+                "total_cost",
+                "",
+                "DIP needs the case's total_cost",
+            ));
+        }
+        if r.fund_paid.is_none() {
+            problems.push(problem(
+                &r,
+                "fund_paid",
+                "",
+                "DIP needs fund_paid: the patient's own share is total_cost − fund_paid",
+            ));
+        }
+        let (level, level_from_row) = match (self.hospitals.get(&r.hospital_id), r.hospital_level) {
+            (Some(h), _) => (h.level, false),
+            (None, Some(l)) => (l, true),
+            (None, None) => {
+                problems.push(problem(
+                    &r,
+                    "hospital_id",
+                    &r.hospital_id,
+                    "the hospital is not in the hospitals file and the row has no hospital_level",
+                ));
+                (0, false)
+            }
+        };
+        let (Some(total_cost), Some(fund_paid), true) =
+            (r.total_cost, r.fund_paid, problems.is_empty())
+        else {
+            return (r.case_id.clone(), Outcome::Invalid(problems));
+        };
+        let case = dip_case(self.setup.scheme(), &r, total_cost, fund_paid, level);
+        let score = score_case(self.library, &self.setup.params, &self.setup.sets, &case);
+        let month = r.discharge_date.get(..7).unwrap_or("").to_owned();
+        let scored = Scored {
+            score,
+            own: case.own(),
+            month,
+            level_from_row,
+        };
+        (r.case_id.clone(), Outcome::Scored(Box::new(scored)))
+    }
+}
+
+/// Counts and sums of a run.
+#[derive(Default)]
+struct Totals {
+    scored: u64,
+    invalid: u64,
+    /// Core, comprehensive, chapter, region, no group (average).
+    kind: [u64; 5],
+    /// As [`FALLBACKS`].
+    fallback: [u64; 5],
+    /// Normal, high, low.
+    deviation: [u64; 3],
+    score: Decimal,
+    own: Decimal,
+    payment: Decimal,
+    fund_due: Decimal,
+    /// Per discharge month (`YYYY-MM`, empty when the row has no date): cases, Σ scores, Σ own.
+    months: BTreeMap<String, (u64, Decimal, Decimal)>,
+}
+
+const FALLBACKS: [Fallback; 5] = [
+    Fallback::None,
+    Fallback::Comprehensive,
+    Fallback::Chapter,
+    Fallback::RegionClass,
+    Fallback::Average,
+];
+const KINDS: [&str; 5] = [
+    "core",
+    "comprehensive",
+    "chapter",
+    "region",
+    "none (average)",
+];
+const DEVIATIONS: [&str; 3] = ["normal", "high", "low"];
+
+impl Totals {
+    fn add(&mut self, s: &Scored, months: bool) {
+        let sc = &s.score;
+        self.scored += 1;
+        let k = sc
+            .kind
+            .and_then(|k| GroupKind::ALL.iter().position(|&x| x == k))
+            .unwrap_or(4);
+        self.kind[k] += 1;
+        let f = FALLBACKS
+            .iter()
+            .position(|&x| x == sc.fallback)
+            .unwrap_or(4);
+        self.fallback[f] += 1;
+        self.deviation[match sc.deviation {
+            Deviation::Normal => 0,
+            Deviation::High => 1,
+            Deviation::Low => 2,
+        }] += 1;
+        self.score += sc.case_score;
+        self.own += s.own;
+        if months {
+            let m = self.months.entry(s.month.clone()).or_default();
+            m.0 += 1;
+            m.1 += sc.case_score;
+            m.2 += s.own;
+        }
+    }
+}
+
+fn lock(t: &Mutex<Totals>) -> std::sync::MutexGuard<'_, Totals> {
+    t.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Payment, own and fund_due as written: payment and own half-up to the fen, then
+/// `fund_due = max(0, payment − own)` of the written amounts (so that the row adds up).
+fn pay(case_score: Decimal, point_value: Decimal, own: Decimal) -> (Decimal, Decimal, Decimal) {
+    let (payment, _) = dip_payment(case_score, point_value, own);
+    let payment = round_fen(payment);
+    let own = round_fen(own);
+    (payment, own, (payment - own).max(Decimal::ZERO))
+}
+
+fn fmt_point_value(pv: Decimal) -> String {
+    format!("{pv:.6}")
+}
+
+fn problems_text(p: &[Problem]) -> String {
+    p.iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn reasons_text(s: &Scored) -> String {
+    let mut parts: Vec<String> = Vec::with_capacity(s.score.reasons.len() + 4);
+    let mut aux_done = false;
+    for r in &s.score.reasons {
+        parts.push(r.to_string());
+        // The auxiliary levels right after the group was found.
+        if !aux_done && !s.score.aux_reasons.is_empty() {
+            if let drgdip_dip::ScoreReason::CoreGroup { .. } = r {
+                parts.extend(s.score.aux_reasons.iter().map(|a| format!("aux {a}")));
+                aux_done = true;
+            }
+        }
+    }
+    if s.level_from_row {
+        parts.push("hospital not in the hospitals file: level from the row".to_owned());
+    }
+    parts.join(" | ")
+}
+
+const SCORE_HEADER: &str = "case_id,status,group_id,kind,fallback,base_score,aux_coefficient,deviation,case_score,point_value,payment,own,fund_due";
+
+/// The first nine columns of a score row (through `case_score`), without a line end.
+fn write_head(out: &mut Vec<u8>, case_id: &str, s: Option<&DipScore>) {
+    out.extend_from_slice(csv_field(case_id).as_bytes());
+    match s {
+        None => out.extend_from_slice(b",invalid,,,,,,,"),
+        Some(s) => {
+            let _ = write!(
+                out,
+                ",scored,{},{},{},{},{},{},{}",
+                csv_field(s.group_id.as_deref().unwrap_or("")),
+                s.kind.map_or("", GroupKind::as_str),
+                s.fallback.as_str(),
+                fmt4(s.base_score),
+                fmt4(s.aux_coefficient),
+                s.deviation.as_str(),
+                fmt4(s.case_score),
+            );
+        }
+    }
+}
+
+/// The payment columns (`,point_value,payment,own,fund_due`) of a scored row; sums them.
+fn write_payment(
+    out: &mut Vec<u8>,
+    case_score: Decimal,
+    own: Decimal,
+    pv: Decimal,
+) -> (Decimal, Decimal) {
+    let (payment, own, fund_due) = pay(case_score, pv, own);
+    let _ = write!(
+        out,
+        ",{},{},{},{}",
+        fmt_point_value(pv),
+        fmt_money(payment),
+        fmt_money(own),
+        fmt_money(fund_due)
+    );
+    (payment, fund_due)
+}
+
+// ---------------------------------------------------------------------------------------------
+// dip score
+
+/// A temporary file removed when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_path(output: &Path) -> PathBuf {
+    let pid = std::process::id();
+    if output == Path::new("-") {
+        std::env::temp_dir().join(format!("drgdip-dip-score-{pid}.tmp"))
+    } else {
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scores".to_owned());
+        output.with_file_name(format!(".{name}.{pid}.tmp"))
+    }
+}
+
+fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
+    let start = Instant::now();
+    let setup = setup(shared, &a.common)?;
+    let library = read_library(&a.library)?;
+    check_library(&library, &setup.params, a.common.quiet);
+    let hospitals = hospitals(&a.hospitals)?;
+    if let Some(pv) = a.point_value {
+        if pv <= Decimal::ZERO {
+            bail!("--point-value {pv}: expected a point value > 0");
+        }
+    }
+    // The point value if it is known before the cases are scored.
+    let known: Option<PointValueComputation> = match (a.point_value, setup.params.point_value) {
+        (Some(v), _) => Some(PointValueComputation {
+            basis: drgdip_dip::PointValueBasis::Fixed,
+            annual_budget: Decimal::ZERO,
+            period_budget: Decimal::ZERO,
+            own_total: Decimal::ZERO,
+            score_total: Decimal::ZERO,
+            point_value: v,
+        }),
+        (None, PointValueSource::Fixed(_)) => Some(
+            year_point_value(&setup.params, Decimal::ZERO, Decimal::ONE)
+                .map_err(anyhow::Error::from)?,
+        ),
+        (None, PointValueSource::Budget) => None,
+    };
+    let ctx = ScoreCtx {
+        setup: &setup,
+        library: &library,
+        hospitals: &hospitals,
+    };
+    let input = open_input(&a.input)?;
+    let mut errors = errors_file(&a.errors)?;
+    let totals = Mutex::new(Totals::default());
+    let trace = a.trace;
+    let pv_known = known.as_ref().map(|c| c.point_value);
+
+    // Pass 1: score every row. With a known point value the rows are final; else the row ends
+    // after `case_score` with the exact own share, for pass 2 to fill in the payment.
+    let row_fn = |cols: &Columns, row: &RowIn, out: &mut Vec<u8>, probs: &mut Vec<Problem>| {
+        let (case_id, outcome) = ctx.score(cols, row);
+        let status = match outcome {
+            Outcome::Invalid(problems) => {
+                write_head(out, &case_id, None);
+                if pv_known.is_some() {
+                    out.extend_from_slice(b",,,,");
+                } else {
+                    out.push(b',');
+                }
+                if trace {
+                    let _ = write!(out, ",{}", csv_field(&problems_text(&problems)));
+                }
+                probs.extend(problems);
+                lock(&totals).invalid += 1;
+                1
+            }
+            Outcome::Scored(s) => {
+                write_head(out, &case_id, Some(&s.score));
+                let paid = match pv_known {
+                    Some(pv) => Some(write_payment(out, s.score.case_score, s.own, pv)),
+                    None => {
+                        let _ = write!(out, ",{}", s.own);
+                        None
+                    }
+                };
+                if trace {
+                    let _ = write!(out, ",{}", csv_field(&reasons_text(&s)));
+                }
+                let mut t = lock(&totals);
+                t.add(&s, false);
+                if let Some((payment, fund_due)) = paid {
+                    t.payment += payment;
+                    t.fund_due += fund_due;
+                }
+                0
+            }
+        };
+        out.push(b'\n');
+        status
+    };
+    let header = format!("{SCORE_HEADER}{}\n", if trace { ",reasons" } else { "" });
+    let progress = Progress::new(a.common.quiet);
+    let mut temp: Option<TempFile> = None;
+    let stats = match pv_known {
+        Some(_) => {
+            let mut out = create_output(&a.output)?;
+            run_batch(
+                input,
+                header.as_bytes(),
+                &mut out,
+                errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
+                row_fn,
+                |n| progress.set(n),
+            )?
+        }
+        None => {
+            let path = temp_path(&a.output);
+            let mut out = create_output(&path)?;
+            temp = Some(TempFile(path));
+            let stats = run_batch(
+                input,
+                b"",
+                &mut out,
+                errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
+                row_fn,
+                |n| progress.set(n),
+            )?;
+            out.flush()?;
+            stats
+        }
+    };
+    let mut totals = totals.into_inner().unwrap_or_else(|e| e.into_inner());
+
+    // The point value, then pass 2 when it was not known.
+    let computation = match known {
+        Some(c) => c,
+        None => {
+            let c = year_point_value(&setup.params, totals.own, totals.score)
+                .map_err(anyhow::Error::from)
+                .with_context(|| {
+                    format!(
+                        "the budget point value over {} scored case(s)",
+                        totals.scored
+                    )
+                })?;
+            let path = &temp.as_ref().expect("pass 1 wrote a temporary file").0;
+            let mut out = create_output(&a.output)?;
+            out.write_all(header.as_bytes())?;
+            let (payment, fund_due) = fill_payments(path, &mut *out, c.point_value, trace)?;
+            out.flush()?;
+            totals.payment = payment;
+            totals.fund_due = fund_due;
+            c
+        }
+    };
+    drop(temp);
+    progress.finish();
+    if a.common.quiet {
+        return Ok(());
+    }
+    let how = match (a.point_value, computation.basis) {
+        (Some(v), _) => format!(
+            "point value {} (given by --point-value)",
+            fmt_point_value(v)
+        ),
+        _ => computation.to_string(),
+    };
+    eprintln!(
+        "{} rows: {} scored, {} invalid; {} problem(s); scheme {}",
+        stats.rows,
+        totals.scored,
+        totals.invalid,
+        stats.problems,
+        setup.scheme().label()
+    );
+    eprintln!("kind: {}", counts(&KINDS, &totals.kind));
+    let fallback_names: Vec<&str> = FALLBACKS.iter().map(|f| f.as_str()).collect();
+    eprintln!("fallback: {}", counts(&fallback_names, &totals.fallback));
+    eprintln!("deviation: {}", counts(&DEVIATIONS, &totals.deviation));
+    eprintln!("Σ case scores {}", totals.score);
+    eprintln!("{how}");
+    let expected = computation.point_value * totals.score;
+    eprintln!(
+        "Σ payment {}, Σ own {}, Σ fund_due {} (Σ scores × point value = {})",
+        fmt_money(totals.payment),
+        fmt_money(totals.own),
+        fmt_money(totals.fund_due),
+        fmt_money(expected)
+    );
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{:.2} s, {:.0} rows/s",
+        secs,
+        stats.rows as f64 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
+fn counts(names: &[&str], n: &[u64]) -> String {
+    names
+        .iter()
+        .zip(n)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Pass 2: copies the rows of pass 1 to `out` with their payment columns. Returns Σ payment
+/// and Σ fund_due.
+fn fill_payments(
+    temp: &Path,
+    out: &mut dyn Write,
+    pv: Decimal,
+    trace: bool,
+) -> Result<(Decimal, Decimal)> {
+    let f = std::fs::File::open(temp)
+        .with_context(|| format!("cannot reopen the temporary file {}", temp.display()))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(false)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, f));
+    let (mut payments, mut fund_dues) = (Decimal::ZERO, Decimal::ZERO);
+    let mut rec = csv::StringRecord::new();
+    let mut line = Vec::with_capacity(256);
+    let bad = || anyhow::anyhow!("the temporary file {} is damaged", temp.display());
+    while rdr.read_record(&mut rec)? {
+        line.clear();
+        for (i, field) in rec.iter().take(9).enumerate() {
+            if i > 0 {
+                line.push(b',');
+            }
+            line.extend_from_slice(csv_field(field).as_bytes());
+        }
+        if rec.get(1) == Some("scored") {
+            let score: Decimal = rec.get(8).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+            let own: Decimal = rec.get(9).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+            let (payment, fund_due) = write_payment(&mut line, score, own, pv);
+            payments += payment;
+            fund_dues += fund_due;
+        } else {
+            line.extend_from_slice(b",,,,");
+        }
+        if trace {
+            line.push(b',');
+            line.extend_from_slice(csv_field(rec.get(10).ok_or_else(bad)?).as_bytes());
+        }
+        line.push(b'\n');
+        out.write_all(&line)?;
+    }
+    Ok((payments, fund_dues))
+}
+
+// ---------------------------------------------------------------------------------------------
+// dip point-value
+
+fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
+    let setup = setup(shared, &a.common)?;
+    let library = read_library(&a.library)?;
+    check_library(&library, &setup.params, a.common.quiet);
+    let hospitals = hospitals(&a.hospitals)?;
+    let ctx = ScoreCtx {
+        setup: &setup,
+        library: &library,
+        hospitals: &hospitals,
+    };
+    let input = open_input(&a.input)?;
+    let mut errors = errors_file(&a.errors)?;
+    let totals = Mutex::new(Totals::default());
+    let monthly = a.monthly;
+    let progress = Progress::new(a.common.quiet);
+    let stats = run_batch(
+        input,
+        b"",
+        &mut std::io::sink(),
+        errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
+        |cols, row, _, probs| match ctx.score(cols, row).1 {
+            Outcome::Invalid(p) => {
+                probs.extend(p);
+                lock(&totals).invalid += 1;
+                1
+            }
+            Outcome::Scored(s) => {
+                lock(&totals).add(&s, monthly);
+                0
+            }
+        },
+        |n| progress.set(n),
+    )?;
+    progress.finish();
+    let totals = totals.into_inner().unwrap_or_else(|e| e.into_inner());
+    let p = &setup.params;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "{} rows: {} scored, {} invalid (not counted); {} problem(s)",
+        stats.rows, totals.scored, totals.invalid, stats.problems
+    )?;
+    if !monthly {
+        let c = year_point_value(p, totals.own, totals.score)
+            .map_err(anyhow::Error::from)
+            .context("the year's point value")?;
+        writeln!(stdout, "{c}")?;
+        return Ok(());
+    }
+    if let PointValueSource::Fixed(_) = p.point_value {
+        let c = year_point_value(p, totals.own, totals.score).map_err(anyhow::Error::from)?;
+        writeln!(
+            stdout,
+            "{c}: every month settles at it (dip.point_value is not \"budget\")"
+        )?;
+        return Ok(());
+    }
+    for (month, (n, score, own)) in &totals.months {
+        let label = if month.is_empty() {
+            "(no discharge date)"
+        } else {
+            month.as_str()
+        };
+        match monthly_point_value(p.inpatient_fund_budget, *own, *score) {
+            Ok(c) => writeln!(stdout, "{label}: {n} cases: {c}")?,
+            Err(e) => writeln!(stdout, "{label}: {n} cases: no point value: {e}")?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_written_amounts_add_up() {
+        let (score, pv) = (d("123.4567"), d("70.123456789"));
+        let (payment, own, fund_due) = pay(score, pv, d("1000.10"));
+        assert_eq!(payment, round_fen(score * pv));
+        assert_eq!(own, d("1000.10"));
+        assert_eq!(fund_due, payment - own);
+        let (_, _, fund_due) = pay(d("1"), d("10"), d("50"));
+        assert_eq!(fund_due, Decimal::ZERO);
+    }
+
+    #[test]
+    fn the_temporary_file_becomes_the_output() {
+        let t = std::env::temp_dir().join(format!("drgdip-dip-test-{}.csv", std::process::id()));
+        std::fs::write(
+            &t,
+            "\"A,1\",scored,C:K80.1|51.23,core,none,140.0000,1.0000,normal,140.0000,100.5,\"r, 1\"\n\
+             B,invalid,,,,,,,,,diagnoses: bad\n",
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let sums = fill_payments(&t, &mut out, d("10"), true).unwrap();
+        std::fs::remove_file(&t).unwrap();
+        assert_eq!(sums, (d("1400.00"), d("1299.50")));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"A,1\",scored,C:K80.1|51.23,core,none,140.0000,1.0000,normal,140.0000,10.000000,1400.00,100.50,1299.50,\"r, 1\"\n\
+             B,invalid,,,,,,,,,,,,diagnoses: bad\n"
+        );
+    }
 }
