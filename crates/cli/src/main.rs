@@ -46,6 +46,14 @@ fn main() {
         Command::Dip(a) => cmd_dip::run(a),
     };
     if let Err(e) = result {
+        // the reader of our output went away (`drgdip group -o - | head`): not an error
+        let broken_pipe = e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        });
+        if broken_pipe {
+            std::process::exit(0);
+        }
         eprintln!("drgdip: error: {e:#}");
         std::process::exit(2);
     }
