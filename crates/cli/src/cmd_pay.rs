@@ -1,28 +1,746 @@
 //! `drgdip weights` and `drgdip pay`: DRG weights from a year of history, and the payment of
-//! each case. (To be written.)
+//! each case (`payment-model.md` §1–§2, computed by the `drgdip-pay` crate).
+//!
+//! Both commands group their case file with the region's scheme (`[region].scheme` of the
+//! parameter file) through the same streaming, parallel batch runner as `drgdip group`: rows
+//! are read in chunks, grouped and paid on every core, and written in input order; invalid
+//! rows go to the errors file and are never counted nor paid.
+//!
+//! Choices made here (the library documents its own):
+//! - the weight table lists every DRG of the scheme that belongs to an ADRG (the `<L>QY`
+//!   and `0000` codes, and codes of no ADRG, are not DRGs that carry a weight);
+//! - the hospital level comes from the hospitals file by `hospital_id`, else from the row's
+//!   `hospital_level` (a rule line says which); a case with neither is not paid;
+//! - a case whose `total_cost` or `fund_paid` is missing cannot be paid (its own share is
+//!   unknown): it is reported and written as `invalid`;
+//! - special-case approvals (特例单议) are not part of the case file: no case is `special`;
+//! - the summary is accumulated per worker thread and merged at the end (exact decimals, so
+//!   the totals do not depend on the order in which the rows were paid).
 
-use anyhow::Result;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use crate::shared::SharedOpts;
+use anyhow::{anyhow, bail, Context, Result};
+use drgdip_drg::{Status, Trace};
+use drgdip_io::{
+    csv_field, run_batch, BatchStats, CaseRecord, Columns, Problem, RowIn, RowOutcome,
+};
+use drgdip_pay::money::{Fen, W4};
+use drgdip_pay::params::{Method, Trim, WeightsSource};
+use drgdip_pay::weights::{iqr_trim, WeightOptions};
+use drgdip_pay::{
+    pay_case, Category, GroupStatus, HistoryCase, Hospitals, Params, PayInput, PaySummary, Payment,
+    Tariff, WeightSource, WeightTable,
+};
+use drgdip_scheme::Scheme;
+use rust_decimal::Decimal;
+
+use crate::cmd_group::group_record;
+use crate::progress::Progress;
+use crate::shared::{create_output, open_input, Env, SharedOpts};
 
 #[derive(Debug, clap::Args)]
 pub struct WeightsArgs {
+    /// The history cases (CSV with a header, the case-file columns), e.g. the previous year.
+    #[arg(long)]
+    pub history: PathBuf,
+    /// The region's parameter file (TOML): scheme, trimming, min_cases_for_own_weight.
+    #[arg(long)]
+    pub params: PathBuf,
+    /// The weights (`drg,adrg,cases,mean_cost,weight,source`; `-` for standard output).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// The errors file: `line,case_id,field,value,message` per problem of the history.
+    #[arg(long, short)]
+    pub errors: Option<PathBuf>,
+    /// Group the history with this scheme instead of the parameters' `region.scheme`.
+    #[arg(long)]
+    pub scheme: Option<String>,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
     #[command(flatten)]
     pub shared: SharedOpts,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct PayArgs {
+    /// The region's parameter file (TOML).
+    #[arg(long)]
+    pub params: PathBuf,
+    /// The hospitals (CSV `hospital_id,name,level,credit_rating,performance_score,…`).
+    #[arg(long)]
+    pub hospitals: PathBuf,
+    /// The DRG weights (CSV with at least `drg,weight`, e.g. made by `drgdip weights`).
+    /// Default: the path given by `drg.weights` in the parameters (relative to the parameter
+    /// file), or, with `drg.weights = "history"`, the weights computed from `--history`.
+    #[arg(long, conflicts_with = "history")]
+    pub weights: Option<PathBuf>,
+    /// History cases to compute the weights from on the fly (as `drgdip weights` would).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// The cases to pay (CSV with a header; `-` for standard input).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// One payment row per input row, in order (`-` for standard output).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// The errors file: `line,case_id,field,value,message` per problem.
+    #[arg(long, short)]
+    pub errors: Option<PathBuf>,
+    /// CNY per point, required when `drg.payment = "point"` (the year's provisional or final
+    /// point value).
+    #[arg(long)]
+    pub point_value: Option<String>,
+    /// Add a `rules` column: how each payment was reached, the lines joined with " | ".
+    #[arg(long)]
+    pub trace: bool,
+    /// No progress bar, no parameters echo and no summary (warnings are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
     #[command(flatten)]
     pub shared: SharedOpts,
 }
 
+// ---------------------------------------------------------------------------------------
+// Loading
+
+fn read_text(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} {}", path.display()))
+}
+
+/// Reads and validates the parameters (the scheme must be a known one), then loads the
+/// scheme: the parameters' `region.scheme`, or `scheme` when given.
+fn load_params(env: &Env, path: &Path, scheme: Option<&str>) -> Result<(Params, Arc<Scheme>)> {
+    let text = read_text(path, "parameter file")?;
+    let mut registry = env.registry()?;
+    let names = registry.names();
+    let known: Vec<&str> = names.iter().map(String::as_str).collect();
+    let params = Params::from_toml_str_with_schemes(&text, &known)
+        .map_err(|e| anyhow!("parameter file {}: {e}", path.display()))?;
+    let name = scheme.unwrap_or(&params.region.scheme);
+    let scheme = registry
+        .get(name)
+        .with_context(|| format!("cannot load the scheme {name:?}"))?;
+    Ok((params, scheme))
+}
+
+fn open_errors(path: Option<&Path>) -> Result<Option<Box<dyn Write>>> {
+    match path {
+        Some(p) => {
+            let mut w = create_output(p)?;
+            w.write_all(b"line,case_id,field,value,message\n")?;
+            Ok(Some(w))
+        }
+        None => Ok(None),
+    }
+}
+
+fn group_status(s: Status) -> GroupStatus {
+    match s {
+        Status::Grouped => GroupStatus::Grouped,
+        Status::Ambiguous => GroupStatus::Ambiguous,
+        Status::Ungroupable => GroupStatus::Ungroupable,
+    }
+}
+
+/// Status buckets of a history run (as in `drgdip group`).
+const GROUPED: usize = 0;
+const INVALID: usize = 3;
+
+fn bucket(s: Status) -> usize {
+    match s {
+        Status::Grouped => GROUPED,
+        Status::Ambiguous => 1,
+        Status::Ungroupable => 2,
+    }
+}
+
+/// One accumulator per rayon worker (plus one for any other thread): each row locks only
+/// its own worker's, so the lock is never contended.
+struct Shards<T>(Vec<Mutex<T>>);
+
+impl<T: Default> Shards<T> {
+    fn new() -> Self {
+        Shards(
+            (0..rayon::current_num_threads() + 1)
+                .map(|_| Mutex::default())
+                .collect(),
+        )
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let last = self.0.len() - 1;
+        let i = rayon::current_thread_index().map_or(last, |i| i.min(last));
+        let mut guard = self.0[i].lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    fn into_vec(self) -> Vec<T> {
+        self.0
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
+}
+
+fn problem(r: &CaseRecord, field: &str, value: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        line: r.line,
+        case_id: r.case_id.clone(),
+        field: field.into(),
+        value: value.into(),
+        message: message.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Weights
+
+/// The weights computed from a history file, with what the run saw.
+struct History {
+    table: WeightTable,
+    stats: BatchStats,
+    /// Grouped history cases with a cost (the ones the weights use).
+    used: u64,
+    /// The mean cost of all trimmed cases of all groups (the denominator of every weight).
+    mean_all: Option<Decimal>,
+}
+
+/// Every DRG of the scheme that belongs to an ADRG, with its ADRG: the rows of the table.
+fn scheme_drgs(scheme: &Scheme) -> Vec<(&str, &str)> {
+    scheme
+        .drgs
+        .iter()
+        .filter_map(|d| {
+            d.adrg
+                .map(|a| (d.code.as_str(), scheme.adrgs[usize::from(a)].code.as_str()))
+        })
+        .collect()
+}
+
+/// Groups the history and computes the weights of §1 over every DRG of the scheme.
+fn weights_from_history(
+    scheme: &Scheme,
+    params: &Params,
+    path: &Path,
+    errors: Option<&mut dyn Write>,
+    quiet: bool,
+) -> Result<History> {
+    let input = open_input(path)?;
+    let shards: Shards<Vec<(u64, &str, &str, Decimal)>> = Shards::new();
+    let progress = Progress::new(quiet);
+    let stats = run_batch(
+        input,
+        b"",
+        &mut std::io::sink(),
+        errors,
+        |cols: &Columns, row: &RowIn, _out: &mut Vec<u8>, probs: &mut Vec<Problem>| {
+            let r = match row.read(cols, &scheme.catalog) {
+                RowOutcome::Invalid { problems, .. } => {
+                    probs.extend(problems);
+                    return INVALID;
+                }
+                RowOutcome::Valid(r) => r,
+            };
+            let Some(cost) = r.total_cost else {
+                probs.push(problem(
+                    &r,
+                    "total_cost",
+                    "",
+                    "missing: a history case needs its per-item total cost",
+                ));
+                return INVALID;
+            };
+            let g = group_record(scheme, &r, &mut Trace::disabled());
+            if g.status == Status::Grouped {
+                let case = (r.line, g.drg_code(scheme), g.adrg_code(scheme), cost);
+                shards.with(|v| v.push(case));
+            }
+            bucket(g.status)
+        },
+        |n| progress.set(n),
+    )
+    .with_context(|| format!("history {}", path.display()))?;
+    progress.finish();
+
+    // Input order, so that nothing depends on how the rows were spread over the workers.
+    let mut grouped: Vec<(u64, &str, &str, Decimal)> =
+        shards.into_vec().into_iter().flatten().collect();
+    grouped.sort_unstable_by_key(|c| c.0);
+    let options = WeightOptions::from(&params.drg);
+    let mean_all = mean_all(&grouped, options.trim);
+    let history: Vec<HistoryCase> = grouped
+        .iter()
+        .map(|&(_, drg, adrg, total_cost)| HistoryCase {
+            drg: drg.to_string(),
+            adrg: adrg.to_string(),
+            status: GroupStatus::Grouped,
+            total_cost,
+        })
+        .collect();
+    let table = WeightTable::from_history(&history, &scheme_drgs(scheme), options);
+    Ok(History {
+        table,
+        stats,
+        used: grouped.len() as u64,
+        mean_all,
+    })
+}
+
+/// `mean_all` of §1 (for the summary): the mean cost of all trimmed cases of all groups,
+/// trimmed per DRG exactly as [`WeightTable::from_history`] does.
+fn mean_all(grouped: &[(u64, &str, &str, Decimal)], trim: Trim) -> Option<Decimal> {
+    let mut by_drg: BTreeMap<&str, Vec<Decimal>> = BTreeMap::new();
+    for &(_, drg, _, cost) in grouped {
+        by_drg.entry(drg).or_default().push(cost);
+    }
+    let (mut sum, mut count) = (Decimal::ZERO, 0u64);
+    for costs in by_drg.values_mut() {
+        let kept = match trim {
+            Trim::Iqr => iqr_trim(costs),
+            Trim::None => &costs[..],
+        };
+        sum += kept.iter().sum::<Decimal>();
+        count += kept.len() as u64;
+    }
+    (count > 0 && !sum.is_zero()).then(|| sum / Decimal::from(count))
+}
+
+/// `N DRGs: a own, b adrg, c default`.
+fn sources_text(table: &WeightTable) -> String {
+    let count = |s: WeightSource| table.rows().iter().filter(|r| r.source == s).count();
+    format!(
+        "{} DRGs: {} own, {} adrg, {} default",
+        table.len(),
+        count(WeightSource::Own),
+        count(WeightSource::Adrg),
+        count(WeightSource::Default)
+    )
+}
+
+fn history_text(h: &History, params: &Params, scheme: &Scheme) -> String {
+    let b = &h.stats.by_status;
+    format!(
+        "history: {} rows read; {} grouped rows used; not used: {} ambiguous, {} ungroupable, {} invalid ({} problem(s)); {:.2} s\n\
+         weights: {}; mean_all {} (trim {}, min_cases_for_own_weight {}); scheme {}",
+        h.stats.rows,
+        h.used,
+        b[1],
+        b[2],
+        b[INVALID],
+        h.stats.problems,
+        h.stats.elapsed.as_secs_f64(),
+        sources_text(&h.table),
+        h.mean_all.map_or("none".to_string(), |m| Fen(m).to_string()),
+        params.drg.trim,
+        params.drg.min_cases_for_own_weight,
+        scheme.label()
+    )
+}
+
 /// Runs `drgdip weights`.
-pub fn run_weights(_a: WeightsArgs) -> Result<()> {
-    anyhow::bail!("not yet available")
+pub fn run_weights(a: WeightsArgs) -> Result<()> {
+    let env = a.shared.resolve()?;
+    let (params, scheme) = load_params(&env, &a.params, a.scheme.as_deref())?;
+    let mut errors = open_errors(a.errors.as_deref())?;
+    let history = weights_from_history(
+        &scheme,
+        &params,
+        &a.history,
+        errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
+        a.quiet,
+    )?;
+    if let Some(mut e) = errors {
+        e.flush()?;
+    }
+    let mut out = create_output(&a.output)?;
+    out.write_all(history.table.to_csv_string().as_bytes())?;
+    out.flush()?;
+    if !a.quiet {
+        eprintln!("{}", history_text(&history, &params, &scheme));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Pay
+
+/// The header of `drgdip pay`'s output.
+const PAY_HEADER: &str =
+    "case_id,status,mdc,adrg,drg,category,weight,standard,total_cost,payment,own,fund_due";
+
+/// Where a case's hospital level came from.
+enum LevelFrom {
+    /// The hospitals file.
+    File,
+    /// The row's `hospital_level` (the hospital is not in the file).
+    Row,
+}
+
+struct PayCtx<'a> {
+    scheme: &'a Scheme,
+    tariff: &'a Tariff,
+    hospitals: &'a Hospitals,
+    trace: bool,
+    summary: Shards<PaySummary>,
+    level_from_row: AtomicU64,
+}
+
+/// An unpaid (invalid) row, as the summary counts it: no amount.
+fn unpaid() -> Payment {
+    Payment {
+        category: Category::Invalid,
+        status: GroupStatus::Invalid,
+        weight: None,
+        standard: None,
+        total_cost: Decimal::ZERO,
+        payment: Decimal::ZERO,
+        own: Decimal::ZERO,
+        fund_due: Decimal::ZERO,
+        rules: Vec::new(),
+    }
+}
+
+impl PayCtx<'_> {
+    fn level(&self, r: &CaseRecord) -> Option<(u8, LevelFrom)> {
+        match self.hospitals.get(&r.hospital_id) {
+            Some(h) => Some((h.level, LevelFrom::File)),
+            None => r.hospital_level.map(|l| (l, LevelFrom::Row)),
+        }
+    }
+
+    fn invalid(&self, out: &mut Vec<u8>, case_id: &str, problems: &[Problem]) -> usize {
+        let _ = write!(out, "{},invalid,,,,invalid,,,,,,", csv_field(case_id));
+        if self.trace {
+            let text = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let _ = write!(
+                out,
+                ",{}",
+                csv_field(&format!("invalid: not paid ({text})"))
+            );
+        }
+        out.push(b'\n');
+        self.summary.with(|s| s.add(&unpaid()));
+        Category::Invalid as usize
+    }
+
+    fn row(
+        &self,
+        cols: &Columns,
+        row: &RowIn,
+        out: &mut Vec<u8>,
+        probs: &mut Vec<Problem>,
+    ) -> usize {
+        let r = match row.read(cols, &self.scheme.catalog) {
+            RowOutcome::Invalid { case_id, problems } => {
+                let k = self.invalid(out, &case_id, &problems);
+                probs.extend(problems);
+                return k;
+            }
+            RowOutcome::Valid(r) => *r,
+        };
+        let level = self.level(&r);
+        let mut missing = Vec::new();
+        if r.total_cost.is_none() {
+            missing.push(problem(
+                &r,
+                "total_cost",
+                "",
+                "missing: a case cannot be paid without its per-item total cost",
+            ));
+        }
+        if r.fund_paid.is_none() {
+            missing.push(problem(
+                &r,
+                "fund_paid",
+                "",
+                "missing: a case cannot be paid without it (own = total_cost − fund_paid)",
+            ));
+        }
+        if level.is_none() {
+            missing.push(problem(
+                &r,
+                "hospital_level",
+                &r.hospital_id,
+                format!(
+                    "hospital {:?} is not in the hospitals file and the row gives no hospital_level",
+                    r.hospital_id
+                ),
+            ));
+        }
+        let (Some(total_cost), Some(fund_paid), Some((level, from))) =
+            (r.total_cost, r.fund_paid, level)
+        else {
+            let k = self.invalid(out, &r.case_id, &missing);
+            probs.extend(missing);
+            return k;
+        };
+
+        let s = self.scheme;
+        let g = group_record(s, &r, &mut Trace::disabled());
+        let (mdc, adrg, drg) = (g.mdc_code(s), g.adrg_code(s), g.drg_code(s));
+        let level_line = self.trace.then(|| match from {
+            LevelFrom::File => match r.hospital_level {
+                Some(l) if l != level => format!(
+                    "hospital {}: level {level} from the hospitals file (the row says {l})",
+                    r.hospital_id
+                ),
+                _ => format!("hospital {}: level {level} from the hospitals file", r.hospital_id),
+            },
+            LevelFrom::Row => format!(
+                "hospital {} is not in the hospitals file: level {level} from the row's hospital_level",
+                r.hospital_id
+            ),
+        });
+        if let LevelFrom::Row = from {
+            self.level_from_row.fetch_add(1, Ordering::Relaxed);
+        }
+        let input = PayInput {
+            case_id: r.case_id,
+            hospital_level: level,
+            insured_region: r.insured_region,
+            new_tech_flag: r.new_tech_flag,
+            los: r.los,
+            total_cost,
+            fund_paid,
+            status: group_status(g.status),
+            mdc: mdc.to_string(),
+            adrg: adrg.to_string(),
+            drg: drg.to_string(),
+            // 特例单议 approvals are not in the case file.
+            special: None,
+        };
+        let p = pay_case(self.tariff, &input);
+        let _ = write!(
+            out,
+            "{},{},{mdc},{adrg},{drg},{}",
+            csv_field(&input.case_id),
+            g.status.as_str(),
+            p.category
+        );
+        match p.weight {
+            Some(w) => {
+                let _ = write!(out, ",{}", W4(w));
+            }
+            None => out.push(b','),
+        }
+        match p.standard {
+            Some(st) => {
+                let _ = write!(out, ",{}", Fen(st));
+            }
+            None => out.push(b','),
+        }
+        let _ = write!(
+            out,
+            ",{},{},{},{}",
+            Fen(p.total_cost),
+            Fen(p.payment),
+            Fen(p.own),
+            Fen(p.fund_due)
+        );
+        if let Some(first) = level_line {
+            let mut lines = vec![first];
+            lines.extend(p.rules.iter().map(ToString::to_string));
+            let _ = write!(out, ",{}", csv_field(&lines.join(" | ")));
+        }
+        out.push(b'\n');
+        self.summary.with(|s| s.add(&p));
+        p.category as usize
+    }
+}
+
+/// Where the weights of a pay run come from: `--weights`, `--history`, or the parameters.
+fn pay_weights(a: &PayArgs, params: &Params, scheme: &Scheme) -> Result<(WeightTable, String)> {
+    let read = |path: &Path| -> Result<(WeightTable, String)> {
+        let text = read_text(path, "weights file")?;
+        let table = WeightTable::from_csv_str(&text)
+            .map_err(|e| anyhow!("weights file {}: {e}", path.display()))?;
+        let desc = format!("{} ({})", path.display(), sources_text(&table));
+        Ok((table, desc))
+    };
+    if let Some(w) = &a.weights {
+        return read(w);
+    }
+    if let Some(h) = &a.history {
+        let history = weights_from_history(scheme, params, h, None, a.quiet)?;
+        if history.stats.problems > 0 {
+            eprintln!(
+                "drgdip: warning: history {}: {} invalid row(s) not counted (list them with `drgdip weights --errors`)",
+                h.display(),
+                history.stats.by_status[INVALID]
+            );
+        }
+        let desc = format!(
+            "computed from the history {}\n{}",
+            h.display(),
+            history_text(&history, params, scheme)
+        );
+        return Ok((history.table, desc));
+    }
+    match &params.drg.weights {
+        WeightsSource::File(p) => {
+            let p = Path::new(p);
+            let path = if p.is_relative() {
+                a.params.parent().unwrap_or(Path::new("")).join(p)
+            } else {
+                p.to_path_buf()
+            };
+            read(&path).context("drg.weights in the parameter file")
+        }
+        WeightsSource::History => bail!(
+            "drg.weights = \"history\" in {}: give --history CASES.csv to compute the weights \
+             on the fly, or --weights W.csv (made by `drgdip weights`)",
+            a.params.display()
+        ),
+    }
+}
+
+/// Warnings about a weight table that does not fit the scheme.
+fn check_weights(table: &WeightTable, scheme: &Scheme) -> Vec<String> {
+    let list = |codes: Vec<&str>| {
+        let more = codes.len().saturating_sub(8);
+        let mut text = codes.into_iter().take(8).collect::<Vec<_>>().join(" ");
+        if more > 0 {
+            text.push_str(&format!(" … (+{more})"));
+        }
+        text
+    };
+    let mut warnings = Vec::new();
+    let missing: Vec<&str> = scheme_drgs(scheme)
+        .into_iter()
+        .map(|(d, _)| d)
+        .filter(|d| table.get(d).is_none())
+        .collect();
+    if !missing.is_empty() {
+        warnings.push(format!(
+            "{} DRG(s) of {} have no weight (their cases are paid per item): {}",
+            missing.len(),
+            scheme.name,
+            list(missing)
+        ));
+    }
+    let unknown: Vec<&str> = table
+        .rows()
+        .iter()
+        .map(|r| r.drg.as_str())
+        .filter(|d| scheme.drg_by_code(d).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        warnings.push(format!(
+            "{} weight(s) for codes that are not DRGs of {}: {}",
+            unknown.len(),
+            scheme.name,
+            list(unknown)
+        ));
+    }
+    warnings
 }
 
 /// Runs `drgdip pay`.
-pub fn run_pay(_a: PayArgs) -> Result<()> {
-    anyhow::bail!("not yet available")
+pub fn run_pay(a: PayArgs) -> Result<()> {
+    let env = a.shared.resolve()?;
+    let (params, scheme) = load_params(&env, &a.params, None)?;
+    let hospitals = Hospitals::from_csv_str(&read_text(&a.hospitals, "hospitals file")?)
+        .map_err(|e| anyhow!("hospitals file {}: {e}", a.hospitals.display()))?;
+    let point_value = a
+        .point_value
+        .as_deref()
+        .map(|v| {
+            Decimal::from_str(v.trim())
+                .map_err(|_| anyhow!("--point-value {v:?}: expected a decimal such as 12.34"))
+        })
+        .transpose()?;
+    let (weights, weights_desc) = pay_weights(&a, &params, &scheme)?;
+    let tariff = Tariff::new(&params, &weights, point_value).map_err(|e| match point_value {
+        None => anyhow!("{e} (give --point-value)"),
+        Some(_) => anyhow!("{e}"),
+    })?;
+    if params.region.method == Method::Dip {
+        eprintln!(
+            "drgdip: warning: region.method = \"dip\": this region pays by DIP; paying by DRG anyway"
+        );
+    }
+    for w in check_weights(&weights, &scheme) {
+        eprintln!("drgdip: warning: weights: {w}");
+    }
+
+    let input = open_input(&a.input)?;
+    let mut out = create_output(&a.output)?;
+    let mut errors = open_errors(a.errors.as_deref())?;
+    let header = if a.trace {
+        format!("{PAY_HEADER},rules\n")
+    } else {
+        format!("{PAY_HEADER}\n")
+    };
+    let ctx = PayCtx {
+        scheme: &scheme,
+        tariff: &tariff,
+        hospitals: &hospitals,
+        trace: a.trace,
+        summary: Shards::new(),
+        level_from_row: AtomicU64::new(0),
+    };
+    let progress = Progress::new(a.quiet);
+    let stats = run_batch(
+        input,
+        header.as_bytes(),
+        &mut out,
+        errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
+        |cols, row, buf, probs| ctx.row(cols, row, buf, probs),
+        |n| progress.set(n),
+    )?;
+    progress.finish();
+    let level_from_row = ctx.level_from_row.load(Ordering::Relaxed);
+    let mut summary = PaySummary::new();
+    for part in ctx.summary.into_vec() {
+        summary.merge(&part);
+    }
+    if !a.quiet {
+        eprintln!("parameters ({}):", a.params.display());
+        for line in params.summary_lines() {
+            eprintln!("  {line}");
+        }
+        eprintln!("scheme: {}", scheme.label());
+        eprintln!("weights: {weights_desc}");
+        eprintln!(
+            "hospitals: {} in {}; {level_from_row} case(s) took the level of their row (hospital not in the file)",
+            hospitals.len(),
+            a.hospitals.display()
+        );
+        eprint!("{}", summary.render_text());
+        let total = summary.total();
+        let paid = total.cases - summary.category(Category::Invalid).cases;
+        let ratio = if total.total_cost.is_zero() {
+            "—".to_string()
+        } else {
+            W4(total.payment / total.total_cost).to_string()
+        };
+        eprintln!(
+            "payment {} vs per-item cost {} over {paid} paid case(s): ratio {ratio}, difference {}",
+            Fen(total.payment),
+            Fen(total.total_cost),
+            Fen(total.payment - total.total_cost)
+        );
+        eprintln!(
+            "special-case approvals (特例单议) are not in the case file: no case is paid as special"
+        );
+        eprintln!(
+            "{} rows; {} problem(s); {:.2} s, {:.0} rows/s",
+            stats.rows,
+            stats.problems,
+            stats.elapsed.as_secs_f64(),
+            stats.rows_per_sec()
+        );
+    }
+    Ok(())
 }
