@@ -17,7 +17,6 @@
 //! - the summary is accumulated per worker thread and merged at the end (exact decimals, so
 //!   the totals do not depend on the order in which the rows were paid).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -30,8 +29,8 @@ use drgdip_io::{
     csv_field, run_batch, BatchStats, CaseRecord, Columns, Problem, RowIn, RowOutcome,
 };
 use drgdip_pay::money::{Fen, W4};
-use drgdip_pay::params::{Method, Trim, WeightsSource};
-use drgdip_pay::weights::{iqr_trim, WeightOptions};
+use drgdip_pay::params::{Method, WeightsSource};
+use drgdip_pay::weights::WeightOptions;
 use drgdip_pay::{
     pay_case, Category, GroupStatus, HistoryCase, Hospitals, Params, PayInput, PaySummary, Payment,
     Tariff, WeightSource, WeightTable,
@@ -274,7 +273,6 @@ fn weights_from_history(
         shards.into_vec().into_iter().flatten().collect();
     grouped.sort_unstable_by_key(|c| c.0);
     let options = WeightOptions::from(&params.drg);
-    let mean_all = mean_all(&grouped, options.trim);
     let history: Vec<HistoryCase> = grouped
         .iter()
         .map(|&(_, drg, adrg, total_cost)| HistoryCase {
@@ -286,30 +284,11 @@ fn weights_from_history(
         .collect();
     let table = WeightTable::from_history(&history, &scheme_drgs(scheme), options);
     Ok(History {
+        mean_all: table.mean_all(),
         table,
         stats,
         used: grouped.len() as u64,
-        mean_all,
     })
-}
-
-/// `mean_all` of §1 (for the summary): the mean cost of all trimmed cases of all groups,
-/// trimmed per DRG exactly as [`WeightTable::from_history`] does.
-fn mean_all(grouped: &[(u64, &str, &str, Decimal)], trim: Trim) -> Option<Decimal> {
-    let mut by_drg: BTreeMap<&str, Vec<Decimal>> = BTreeMap::new();
-    for &(_, drg, _, cost) in grouped {
-        by_drg.entry(drg).or_default().push(cost);
-    }
-    let (mut sum, mut count) = (Decimal::ZERO, 0u64);
-    for costs in by_drg.values_mut() {
-        let kept = match trim {
-            Trim::Iqr => iqr_trim(costs),
-            Trim::None => &costs[..],
-        };
-        sum += kept.iter().sum::<Decimal>();
-        count += kept.len() as u64;
-    }
-    (count > 0 && !sum.is_zero()).then(|| sum / Decimal::from(count))
 }
 
 /// `N DRGs: a own, b adrg, c default`.

@@ -151,6 +151,9 @@ pub enum WeightsCsvError {
 pub struct WeightTable {
     rows: Vec<WeightRow>,
     index: FxHashMap<String, usize>,
+    /// `mean_all` of the history the weights were computed from (`None` for a table read from
+    /// a file, or without history costs).
+    mean_all: Option<Decimal>,
 }
 
 /// The header written by [`WeightTable::to_csv_string`].
@@ -259,7 +262,10 @@ impl WeightTable {
                 }
             })
             .collect();
-        WeightTable::from_sorted_unique(rows)
+        WeightTable {
+            mean_all,
+            ..WeightTable::from_sorted_unique(rows)
+        }
     }
 
     /// Builds a table from rows given by the caller (sorted here by DRG code).
@@ -280,7 +286,17 @@ impl WeightTable {
             .enumerate()
             .map(|(i, r)| (r.drg.clone(), i))
             .collect();
-        WeightTable { rows, index }
+        WeightTable {
+            rows,
+            index,
+            mean_all: None,
+        }
+    }
+
+    /// The mean cost of all trimmed history cases of all groups (`mean_all` of §1), when the
+    /// table was computed from history.
+    pub fn mean_all(&self) -> Option<Decimal> {
+        self.mean_all
     }
 
     /// The row of a DRG, if the table has one.
