@@ -1,7 +1,7 @@
 #![no_main]
 //! Arbitrary bytes as the rows of a case file: never a panic, one output line per row.
 
-use drgdip_drg::{group, Case, Trace};
+use drgdip_drg::{group, Trace};
 use drgdip_io::{run_batch, RowOutcome};
 use libfuzzer_sys::fuzz_target;
 
@@ -23,15 +23,7 @@ fuzz_target!(|data: &[u8]| {
         |cols, row, buf, probs| {
             match row.read(cols, &national.catalog) {
                 RowOutcome::Valid(r) => {
-                    let k = Case {
-                        gender: r.gender(),
-                        age_years: r.age_years,
-                        age_days: r.age_days,
-                        birth_weight: r.birth_weight,
-                        diagnoses: &r.diagnoses,
-                        procedures: &r.procedures,
-                    };
-                    group(national, &k, &mut Trace::enabled());
+                    group(national, &r.case(), &mut Trace::enabled());
                 }
                 RowOutcome::Invalid { problems, .. } => {
                     assert!(!problems.is_empty());

@@ -35,7 +35,7 @@ use rust_decimal::Decimal;
 
 use crate::cmd_group::group_record;
 use crate::progress::Progress;
-use crate::shared::{create_output, open_input, Schemes, SharedOpts};
+use crate::shared::{create_output, open_errors, open_input, problems_text, Schemes, SharedOpts};
 
 #[derive(Debug, clap::Args)]
 pub struct DipArgs {
@@ -259,17 +259,6 @@ fn dip_case(
 }
 
 /// Opens the errors file with its header.
-fn errors_file(path: &Option<PathBuf>) -> Result<Option<Box<dyn Write>>> {
-    match path {
-        Some(p) => {
-            let mut w = create_output(p)?;
-            w.write_all(b"line,case_id,field,value,message\n")?;
-            Ok(Some(w))
-        }
-        None => Ok(None),
-    }
-}
-
 fn read_library(dir: &Path) -> Result<Library> {
     let mut files = Vec::new();
     for name in [GROUPS_FILE, AUX_FILE, SUMMARY_FILE] {
@@ -335,7 +324,7 @@ fn run_build(shared: &SharedOpts, a: BuildArgs) -> Result<()> {
     let scheme = setup.scheme();
     let catalog = setup.schemes.catalog();
     let input = open_input(&a.history)?;
-    let mut errors = errors_file(&a.errors)?;
+    let mut errors = open_errors(a.errors.as_deref())?;
     let history: Mutex<Vec<(u64, DipCase)>> = Mutex::new(Vec::new());
     let progress = Progress::new(a.common.quiet);
     let row_fn = |cols: &Columns, row: &RowIn, _: &mut Vec<u8>, probs: &mut Vec<Problem>| {
@@ -603,13 +592,6 @@ fn fmt_point_value(pv: Decimal) -> String {
     format!("{pv:.6}")
 }
 
-fn problems_text(p: &[Problem]) -> String {
-    p.iter()
-        .map(|p| format!("{}: {}", p.field, p.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 fn reasons_text(s: &Scored) -> String {
     let mut parts: Vec<String> = Vec::with_capacity(s.score.reasons.len() + 4);
     let mut aux_done = false;
@@ -729,7 +711,7 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
         hospitals: &hospitals,
     };
     let input = open_input(&a.input)?;
-    let mut errors = errors_file(&a.errors)?;
+    let mut errors = open_errors(a.errors.as_deref())?;
     let totals = Mutex::new(Totals::default());
     let trace = a.trace;
     let pv_known = known.as_ref().map(|c| c.point_value);
@@ -943,7 +925,7 @@ fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
         hospitals: &hospitals,
     };
     let input = open_input(&a.input)?;
-    let mut errors = errors_file(&a.errors)?;
+    let mut errors = open_errors(a.errors.as_deref())?;
     let totals = Mutex::new(Totals::default());
     let monthly = a.monthly;
     let progress = Progress::new(a.common.quiet);

@@ -4,12 +4,12 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use drgdip_drg::{explain, group, Case, Grouping, Lang, Status, Trace};
+use drgdip_drg::{explain, group, Grouping, Lang, Status, Trace};
 use drgdip_io::{csv_field, run_batch, CaseRecord, Columns, Problem, RowIn, RowOutcome};
 use drgdip_scheme::Scheme;
 
 use crate::progress::Progress;
-use crate::shared::{create_output, open_input, Schemes, SharedOpts};
+use crate::shared::{create_output, open_errors, open_input, problems_text, Schemes, SharedOpts};
 
 /// Output format of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -54,7 +54,8 @@ pub struct GroupArgs {
 /// Status buckets of the summary.
 pub const STATUS_NAMES: [&str; 4] = ["grouped", "ambiguous", "ungroupable", "invalid"];
 
-fn bucket(s: Status) -> usize {
+/// The summary bucket of a grouping status (an index of [`STATUS_NAMES`]).
+pub fn bucket(s: Status) -> usize {
     match s {
         Status::Grouped => 0,
         Status::Ambiguous => 1,
@@ -64,15 +65,7 @@ fn bucket(s: Status) -> usize {
 
 /// Groups one valid record with its scheme.
 pub fn group_record(s: &Scheme, r: &CaseRecord, trace: &mut Trace) -> Grouping {
-    let case = Case {
-        gender: r.gender(),
-        age_years: r.age_years,
-        age_days: r.age_days,
-        birth_weight: r.birth_weight,
-        diagnoses: &r.diagnoses,
-        procedures: &r.procedures,
-    };
-    group(s, &case, trace)
+    group(s, &r.case(), trace)
 }
 
 fn codes(s: &Scheme, ids: &[u32]) -> String {
@@ -84,13 +77,6 @@ fn codes(s: &Scheme, ids: &[u32]) -> String {
         out.push_str(s.catalog.diagnoses.code(d));
     }
     out
-}
-
-fn problems_text(p: &[Problem]) -> String {
-    p.iter()
-        .map(|p| format!("{}: {}", p.field, p.message))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 struct Ctx<'a> {
@@ -198,14 +184,7 @@ pub fn run(a: GroupArgs) -> Result<()> {
     };
     let input = open_input(&a.input)?;
     let mut out = create_output(&a.output)?;
-    let mut errors = match &a.errors {
-        Some(p) => {
-            let mut w = create_output(p)?;
-            w.write_all(b"line,case_id,field,value,message\n")?;
-            Some(w)
-        }
-        None => None,
-    };
+    let mut errors = open_errors(a.errors.as_deref())?;
     let header: &[u8] = match (a.format, a.trace) {
         (Format::Jsonl, _) => b"",
         (Format::Csv, false) => b"case_id,status,mdc,adrg,drg,mcc,cc,scheme,repairs,problems\n",

@@ -38,9 +38,9 @@ use drgdip_pay::{
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
 
-use crate::cmd_group::group_record;
+use crate::cmd_group::{bucket, group_record};
 use crate::progress::Progress;
-use crate::shared::{create_output, open_input, Env, SharedOpts};
+use crate::shared::{create_output, open_errors, open_input, Env, SharedOpts};
 
 #[derive(Debug, clap::Args)]
 pub struct WeightsArgs {
@@ -129,17 +129,6 @@ fn load_params(env: &Env, path: &Path, scheme: Option<&str>) -> Result<(Params, 
     Ok((params, scheme))
 }
 
-fn open_errors(path: Option<&Path>) -> Result<Option<Box<dyn Write>>> {
-    match path {
-        Some(p) => {
-            let mut w = create_output(p)?;
-            w.write_all(b"line,case_id,field,value,message\n")?;
-            Ok(Some(w))
-        }
-        None => Ok(None),
-    }
-}
-
 fn group_status(s: Status) -> GroupStatus {
     match s {
         Status::Grouped => GroupStatus::Grouped,
@@ -148,17 +137,10 @@ fn group_status(s: Status) -> GroupStatus {
     }
 }
 
-/// Status buckets of a history run (as in `drgdip group`).
-const GROUPED: usize = 0;
+/// The summary bucket of an invalid row (as in `drgdip group`'s [`STATUS_NAMES`]).
+///
+/// [`STATUS_NAMES`]: crate::cmd_group::STATUS_NAMES
 const INVALID: usize = 3;
-
-fn bucket(s: Status) -> usize {
-    match s {
-        Status::Grouped => GROUPED,
-        Status::Ambiguous => 1,
-        Status::Ungroupable => 2,
-    }
-}
 
 /// One accumulator per rayon worker (plus one for any other thread): each row locks only
 /// its own worker's, so the lock is never contended.

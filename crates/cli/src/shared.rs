@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use drgdip_io::Problem;
 use drgdip_scheme::selection::{Selection, BUILTIN_SELECTION};
 use drgdip_scheme::{DirFiles, Registry, Scheme};
 use serde::Deserialize;
@@ -178,4 +179,25 @@ pub fn create_output(path: &Path) -> Result<Box<dyn std::io::Write>> {
             .with_context(|| format!("cannot create the output file {}", path.display()))?;
         Ok(Box::new(std::io::BufWriter::with_capacity(1 << 20, f)))
     }
+}
+
+/// Opens the errors file, if one was asked for, and writes its header
+/// (`line,case_id,field,value,message`).
+pub fn open_errors(path: Option<&Path>) -> Result<Option<Box<dyn std::io::Write>>> {
+    match path {
+        Some(p) => {
+            let mut w = create_output(p)?;
+            w.write_all(b"line,case_id,field,value,message\n")?;
+            Ok(Some(w))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A row's problems in one cell: `field: message; field: message`.
+pub fn problems_text(p: &[Problem]) -> String {
+    p.iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

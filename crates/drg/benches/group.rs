@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use drgdip_drg::{group, Case, Trace};
-use drgdip_io::{run_batch, CaseRecord, RowOutcome};
+use drgdip_io::read_valid_records;
 use drgdip_scheme::{DirFiles, Registry};
 
 fn shared() -> PathBuf {
@@ -25,33 +25,8 @@ fn bench(c: &mut Criterion) {
     let fujian = reg.get("fujian-2024").unwrap();
     let input =
         std::fs::read(shared.join("testdata/chs-drg-2.0/dev/cases.csv")).expect("dev cases");
-    let records = std::sync::Mutex::new(Vec::<CaseRecord>::new());
-    run_batch(
-        &input[..],
-        b"",
-        &mut std::io::sink(),
-        None,
-        |cols, row, _, _| {
-            if let RowOutcome::Valid(r) = row.read(cols, &national.catalog) {
-                records.lock().unwrap().push(*r);
-            }
-            0
-        },
-        |_| {},
-    )
-    .unwrap();
-    let records = records.into_inner().unwrap();
-    let cases: Vec<Case> = records
-        .iter()
-        .map(|r| Case {
-            gender: r.gender(),
-            age_years: r.age_years,
-            age_days: r.age_days,
-            birth_weight: r.birth_weight,
-            diagnoses: &r.diagnoses,
-            procedures: &r.procedures,
-        })
-        .collect();
+    let records = read_valid_records(&input, &national.catalog).unwrap();
+    let cases: Vec<Case> = records.iter().map(|r| r.case()).collect();
     let mut g = c.benchmark_group("group");
     g.throughput(Throughput::Elements(cases.len() as u64));
     for (name, s) in [("chs-drg-2.0", &national), ("fujian-2024", &fujian)] {

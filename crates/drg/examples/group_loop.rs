@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use drgdip_drg::{group, Case, Trace};
-use drgdip_io::{run_batch, CaseRecord, RowOutcome};
+use drgdip_drg::{group, Trace};
+use drgdip_io::read_valid_records;
 use drgdip_scheme::{DirFiles, Registry};
 
 fn main() {
@@ -18,35 +18,12 @@ fn main() {
     let mut reg = Registry::new(&files).expect("registry");
     let s = reg.get(name).expect("scheme");
     let input = std::fs::read(shared.join("testdata/chs-drg-2.0/dev/cases.csv")).expect("cases");
-    let records = std::sync::Mutex::new(Vec::<CaseRecord>::new());
-    run_batch(
-        &input[..],
-        b"",
-        &mut std::io::sink(),
-        None,
-        |cols, row, _, _| {
-            if let RowOutcome::Valid(r) = row.read(cols, &s.catalog) {
-                records.lock().unwrap().push(*r);
-            }
-            0
-        },
-        |_| {},
-    )
-    .expect("read");
-    let records = records.into_inner().unwrap();
+    let records = read_valid_records(&input, &s.catalog).expect("read");
     let t = std::time::Instant::now();
     let mut grouped = 0;
     for _ in 0..n {
         for r in &records {
-            let k = Case {
-                gender: r.gender(),
-                age_years: r.age_years,
-                age_days: r.age_days,
-                birth_weight: r.birth_weight,
-                diagnoses: &r.diagnoses,
-                procedures: &r.procedures,
-            };
-            grouped += group(&s, &k, &mut Trace::disabled()).drg.is_some() as usize;
+            grouped += group(&s, &r.case(), &mut Trace::disabled()).drg.is_some() as usize;
         }
     }
     let secs = t.elapsed().as_secs_f64();

@@ -270,6 +270,33 @@ where
     Ok(stats)
 }
 
+/// Reads a whole case file held in memory and returns its valid records, in input order
+/// (benchmarks and tools; a batch run streams instead).
+pub fn read_valid_records(
+    input: &[u8],
+    catalog: &drgdip_codes::Catalog,
+) -> Result<Vec<crate::CaseRecord>, BatchError> {
+    let records = std::sync::Mutex::new(Vec::new());
+    run_batch(
+        input,
+        b"",
+        &mut std::io::sink(),
+        None,
+        |cols, row, _, _| {
+            if let RowOutcome::Valid(r) = row.read(cols, catalog) {
+                if let Ok(mut v) = records.lock() {
+                    v.push(*r);
+                }
+            }
+            0
+        },
+        |_| {},
+    )?;
+    let mut v = records.into_inner().unwrap_or_default();
+    v.sort_by_key(|r| r.line);
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 mod batch;
 mod record;
 
-pub use batch::{run_batch, BatchError, BatchStats, Chunk, RowIn};
+pub use batch::{read_valid_records, run_batch, BatchError, BatchStats, Chunk, RowIn};
 pub use record::{
     col, csv_field, parse_date, parse_row, CaseRecord, Columns, ColumnsError, Problem, RowOutcome,
     COLUMNS,

@@ -197,6 +197,18 @@ impl CaseRecord {
     pub fn gender(&self) -> Gender {
         self.gender.unwrap_or(Gender::Male)
     }
+
+    /// The case as the grouper reads it.
+    pub fn case(&self) -> drgdip_drg::Case<'_> {
+        drgdip_drg::Case {
+            gender: self.gender(),
+            age_years: self.age_years,
+            age_days: self.age_days,
+            birth_weight: self.birth_weight,
+            diagnoses: &self.diagnoses,
+            procedures: &self.procedures,
+        }
+    }
     /// The repairs as text: `diagnoses: full-width, separator`.
     pub fn repairs_text(&self) -> String {
         self.repairs
@@ -307,11 +319,7 @@ impl<'a> RowCtx<'a> {
         match Decimal::from_str(v) {
             Ok(d) if !d.is_sign_negative() || d.is_zero() => Some(d),
             Ok(_) => {
-                self.bad(
-                    field,
-                    v,
-                    "negative amount: expected a non-negative decimal",
-                );
+                self.bad(field, v, "negative amount: expected a non-negative decimal");
                 None
             }
             Err(_) => {
@@ -484,11 +492,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
     if let Some(d) = ctx.get_at(const { col("discharge_date") }) {
         match parse_date(d) {
             Some(iso) => r.discharge_date = iso,
-            None => ctx.bad(
-                "discharge_date",
-                d,
-                "not a real date (expected YYYY-MM-DD)",
-            ),
+            None => ctx.bad("discharge_date", d, "not a real date (expected YYYY-MM-DD)"),
         }
     }
     if let Some(f) = ctx.get_at(const { col("new_tech_flag") }) {

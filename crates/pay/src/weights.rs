@@ -641,7 +641,10 @@ mod tests {
             "drg,adrg,cases,mean_cost,weight,source\nAA11,AA1,5,100.00,0.7500,own\nAA13,AA1,1,300.00,0.7500,adrg\n"
         );
         // the file carries the rows, not the history's mean_all
-        assert_eq!(WeightTable::from_csv_str(&text).unwrap().rows(), table.rows());
+        assert_eq!(
+            WeightTable::from_csv_str(&text).unwrap().rows(),
+            table.rows()
+        );
         assert_eq!(table.mean_all(), Some(dec!(400) / dec!(3)));
 
         let plain = WeightTable::from_csv_str("drg,name,weight\nBB11,x,1.2345\nBB13,y,\n").unwrap();
