@@ -6,27 +6,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use rust_decimal::Decimal;
+mod common;
 
-/// The shared directory: `DRGDIP_SHARED`, else `shared` beside the repository.
-fn shared() -> Option<PathBuf> {
-    let p = std::env::var_os("DRGDIP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.join("testdata/chs-drg-2.0/dev/cases.csv").is_file() {
-        Some(p)
-    } else {
-        eprintln!(
-            "note: shared data not found at {}: test skipped",
-            p.display()
-        );
-        None
-    }
-}
+use common::{drgdip, read_csv, shared, tempdir};
+
+use rust_decimal::Decimal;
 
 fn testdata(shared: &Path, rel: &str) -> String {
     shared
@@ -43,24 +31,6 @@ fn params(shared: &Path) -> String {
         .to_string()
 }
 
-/// A fresh directory under the target's temporary directory.
-fn tempdir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("dip-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn drgdip(shared: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_drgdip"))
-        .args(args)
-        .arg("--shared")
-        .arg(shared)
-        .output()
-        .expect("run drgdip")
-}
-
 fn ok(o: Output, what: &str) -> Output {
     assert!(
         o.status.success(),
@@ -75,20 +45,6 @@ fn p(path: &Path) -> &str {
 }
 
 type Row = HashMap<String, String>;
-
-fn read_csv(path: &Path) -> Vec<Row> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let h = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            h.iter()
-                .zip(rec.iter())
-                .map(|(a, b)| (a.to_owned(), b.to_owned()))
-                .collect()
-        })
-        .collect()
-}
 
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap_or_else(|_| panic!("not a decimal: {s:?}"))

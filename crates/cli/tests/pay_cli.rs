@@ -7,49 +7,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::str::FromStr;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-const BIN: &str = env!("CARGO_BIN_EXE_drgdip");
+mod common;
 
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("DRGDIP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.join("params/region-350100-2025.toml").is_file()
-        && dir.join("testdata/chs-drg-2.0/dev/cases.csv").is_file()
-    {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: shared data not found at {} (set DRGDIP_SHARED): test skipped",
-            dir.display()
-        );
-        None
-    }
-}
-
-/// A fresh temporary directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("drgdip-pay-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn run(shared: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--shared")
-        .arg(shared)
-        .output()
-        .expect("run drgdip")
-}
+use common::{drgdip, shared, tempdir};
 
 fn run_ok(shared: &Path, args: &[&str]) -> String {
-    let out = run(shared, args);
+    let out = drgdip(shared, args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "drgdip {args:?} failed:\n{stderr}");
     stderr
@@ -177,7 +144,7 @@ fn paths(shared: &Path) -> Paths {
 fn weights_from_the_2024_history_cover_every_drg_of_the_scheme() {
     let Some(shared) = shared() else { return };
     let p = paths(&shared);
-    let dir = temp_dir("weights");
+    let dir = tempdir("weights");
     let weights = dir.join("weights.csv");
     let errors = dir.join("errors.csv");
     let stderr = run_ok(
@@ -284,7 +251,7 @@ struct Input {
 fn paying_the_dev_cases_balances() {
     let Some(shared) = shared() else { return };
     let p = paths(&shared);
-    let dir = temp_dir("dev");
+    let dir = tempdir("dev");
     let weights = dir.join("weights.csv");
     let pay = dir.join("pay.csv");
     let errors = dir.join("errors.csv");
@@ -552,13 +519,13 @@ fn paying_the_dev_cases_balances() {
 fn bad_parameters_and_missing_files_stop_the_run_with_the_key() {
     let Some(shared) = shared() else { return };
     let p = paths(&shared);
-    let dir = temp_dir("bad");
+    let dir = tempdir("bad");
     let text = std::fs::read_to_string(&p.params).unwrap();
     let weights = dir.join("w.csv");
     std::fs::write(&weights, "drg,weight\nFR59,1.0000\n").unwrap();
     let out = dir.join("out.csv");
     let pay = |params: &Path, hospitals: &Path| {
-        run(
+        drgdip(
             &shared,
             &[
                 "pay",
@@ -619,7 +586,7 @@ fn bad_parameters_and_missing_files_stop_the_run_with_the_key() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-hospitals.csv"));
     // drg.weights = "history" without --weights nor --history.
-    let o = run(
+    let o = drgdip(
         &shared,
         &[
             "pay",
@@ -636,7 +603,7 @@ fn bad_parameters_and_missing_files_stop_the_run_with_the_key() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--history"));
     // An unknown scheme for `weights --scheme`.
-    let o = run(
+    let o = drgdip(
         &shared,
         &[
             "weights",
@@ -698,7 +665,7 @@ fn case((id, hospital, level, group, region, new_tech, cost, fund): HandCase<'_>
 fn hand_made_cases_are_paid_as_recomputed_by_hand() {
     let Some(shared) = shared() else { return };
     let p = paths(&shared);
-    let dir = temp_dir("hand");
+    let dir = tempdir("hand");
     let weights = dir.join("hand-weights.csv");
     std::fs::write(&weights, HAND_WEIGHTS).unwrap();
     // The parameters point at the weights file (relative to the parameter file).

@@ -11,7 +11,7 @@ pub fn shared() -> Option<PathBuf> {
     let p = std::env::var_os("DRGDIP_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.join("schemes").is_dir() {
+    if p.join("schemes").is_dir() && p.join("testdata/chs-drg-2.0/dev/cases.csv").is_file() {
         Some(p)
     } else {
         eprintln!(
@@ -35,7 +35,8 @@ pub fn drgdip(shared: &std::path::Path, args: &[&str]) -> Output {
 
 /// A fresh temporary directory for one test.
 pub fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("drgdip-test-{}-{name}", std::process::id()));
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("drgdip-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
