@@ -151,3 +151,41 @@ fn explain_one_case_from_a_file_and_from_flags() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("\"NOPE\" is not in"));
 }
+
+#[test]
+fn a_configuration_file_names_the_shared_directory_and_extra_schemes() {
+    let Some(shared) = shared() else { return };
+    let dir = tempdir("config");
+    let shared = std::fs::canonicalize(&shared).unwrap();
+    // a renamed copy of the national manifest, registered through the configuration file
+    let manifest = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemes/chs-drg-2.0.toml"),
+    )
+    .unwrap()
+    .replace("name = \"chs-drg-2.0\"", "name = \"my-copy\"");
+    std::fs::write(dir.join("my-copy.toml"), manifest).unwrap();
+    std::fs::write(
+        dir.join("drgdip.toml"),
+        format!(
+            "shared = {:?}\nschemes = [\"my-copy.toml\"]\n",
+            shared.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in.csv"),
+        format!("{HEADER}\nX1,1,72,,,C71.003,07.7202,2025-03-01,350100,100\n"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_drgdip"))
+        .current_dir(&dir)
+        .env_remove("DRGDIP_SHARED")
+        .args([
+            "group", "-q", "-i", "in.csv", "-o", "-", "--scheme", "my-copy",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("X1,grouped,MDCB,BB3,BB35,,,my-copy"), "{out}");
+}
