@@ -9,7 +9,8 @@ use drgdip_scheme::selection::{Selection, BUILTIN_SELECTION};
 use drgdip_scheme::{DirFiles, Registry, Scheme};
 use serde::Deserialize;
 
-/// The optional configuration file (`drgdip.toml` in the working directory, or `--config`).
+/// The optional configuration file (`drgdip.toml` in the working directory, or `--config`);
+/// its paths are relative to the file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -55,8 +56,15 @@ impl SharedOpts {
                 let text = std::fs::read_to_string(p).with_context(|| {
                     format!("cannot read the configuration file {}", p.display())
                 })?;
-                toml::from_str(&text)
-                    .with_context(|| format!("configuration file {}", p.display()))?
+                let c: Config = toml::from_str(&text)
+                    .with_context(|| format!("configuration file {}", p.display()))?;
+                // paths in the file are relative to the file
+                let base = p.parent().unwrap_or(Path::new("."));
+                Config {
+                    shared: c.shared.map(|s| base.join(s)),
+                    schemes: c.schemes.into_iter().map(|s| base.join(s)).collect(),
+                    selection: c.selection.map(|s| base.join(s)),
+                }
             }
             None => Config::default(),
         };
