@@ -1,0 +1,274 @@
+//! Audit events (审计日志): who changed what, why, and the state before and after.
+//!
+//! Every function of this crate that changes a state — issuing monthly statements, issuing
+//! clearing statements, deciding a prepayment, every step of a special-case review — returns
+//! its [`AuditEvent`]s with its result ([`Audited`]). The events are values: this crate
+//! neither stores them nor stamps them with a time (it reads no clock); the store appends
+//! them to its log with the time of the write.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The role an actor acts in. A hospital user acts for one hospital.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Role {
+    /// 定点医疗机构 — a user of one hospital.
+    Hospital {
+        /// The hospital the user acts for.
+        hospital_id: String,
+    },
+    /// 评审专家 — a reviewer of special cases.
+    Reviewer,
+    /// 医保经办机构 — the bureau (settles, clears, assigns reviewers).
+    Bureau,
+    /// A scheduled or automatic run on behalf of the bureau.
+    System,
+}
+
+impl Role {
+    /// The role's name without its hospital: `hospital`, `reviewer`, `bureau`, `system`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Role::Hospital { .. } => "hospital",
+            Role::Reviewer => "reviewer",
+            Role::Bureau => "bureau",
+            Role::System => "system",
+        }
+    }
+
+    /// Whether the role acts for the bureau (the bureau itself or a system run).
+    pub fn is_bureau(&self) -> bool {
+        matches!(self, Role::Bureau | Role::System)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Hospital { hospital_id } => write!(f, "hospital {hospital_id}"),
+            other => f.write_str(other.kind()),
+        }
+    }
+}
+
+/// Who acts: a user or run id and its role.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    /// The user's (or run's) identifier.
+    pub id: String,
+    /// The role the user acts in.
+    pub role: Role,
+}
+
+impl Actor {
+    /// A bureau user.
+    pub fn bureau(id: impl Into<String>) -> Actor {
+        Actor {
+            id: id.into(),
+            role: Role::Bureau,
+        }
+    }
+
+    /// A system run acting for the bureau.
+    pub fn system(id: impl Into<String>) -> Actor {
+        Actor {
+            id: id.into(),
+            role: Role::System,
+        }
+    }
+
+    /// A reviewer.
+    pub fn reviewer(id: impl Into<String>) -> Actor {
+        Actor {
+            id: id.into(),
+            role: Role::Reviewer,
+        }
+    }
+
+    /// A user of hospital `hospital_id`.
+    pub fn hospital(id: impl Into<String>, hospital_id: impl Into<String>) -> Actor {
+        Actor {
+            id: id.into(),
+            role: Role::Hospital {
+                hospital_id: hospital_id.into(),
+            },
+        }
+    }
+
+    /// The hospital this actor acts for, if it is a hospital user.
+    pub fn hospital_id(&self) -> Option<&str> {
+        match &self.role {
+            Role::Hospital { hospital_id } => Some(hospital_id),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.id, self.role)
+    }
+}
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// 月结算 — a hospital's statement of a month was issued (or re-issued, replacing it).
+    MonthlyStatementIssued,
+    /// 年度清算 — a hospital's clearing statement of a year was issued.
+    ClearingStatementIssued,
+    /// 预付金 — a prepayment application was granted.
+    PrepaymentGranted,
+    /// 预付金 — a prepayment application was refused.
+    PrepaymentRefused,
+    /// 特例单议 — a hospital submitted an application.
+    SpecialCaseSubmitted,
+    /// The bureau assigned the first reviewer (初审).
+    FirstReviewerAssigned,
+    /// The first reviewer recorded the first review.
+    FirstReviewRecorded,
+    /// The bureau assigned the second reviewer (复审).
+    SecondReviewerAssigned,
+    /// The second reviewer recorded the decision.
+    SecondReviewRecorded,
+    /// The hospital withdrew its application.
+    SpecialCaseWithdrawn,
+}
+
+impl Action {
+    /// The action's name in the log (`special_case.first_review_recorded`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::MonthlyStatementIssued => "settlement.monthly_statement_issued",
+            Action::ClearingStatementIssued => "clearing.statement_issued",
+            Action::PrepaymentGranted => "prepayment.granted",
+            Action::PrepaymentRefused => "prepayment.refused",
+            Action::SpecialCaseSubmitted => "special_case.submitted",
+            Action::FirstReviewerAssigned => "special_case.first_reviewer_assigned",
+            Action::FirstReviewRecorded => "special_case.first_review_recorded",
+            Action::SecondReviewerAssigned => "special_case.second_reviewer_assigned",
+            Action::SecondReviewRecorded => "special_case.second_review_recorded",
+            Action::SpecialCaseWithdrawn => "special_case.withdrawn",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One state change: who (`actor`, `role`), what (`action` on `subject`), why (`reason`),
+/// and the state before and after, as short `key=value` text (`None` where there was no
+/// state: `before` of a first issue, `after` of nothing). The time is the store's to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// The acting user's id.
+    pub actor: String,
+    /// The role the user acted in.
+    pub role: Role,
+    /// What was done.
+    pub action: Action,
+    /// What it was done to: `H001/2025-06`, `H001/2025`, an application id.
+    pub subject: String,
+    /// Why, in words.
+    pub reason: String,
+    /// The state before, if there was one.
+    pub before: Option<String>,
+    /// The state after.
+    pub after: Option<String>,
+}
+
+impl AuditEvent {
+    /// An event by `actor`.
+    pub fn new(
+        actor: &Actor,
+        action: Action,
+        subject: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor: actor.id.clone(),
+            role: actor.role.clone(),
+            action,
+            subject: subject.into(),
+            reason: reason.into(),
+            before: None,
+            after: None,
+        }
+    }
+
+    /// The same event with the state before.
+    pub fn before(mut self, state: impl Into<String>) -> AuditEvent {
+        self.before = Some(state.into());
+        self
+    }
+
+    /// The same event with the state after.
+    pub fn after(mut self, state: impl Into<String>) -> AuditEvent {
+        self.after = Some(state.into());
+        self
+    }
+}
+
+impl fmt::Display for AuditEvent {
+    /// `bureau-1 (bureau) special_case.first_reviewer_assigned A-7: submitted → first_review (reason)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}) {} {}: {} → {} ({})",
+            self.actor,
+            self.role,
+            self.action,
+            self.subject,
+            self.before.as_deref().unwrap_or("-"),
+            self.after.as_deref().unwrap_or("-"),
+            self.reason
+        )
+    }
+}
+
+/// A result together with the audit events of the state changes that produced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audited<T> {
+    /// The result.
+    pub value: T,
+    /// The events, in the order the changes happened.
+    pub events: Vec<AuditEvent>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_renders_who_what_before_after_and_why() {
+        let event = AuditEvent::new(
+            &Actor::hospital("u-3", "H001"),
+            Action::SpecialCaseWithdrawn,
+            "A-7",
+            "submitted in error",
+        )
+        .before("submitted")
+        .after("withdrawn");
+        assert_eq!(
+            event.to_string(),
+            "u-3 (hospital H001) special_case.withdrawn A-7: submitted → withdrawn (submitted in error)"
+        );
+        let issued = AuditEvent::new(
+            &Actor::system("run-1"),
+            Action::MonthlyStatementIssued,
+            "H001/2025-06",
+            "monthly settlement",
+        );
+        assert_eq!(
+            issued.to_string(),
+            "run-1 (system) settlement.monthly_statement_issued H001/2025-06: - → - (monthly settlement)"
+        );
+        assert!(Role::System.is_bureau() && !Role::Reviewer.is_bureau());
+    }
+}

@@ -1,0 +1,1059 @@
+//! 年度清算 — annual clearing: 结余留用, 合理超支分担, performance, deposits, prepayment.
+//!
+//! `payment-model.md` §6, per hospital and year:
+//! 1. **entitled** = Σ fund_due of the year's cases at the final values: DIP cases (those
+//!    with a [`SettledCase::dip_score`]) are repriced at the final point value when one is
+//!    given ([`FinalPricing::DipPointValue`]); every other case (DRG, per item) is taken as
+//!    the caller priced it. **item_fund** = Σ fund_paid (what per-item payment would have
+//!    cost the fund).
+//! 2. **Surplus** (entitled > item_fund): the hospital keeps
+//!    `min(surplus_retained_share × surplus, surplus_cap_rate × item_fund)`.
+//! 3. **Overspend** (entitled < item_fund): the fund carries the gap band by band — see
+//!    [the banding](#overspend-bands).
+//! 4. **Performance**: with `performance_weight`, the kept surplus and the fund's share of
+//!    the overspend are multiplied by `performance_score / 100` (after the share and cap).
+//! 5. `final = entitled + retained_or_shared − paid_monthly − prepayment_outstanding`;
+//!    positive: the fund pays the hospital; negative: the hospital pays back.
+//!
+//! ## The sign of `retained_or_shared`
+//! `retained_or_shared` is the clearing's adjustment *to entitled*, so that the year's
+//! settled amount is `entitled + retained_or_shared`:
+//! - overspend: `+ fund's share` (the hospital gets entitled plus what the fund carries);
+//! - surplus: `kept − surplus` (≤ 0): the hospital gets `item_fund + kept`, and the part of
+//!   the surplus it does not keep stays with the fund. Reading the formula with `+ kept`
+//!   instead would pay the surplus twice (entitled already contains all of it);
+//!   `dip-and-payment.md` §19 reads it the same way ("the fund pays 8,800,000 + 1,100,000").
+//!
+//! ## Overspend bands
+//! The gap is measured as a rate of item_fund, and the bands apply *marginally* (累进, like
+//! tax brackets): each band's fund share applies only to the slice of the gap that lies
+//! between the band's lower and upper bound. With the bands `10% → 0.70`, `20% → 0.50`,
+//! `rest → 0.00` and a gap of 15% of item_fund, the fund carries 70% of the first 10 points
+//! and 50% of the next 5, i.e. `0.70 × 10% + 0.50 × 5%` of item_fund. (Applying the share
+//! of the band the whole rate falls in — `drgdip_pay::params::Clearing::overspend_fund_share`
+//! — to the whole gap would make the fund's share fall when the gap grows across a bound.)
+//! The bands' bounds are turned into amounts (`round_fen(up_to_rate × item_fund)`, published)
+//! and the slices are taken between them, so the slices add up to the gap exactly.
+//!
+//! ## Deposits
+//! `paid_monthly` is Σ of what was actually paid on the monthly statements: the deposits
+//! withheld there were never paid, so the final amount pays them exactly once. The statement
+//! shows it as a reconciliation: `final = deposits_released + unpaid_monthly +
+//! year_end_difference − prepayment_outstanding`, where `unpaid_monthly = Σ amount_due −
+//! paid_monthly` and `year_end_difference = settled − Σ monthly fund_due`. Deposits are
+//! released in full; performance weights only the surplus kept and the overspend shared.
+//!
+//! ## Rounding
+//! Every figure the statement publishes is rounded half-up to the fen where it is computed
+//! from exact inputs: each case's fund_due and fund_paid (published case lines), each band
+//! bound and band share, the surplus share, the cap, the performance-weighted amounts. Every
+//! later figure is computed from published figures, so the statement adds up to the fen.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use drgdip_pay::money::{round_fen, Fen};
+use drgdip_pay::{Hospital, Params};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::audit::{Action, Actor, AuditEvent, Audited};
+use crate::calendar::YearMonth;
+use crate::monthly::{MonthlyStatement, SettledCase};
+use crate::percent;
+
+/// What was actually paid on one monthly statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthlyRecord {
+    /// The month.
+    pub month: YearMonth,
+    /// The statement's fund_due_total (provisional).
+    pub fund_due_total: Decimal,
+    /// The deposit withheld on it.
+    pub deposit_withheld: Decimal,
+    /// What the fund actually paid on it (normally its amount_due).
+    pub amount_paid: Decimal,
+}
+
+impl From<&MonthlyStatement> for MonthlyRecord {
+    /// A statement paid in full (`amount_paid = amount_due`).
+    fn from(statement: &MonthlyStatement) -> MonthlyRecord {
+        MonthlyRecord {
+            month: statement.month,
+            fund_due_total: statement.fund_due_total,
+            deposit_withheld: statement.deposit_withheld,
+            amount_paid: statement.amount_due,
+        }
+    }
+}
+
+/// One hospital's year, as clearing needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClearingInput {
+    /// The hospital (its performance score weights the sharing).
+    pub hospital: Hospital,
+    /// Every case of the year.
+    pub cases: Vec<SettledCase>,
+    /// Every monthly statement of the year, with what was paid on it.
+    pub monthly: Vec<MonthlyRecord>,
+    /// Prepayment still outstanding, recovered at this clearing (≥ 0).
+    pub prepayment_outstanding: Decimal,
+}
+
+/// How the year's cases are priced at clearing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "point_value", rename_all = "snake_case")]
+pub enum FinalPricing {
+    /// Every case as given (DRG cases, or cases the caller already repriced).
+    AsGiven,
+    /// DIP cases (with a score) repriced at this final point value (结算点值); the others
+    /// as given.
+    DipPointValue(Decimal),
+}
+
+/// Surplus, overspend or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Balance {
+    /// entitled > item_fund (结余).
+    Surplus,
+    /// entitled < item_fund (超支).
+    Overspend,
+    /// entitled = item_fund.
+    Even,
+}
+
+/// The surplus kept (结余留用).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurplusSharing {
+    /// entitled − item_fund.
+    pub surplus: Decimal,
+    /// `clearing.surplus_retained_share`.
+    pub retained_share: Decimal,
+    /// `round_fen(retained_share × surplus)`.
+    pub share_amount: Decimal,
+    /// `clearing.surplus_cap_rate`.
+    pub cap_rate: Decimal,
+    /// `round_fen(cap_rate × item_fund)`.
+    pub cap: Decimal,
+    /// `min(share_amount, cap)`, before performance.
+    pub kept_before_performance: Decimal,
+}
+
+/// One band of an overspend (合理超支分担).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BandShare {
+    /// 1-based band number.
+    pub band: usize,
+    /// The band's lower bound, as a rate of item_fund (the previous band's upper bound).
+    pub from_rate: Decimal,
+    /// The band's upper bound (`up_to_rate`); `None` for the open last band.
+    pub to_rate: Option<Decimal>,
+    /// `round_fen(from_rate × item_fund)`.
+    pub from_amount: Decimal,
+    /// `round_fen(to_rate × item_fund)`.
+    pub to_amount: Option<Decimal>,
+    /// The slice of the gap in this band.
+    pub slice: Decimal,
+    /// The band's `fund_share`.
+    pub fund_share: Decimal,
+    /// `round_fen(slice × fund_share)`.
+    pub fund_amount: Decimal,
+}
+
+/// The overspend shared band by band.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverspendSharing {
+    /// item_fund − entitled.
+    pub gap: Decimal,
+    /// Every band, in order (slices of zero included).
+    pub bands: Vec<BandShare>,
+    /// Σ band fund amounts, before performance.
+    pub shared_before_performance: Decimal,
+}
+
+/// One step of the clearing arithmetic, rendered with its numbers (published by the bureau).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum ClearingStep {
+    /// entitled = Σ fund_due at the final values.
+    Entitled {
+        /// Cases of the year.
+        cases: u64,
+        /// Cases repriced at the point value.
+        repriced: u64,
+        /// The final point value, if DIP cases were repriced.
+        point_value: Option<Decimal>,
+        /// Σ fund_due.
+        entitled: Decimal,
+    },
+    /// item_fund = Σ fund_paid.
+    ItemFund {
+        /// Cases of the year.
+        cases: u64,
+        /// Σ fund_paid.
+        item_fund: Decimal,
+    },
+    /// Surplus, overspend or even.
+    Balance {
+        /// Σ fund_due.
+        entitled: Decimal,
+        /// Σ fund_paid.
+        item_fund: Decimal,
+        /// Which.
+        balance: Balance,
+        /// |entitled − item_fund|.
+        gap: Decimal,
+        /// gap / item_fund (exact; `None` when item_fund is 0).
+        rate: Option<Decimal>,
+    },
+    /// The surplus share and its cap.
+    SurplusKept(SurplusSharing),
+    /// One overspend band.
+    OverspendBand(BandShare),
+    /// The fund's share of the overspend, summed.
+    OverspendShared {
+        /// The gap.
+        gap: Decimal,
+        /// Σ band amounts.
+        shared: Decimal,
+    },
+    /// Performance weighting of the kept surplus or shared overspend.
+    Performance {
+        /// Surplus or overspend.
+        balance: Balance,
+        /// The amount before weighting.
+        before: Decimal,
+        /// Whether `performance_weight` is on.
+        weighted: bool,
+        /// The hospital's score.
+        score: Decimal,
+        /// The amount after weighting.
+        after: Decimal,
+    },
+    /// The settled amount of the year.
+    Settled {
+        /// Which.
+        balance: Balance,
+        /// Σ fund_due.
+        entitled: Decimal,
+        /// The surplus (for a surplus), else 0.
+        surplus: Decimal,
+        /// The amount kept or shared after performance.
+        kept_or_shared: Decimal,
+        /// The adjustment to entitled.
+        retained_or_shared: Decimal,
+        /// entitled + retained_or_shared.
+        settled: Decimal,
+    },
+    /// What the monthly statements provided and what was paid.
+    Monthly {
+        /// Number of statements.
+        statements: u64,
+        /// Σ fund_due_total.
+        fund_due: Decimal,
+        /// Σ deposit_withheld.
+        deposits_withheld: Decimal,
+        /// Σ amount_paid.
+        paid: Decimal,
+        /// Σ (fund_due_total − deposit_withheld) − paid.
+        unpaid: Decimal,
+    },
+    /// The deposits released.
+    DepositsReleased {
+        /// Σ deposit_withheld.
+        amount: Decimal,
+    },
+    /// The prepayment recovered.
+    PrepaymentRecovered {
+        /// The outstanding prepayment.
+        amount: Decimal,
+    },
+    /// The final amount.
+    Final {
+        /// Σ fund_due.
+        entitled: Decimal,
+        /// The adjustment.
+        retained_or_shared: Decimal,
+        /// Σ amount_paid.
+        paid_monthly: Decimal,
+        /// The prepayment recovered.
+        prepayment: Decimal,
+        /// The result.
+        final_amount: Decimal,
+    },
+    /// The final amount again, from what it pays: deposits, unpaid months, the year-end
+    /// difference, less the prepayment.
+    Reconciliation {
+        /// Deposits released.
+        deposits_released: Decimal,
+        /// Unpaid monthly amounts.
+        unpaid_monthly: Decimal,
+        /// settled − Σ monthly fund_due.
+        year_end_difference: Decimal,
+        /// The settled amount.
+        settled: Decimal,
+        /// Σ monthly fund_due.
+        monthly_fund_due: Decimal,
+        /// The prepayment recovered.
+        prepayment: Decimal,
+        /// The result.
+        final_amount: Decimal,
+    },
+}
+
+/// `+12.30` / `−12.30`: an adjustment with its sign.
+struct Signed(Decimal);
+
+impl fmt::Display for Signed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_sign_negative() && !self.0.is_zero() {
+            write!(f, "− {}", Fen(-self.0))
+        } else {
+            write!(f, "+ {}", Fen(self.0))
+        }
+    }
+}
+
+/// A rate as a percentage with two decimals (display only): `0.151515…` → `15.15%`.
+fn rate_percent(rate: Decimal) -> String {
+    let p = (rate * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    format!("{p:.2}%")
+}
+
+impl fmt::Display for ClearingStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClearingStep::Entitled {
+                cases,
+                repriced,
+                point_value,
+                entitled,
+            } => match point_value {
+                Some(pv) => write!(
+                    f,
+                    "entitled = Σ fund_due of {cases} cases at the final values ({repriced} DIP cases repriced at point value {pv}) = {}",
+                    Fen(*entitled)
+                ),
+                None => write!(
+                    f,
+                    "entitled = Σ fund_due of {cases} cases at the final values = {}",
+                    Fen(*entitled)
+                ),
+            },
+            ClearingStep::ItemFund { cases, item_fund } => write!(
+                f,
+                "item_fund = Σ fund_paid (per-item fund cost) of {cases} cases = {}",
+                Fen(*item_fund)
+            ),
+            ClearingStep::Balance {
+                entitled,
+                item_fund,
+                balance,
+                gap,
+                rate,
+            } => {
+                let rate = rate.map_or_else(String::new, |r| {
+                    format!(" ({} of item_fund)", rate_percent(r))
+                });
+                match balance {
+                    Balance::Surplus => write!(
+                        f,
+                        "surplus (结余) = entitled {} − item_fund {} = {}{rate}",
+                        Fen(*entitled),
+                        Fen(*item_fund),
+                        Fen(*gap)
+                    ),
+                    Balance::Overspend => write!(
+                        f,
+                        "overspend (超支) = item_fund {} − entitled {} = {}{rate}",
+                        Fen(*item_fund),
+                        Fen(*entitled),
+                        Fen(*gap)
+                    ),
+                    Balance::Even => write!(
+                        f,
+                        "entitled {} = item_fund {}: no surplus, no overspend",
+                        Fen(*entitled),
+                        Fen(*item_fund)
+                    ),
+                }
+            }
+            ClearingStep::SurplusKept(s) => write!(
+                f,
+                "surplus kept (结余留用) = min(surplus {} × retained share {} = {}, cap item_fund × {}% = {}) = {}",
+                Fen(s.surplus),
+                s.retained_share,
+                Fen(s.share_amount),
+                percent(s.cap_rate),
+                Fen(s.cap),
+                Fen(s.kept_before_performance)
+            ),
+            ClearingStep::OverspendBand(b) => {
+                let to = match (b.to_rate, b.to_amount) {
+                    (Some(rate), Some(amount)) => {
+                        format!("{}%] = ({}, {}]", percent(rate), Fen(b.from_amount), Fen(amount))
+                    }
+                    _ => format!("…) = ({}, …)", Fen(b.from_amount)),
+                };
+                write!(
+                    f,
+                    "band {} (gap in ({}%, {to}): slice {} × fund share {} = {}",
+                    b.band,
+                    percent(b.from_rate),
+                    Fen(b.slice),
+                    b.fund_share,
+                    Fen(b.fund_amount)
+                )
+            }
+            ClearingStep::OverspendShared { gap, shared } => write!(
+                f,
+                "fund's share of the overspend (合理超支分担) = Σ bands = {}; the hospital bears {} − {} = {}",
+                Fen(*shared),
+                Fen(*gap),
+                Fen(*shared),
+                Fen(*gap - *shared)
+            ),
+            ClearingStep::Performance {
+                balance,
+                before,
+                weighted,
+                score,
+                after,
+            } => {
+                let what = match balance {
+                    Balance::Surplus => "surplus kept",
+                    _ => "fund's share",
+                };
+                if *weighted {
+                    write!(
+                        f,
+                        "performance: {what} {} × score {score} / 100 = {}",
+                        Fen(*before),
+                        Fen(*after)
+                    )
+                } else {
+                    write!(
+                        f,
+                        "performance weighting off: {what} stays {}",
+                        Fen(*after)
+                    )
+                }
+            }
+            ClearingStep::Settled {
+                balance,
+                entitled,
+                surplus,
+                kept_or_shared,
+                retained_or_shared,
+                settled,
+            } => match balance {
+                Balance::Surplus => write!(
+                    f,
+                    "retained_or_shared = kept {} − surplus {} = {} (the surplus not kept stays with the fund); settled = entitled {} {} = {}",
+                    Fen(*kept_or_shared),
+                    Fen(*surplus),
+                    Fen(*retained_or_shared),
+                    Fen(*entitled),
+                    Signed(*retained_or_shared),
+                    Fen(*settled)
+                ),
+                Balance::Overspend => write!(
+                    f,
+                    "retained_or_shared = fund's share {}; settled = entitled {} {} = {}",
+                    Fen(*kept_or_shared),
+                    Fen(*entitled),
+                    Signed(*retained_or_shared),
+                    Fen(*settled)
+                ),
+                Balance::Even => write!(
+                    f,
+                    "retained_or_shared = 0.00; settled = entitled = {}",
+                    Fen(*settled)
+                ),
+            },
+            ClearingStep::Monthly {
+                statements,
+                fund_due,
+                deposits_withheld,
+                paid,
+                unpaid,
+            } => write!(
+                f,
+                "monthly settlement (statements: {statements}): fund_due {} = amounts due {} + deposits withheld {}; paid {} (unpaid {})",
+                Fen(*fund_due),
+                Fen(*fund_due - *deposits_withheld),
+                Fen(*deposits_withheld),
+                Fen(*paid),
+                Fen(*unpaid)
+            ),
+            ClearingStep::DepositsReleased { amount } => write!(
+                f,
+                "deposits released (质量保证金返还) = {} (withheld monthly, paid in the final amount)",
+                Fen(*amount)
+            ),
+            ClearingStep::PrepaymentRecovered { amount } => {
+                write!(f, "prepayment recovered (预付金收回) = {}", Fen(*amount))
+            }
+            ClearingStep::Final {
+                entitled,
+                retained_or_shared,
+                paid_monthly,
+                prepayment,
+                final_amount,
+            } => {
+                let outcome = if final_amount.is_sign_negative() && !final_amount.is_zero() {
+                    format!("the hospital pays back {}", Fen(-*final_amount))
+                } else if final_amount.is_zero() {
+                    "nothing to pay".to_string()
+                } else {
+                    format!("the fund pays the hospital {}", Fen(*final_amount))
+                };
+                write!(
+                    f,
+                    "final = entitled {} {} − paid monthly {} − prepayment {} = {}: {outcome}",
+                    Fen(*entitled),
+                    Signed(*retained_or_shared),
+                    Fen(*paid_monthly),
+                    Fen(*prepayment),
+                    Fen(*final_amount)
+                )
+            }
+            ClearingStep::Reconciliation {
+                deposits_released,
+                unpaid_monthly,
+                year_end_difference,
+                settled,
+                monthly_fund_due,
+                prepayment,
+                final_amount,
+            } => write!(
+                f,
+                "check: deposits released {} + unpaid monthly {} + year-end difference (settled {} − monthly fund_due {} = {}) − prepayment {} = {}",
+                Fen(*deposits_released),
+                Fen(*unpaid_monthly),
+                Fen(*settled),
+                Fen(*monthly_fund_due),
+                Fen(*year_end_difference),
+                Fen(*prepayment),
+                Fen(*final_amount)
+            ),
+        }
+    }
+}
+
+/// A hospital's clearing statement of one year, with every intermediate figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearingStatement {
+    /// The hospital.
+    pub hospital_id: String,
+    /// The year cleared.
+    pub year: i32,
+    /// Cases of the year.
+    pub cases: u64,
+    /// Cases repriced at the final point value.
+    pub repriced_cases: u64,
+    /// The final point value used, if any.
+    pub point_value: Option<Decimal>,
+    /// Σ fund_due at the final values.
+    pub entitled: Decimal,
+    /// Σ fund_paid (per-item fund cost).
+    pub item_fund: Decimal,
+    /// Surplus, overspend or even.
+    pub balance: Balance,
+    /// |entitled − item_fund| / item_fund, exact (`None` when item_fund is 0).
+    pub gap_rate: Option<Decimal>,
+    /// The surplus arithmetic, for a surplus.
+    pub surplus: Option<SurplusSharing>,
+    /// The overspend arithmetic, for an overspend.
+    pub overspend: Option<OverspendSharing>,
+    /// The hospital's performance score (0..100).
+    pub performance_score: Decimal,
+    /// Whether the score weighted the sharing (`clearing.performance_weight`).
+    pub performance_weighted: bool,
+    /// The surplus kept after performance (0 unless a surplus).
+    pub surplus_kept: Decimal,
+    /// The fund's share of the overspend after performance (0 unless an overspend).
+    pub overspend_shared: Decimal,
+    /// The adjustment to entitled: `surplus_kept − surplus` or `+overspend_shared` (see the
+    /// module documentation for the sign).
+    pub retained_or_shared: Decimal,
+    /// entitled + retained_or_shared: what the year is worth to the hospital.
+    pub settled: Decimal,
+    /// Number of monthly statements.
+    pub monthly_statements: u64,
+    /// Σ monthly fund_due_total (provisional).
+    pub monthly_fund_due: Decimal,
+    /// Σ deposits withheld.
+    pub deposits_withheld: Decimal,
+    /// Σ amounts actually paid on the monthly statements.
+    pub paid_monthly: Decimal,
+    /// Σ (fund_due_total − deposit_withheld) − paid_monthly.
+    pub unpaid_monthly: Decimal,
+    /// The deposits released (= deposits_withheld, once).
+    pub deposits_released: Decimal,
+    /// settled − monthly_fund_due.
+    pub year_end_difference: Decimal,
+    /// The prepayment recovered.
+    pub prepayment_outstanding: Decimal,
+    /// entitled + retained_or_shared − paid_monthly − prepayment_outstanding.
+    pub final_amount: Decimal,
+    /// Every step of the arithmetic.
+    pub steps: Vec<ClearingStep>,
+}
+
+impl ClearingStatement {
+    /// The subject of the statement's audit event: `H001/2025`.
+    pub fn subject(&self) -> String {
+        format!("{}/{}", self.hospital_id, self.year)
+    }
+
+    /// The statement as one `key=value` line, for audit events.
+    pub fn summary(&self) -> String {
+        format!(
+            "entitled={} item_fund={} retained_or_shared={} paid_monthly={} deposits_released={} prepayment_recovered={} final={}",
+            Fen(self.entitled),
+            Fen(self.item_fund),
+            Fen(self.retained_or_shared),
+            Fen(self.paid_monthly),
+            Fen(self.deposits_released),
+            Fen(self.prepayment_outstanding),
+            Fen(self.final_amount)
+        )
+    }
+}
+
+impl fmt::Display for ClearingStatement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "annual clearing (年度清算) {} {}",
+            self.hospital_id, self.year
+        )?;
+        for (i, step) in self.steps.iter().enumerate() {
+            write!(f, "\n{:>2}. {step}", i + 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a hospital's year cannot be cleared.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ClearingError {
+    /// A case of another hospital.
+    #[error("hospital {hospital_id}: case {case_id} belongs to hospital {case_hospital_id}")]
+    CaseOfOtherHospital {
+        /// The hospital being cleared.
+        hospital_id: String,
+        /// The case.
+        case_id: String,
+        /// Its hospital.
+        case_hospital_id: String,
+    },
+    /// A case discharged in another year.
+    #[error("hospital {hospital_id}: case {case_id} discharged {discharge_month}, expected a month of {year}")]
+    CaseOfOtherYear {
+        /// The hospital.
+        hospital_id: String,
+        /// The case.
+        case_id: String,
+        /// Its discharge month.
+        discharge_month: YearMonth,
+        /// The year cleared.
+        year: i32,
+    },
+    /// The same case twice.
+    #[error("hospital {hospital_id}: case {case_id} appears more than once")]
+    DuplicateCase {
+        /// The hospital.
+        hospital_id: String,
+        /// The case.
+        case_id: String,
+    },
+    /// A monthly statement of another year.
+    #[error("hospital {hospital_id}: monthly statement {month}, expected a month of {year}")]
+    MonthOfOtherYear {
+        /// The hospital.
+        hospital_id: String,
+        /// The statement's month.
+        month: YearMonth,
+        /// The year cleared.
+        year: i32,
+    },
+    /// Two statements of the same month.
+    #[error("hospital {hospital_id}: monthly statement {month} appears more than once")]
+    DuplicateMonth {
+        /// The hospital.
+        hospital_id: String,
+        /// The month.
+        month: YearMonth,
+    },
+    /// A negative outstanding prepayment.
+    #[error("hospital {hospital_id}: prepayment outstanding {amount}, expected an amount ≥ 0")]
+    NegativePrepayment {
+        /// The hospital.
+        hospital_id: String,
+        /// The amount given.
+        amount: Decimal,
+    },
+    /// A performance score outside 0..100.
+    #[error("hospital {hospital_id}: performance score {score}, expected 0..100")]
+    PerformanceScore {
+        /// The hospital.
+        hospital_id: String,
+        /// The score.
+        score: Decimal,
+    },
+    /// A negative point value.
+    #[error("final point value {point_value}: expected a value ≥ 0")]
+    NegativePointValue {
+        /// The value given.
+        point_value: Decimal,
+    },
+    /// The same hospital twice in one clearing run.
+    #[error("hospital {hospital_id} appears more than once in the clearing run")]
+    DuplicateHospital {
+        /// The hospital.
+        hospital_id: String,
+    },
+}
+
+/// Checks one hospital's input for `year`.
+fn check_input(year: i32, input: &ClearingInput) -> Result<(), ClearingError> {
+    let hospital_id = &input.hospital.hospital_id;
+    let mut seen = BTreeSet::new();
+    let mut cases: Vec<&SettledCase> = input.cases.iter().collect();
+    cases.sort_by(|a, b| a.case_id.cmp(&b.case_id));
+    for case in cases {
+        if &case.hospital_id != hospital_id {
+            return Err(ClearingError::CaseOfOtherHospital {
+                hospital_id: hospital_id.clone(),
+                case_id: case.case_id.clone(),
+                case_hospital_id: case.hospital_id.clone(),
+            });
+        }
+        if case.discharge_month.year() != year {
+            return Err(ClearingError::CaseOfOtherYear {
+                hospital_id: hospital_id.clone(),
+                case_id: case.case_id.clone(),
+                discharge_month: case.discharge_month,
+                year,
+            });
+        }
+        if !seen.insert(case.case_id.as_str()) {
+            return Err(ClearingError::DuplicateCase {
+                hospital_id: hospital_id.clone(),
+                case_id: case.case_id.clone(),
+            });
+        }
+    }
+    let mut months: Vec<YearMonth> = input.monthly.iter().map(|m| m.month).collect();
+    months.sort();
+    for pair in months.windows(2) {
+        if pair[0] == pair[1] {
+            return Err(ClearingError::DuplicateMonth {
+                hospital_id: hospital_id.clone(),
+                month: pair[0],
+            });
+        }
+    }
+    if let Some(month) = months.iter().find(|m| m.year() != year) {
+        return Err(ClearingError::MonthOfOtherYear {
+            hospital_id: hospital_id.clone(),
+            month: *month,
+            year,
+        });
+    }
+    if input.prepayment_outstanding.is_sign_negative() && !input.prepayment_outstanding.is_zero() {
+        return Err(ClearingError::NegativePrepayment {
+            hospital_id: hospital_id.clone(),
+            amount: input.prepayment_outstanding,
+        });
+    }
+    let score = input.hospital.performance_score;
+    if score < Decimal::ZERO || score > Decimal::ONE_HUNDRED {
+        return Err(ClearingError::PerformanceScore {
+            hospital_id: hospital_id.clone(),
+            score,
+        });
+    }
+    Ok(())
+}
+
+/// The overspend shared band by band (see the module documentation).
+fn share_overspend(gap: Decimal, item_fund: Decimal, params: &Params) -> OverspendSharing {
+    let mut bands = Vec::with_capacity(params.clearing.overspend_bands.len());
+    let mut from_rate = Decimal::ZERO;
+    let mut from_amount = Decimal::ZERO;
+    for (i, band) in params.clearing.overspend_bands.iter().enumerate() {
+        let to_amount = band.upper.map(|upper| round_fen(upper * item_fund));
+        let top = to_amount.map_or(gap, |to| gap.min(to));
+        let slice = (top - from_amount).max(Decimal::ZERO);
+        let fund_amount = round_fen(slice * band.value);
+        bands.push(BandShare {
+            band: i + 1,
+            from_rate,
+            to_rate: band.upper,
+            from_amount,
+            to_amount,
+            slice,
+            fund_share: band.value,
+            fund_amount,
+        });
+        if let (Some(rate), Some(amount)) = (band.upper, to_amount) {
+            from_rate = rate;
+            from_amount = from_amount.max(amount);
+        }
+    }
+    let shared_before_performance = bands.iter().map(|b| b.fund_amount).sum();
+    OverspendSharing {
+        gap,
+        bands,
+        shared_before_performance,
+    }
+}
+
+/// Clears one hospital's `year` (see the module documentation for every rule).
+pub fn clear_hospital(
+    year: i32,
+    input: &ClearingInput,
+    params: &Params,
+    pricing: FinalPricing,
+) -> Result<ClearingStatement, ClearingError> {
+    check_input(year, input)?;
+    let point_value = match pricing {
+        FinalPricing::AsGiven => None,
+        FinalPricing::DipPointValue(pv) if pv.is_sign_negative() && !pv.is_zero() => {
+            return Err(ClearingError::NegativePointValue { point_value: pv })
+        }
+        FinalPricing::DipPointValue(pv) => Some(pv),
+    };
+    let mut steps = Vec::new();
+
+    // 1. entitled and item_fund, from the published case lines.
+    let mut entitled = Decimal::ZERO;
+    let mut item_fund = Decimal::ZERO;
+    let mut repriced = 0u64;
+    for case in &input.cases {
+        let fund_due = match point_value.and_then(|pv| case.dip_repriced(pv)) {
+            Some((_, fund_due)) => {
+                repriced += 1;
+                fund_due
+            }
+            None => case.fund_due,
+        };
+        entitled += round_fen(fund_due);
+        item_fund += round_fen(case.fund_paid);
+    }
+    let cases = input.cases.len() as u64;
+    steps.push(ClearingStep::Entitled {
+        cases,
+        repriced,
+        point_value,
+        entitled,
+    });
+    steps.push(ClearingStep::ItemFund { cases, item_fund });
+
+    // 2.–4. surplus kept or overspend shared, weighted by performance.
+    let balance = match entitled.cmp(&item_fund) {
+        std::cmp::Ordering::Greater => Balance::Surplus,
+        std::cmp::Ordering::Less => Balance::Overspend,
+        std::cmp::Ordering::Equal => Balance::Even,
+    };
+    let gap = (entitled - item_fund).abs();
+    let gap_rate = (!item_fund.is_zero()).then(|| gap / item_fund);
+    steps.push(ClearingStep::Balance {
+        entitled,
+        item_fund,
+        balance,
+        gap,
+        rate: gap_rate,
+    });
+    let score = input.hospital.performance_score;
+    let weighted = params.clearing.performance_weight;
+    let weigh = |amount: Decimal| {
+        if weighted {
+            round_fen(amount * score / Decimal::ONE_HUNDRED)
+        } else {
+            amount
+        }
+    };
+    let mut surplus = None;
+    let mut overspend = None;
+    let (mut surplus_kept, mut overspend_shared) = (Decimal::ZERO, Decimal::ZERO);
+    let retained_or_shared = match balance {
+        Balance::Surplus => {
+            let c = &params.clearing;
+            let share_amount = round_fen(c.surplus_retained_share * gap);
+            let cap = round_fen(c.surplus_cap_rate * item_fund);
+            let sharing = SurplusSharing {
+                surplus: gap,
+                retained_share: c.surplus_retained_share,
+                share_amount,
+                cap_rate: c.surplus_cap_rate,
+                cap,
+                kept_before_performance: share_amount.min(cap),
+            };
+            surplus_kept = weigh(sharing.kept_before_performance);
+            steps.push(ClearingStep::SurplusKept(sharing.clone()));
+            steps.push(ClearingStep::Performance {
+                balance,
+                before: sharing.kept_before_performance,
+                weighted,
+                score,
+                after: surplus_kept,
+            });
+            surplus = Some(sharing);
+            surplus_kept - gap
+        }
+        Balance::Overspend => {
+            let sharing = share_overspend(gap, item_fund, params);
+            overspend_shared = weigh(sharing.shared_before_performance);
+            steps.extend(
+                sharing
+                    .bands
+                    .iter()
+                    .cloned()
+                    .map(ClearingStep::OverspendBand),
+            );
+            steps.push(ClearingStep::OverspendShared {
+                gap,
+                shared: sharing.shared_before_performance,
+            });
+            steps.push(ClearingStep::Performance {
+                balance,
+                before: sharing.shared_before_performance,
+                weighted,
+                score,
+                after: overspend_shared,
+            });
+            overspend = Some(sharing);
+            overspend_shared
+        }
+        Balance::Even => Decimal::ZERO,
+    };
+    let settled = entitled + retained_or_shared;
+    steps.push(ClearingStep::Settled {
+        balance,
+        entitled,
+        surplus: if balance == Balance::Surplus {
+            gap
+        } else {
+            Decimal::ZERO
+        },
+        kept_or_shared: surplus_kept + overspend_shared,
+        retained_or_shared,
+        settled,
+    });
+
+    // 5. monthly payments, deposits, prepayment, final.
+    let monthly_fund_due: Decimal = input.monthly.iter().map(|m| m.fund_due_total).sum();
+    let deposits_withheld: Decimal = input.monthly.iter().map(|m| m.deposit_withheld).sum();
+    let paid_monthly: Decimal = input.monthly.iter().map(|m| m.amount_paid).sum();
+    let unpaid_monthly = monthly_fund_due - deposits_withheld - paid_monthly;
+    let deposits_released = deposits_withheld;
+    let prepayment = input.prepayment_outstanding;
+    let final_amount = entitled + retained_or_shared - paid_monthly - prepayment;
+    let year_end_difference = settled - monthly_fund_due;
+    steps.push(ClearingStep::Monthly {
+        statements: input.monthly.len() as u64,
+        fund_due: monthly_fund_due,
+        deposits_withheld,
+        paid: paid_monthly,
+        unpaid: unpaid_monthly,
+    });
+    steps.push(ClearingStep::DepositsReleased {
+        amount: deposits_released,
+    });
+    steps.push(ClearingStep::PrepaymentRecovered { amount: prepayment });
+    steps.push(ClearingStep::Final {
+        entitled,
+        retained_or_shared,
+        paid_monthly,
+        prepayment,
+        final_amount,
+    });
+    steps.push(ClearingStep::Reconciliation {
+        deposits_released,
+        unpaid_monthly,
+        year_end_difference,
+        settled,
+        monthly_fund_due,
+        prepayment,
+        final_amount,
+    });
+
+    Ok(ClearingStatement {
+        hospital_id: input.hospital.hospital_id.clone(),
+        year,
+        cases,
+        repriced_cases: repriced,
+        point_value,
+        entitled,
+        item_fund,
+        balance,
+        gap_rate,
+        surplus,
+        overspend,
+        performance_score: score,
+        performance_weighted: weighted,
+        surplus_kept,
+        overspend_shared,
+        retained_or_shared,
+        settled,
+        monthly_statements: input.monthly.len() as u64,
+        monthly_fund_due,
+        deposits_withheld,
+        paid_monthly,
+        unpaid_monthly,
+        deposits_released,
+        year_end_difference,
+        prepayment_outstanding: prepayment,
+        final_amount,
+        steps,
+    })
+}
+
+/// Clears `year` for every hospital of `inputs`: statements sorted by hospital id, each with
+/// its audit event ([`Action::ClearingStatementIssued`]). A hospital may appear once.
+pub fn clear_year(
+    year: i32,
+    inputs: &[ClearingInput],
+    params: &Params,
+    pricing: FinalPricing,
+    actor: &Actor,
+) -> Result<Audited<Vec<ClearingStatement>>, ClearingError> {
+    let mut sorted: Vec<&ClearingInput> = inputs.iter().collect();
+    sorted.sort_by(|a, b| a.hospital.hospital_id.cmp(&b.hospital.hospital_id));
+    for pair in sorted.windows(2) {
+        if pair[0].hospital.hospital_id == pair[1].hospital.hospital_id {
+            return Err(ClearingError::DuplicateHospital {
+                hospital_id: pair[0].hospital.hospital_id.clone(),
+            });
+        }
+    }
+    let mut statements = Vec::with_capacity(sorted.len());
+    let mut events = Vec::with_capacity(sorted.len());
+    for input in sorted {
+        let statement = clear_hospital(year, input, params, pricing)?;
+        events.push(
+            AuditEvent::new(
+                actor,
+                Action::ClearingStatementIssued,
+                statement.subject(),
+                format!("annual clearing (年度清算) of {year}"),
+            )
+            .after(statement.summary()),
+        );
+        statements.push(statement);
+    }
+    Ok(Audited {
+        value: statements,
+        events,
+    })
+}
+
+#[cfg(test)]
+mod tests;
