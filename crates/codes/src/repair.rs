@@ -43,7 +43,8 @@ fn to_half_width(c: char) -> char {
 
 /// Splits a list field (diagnoses or procedures) into its raw items.
 ///
-/// The canonical separator is `|`; uploads also use `;`, `；`, `，` and `｜` (full width). Empty
+/// The canonical separator is `|`; uploads also use `;`, `；`, `，`, `、`, `｜` (full width) and,
+/// inside a quoted field, `,` (no code contains any of them). Empty
 /// items (e.g. a trailing separator) are kept as empty strings so that the caller can report
 /// them; an entirely empty field gives an empty list. The second value says whether a
 /// non-canonical separator was seen.
@@ -54,7 +55,7 @@ pub fn split_list(field: &str) -> (Vec<&str>, bool) {
     let mut other_sep = false;
     let items = field
         .split(|c: char| {
-            let other = matches!(c, ';' | '；' | '，' | '｜');
+            let other = matches!(c, ';' | '；' | '，' | '、' | '｜' | ',');
             other_sep |= other;
             other || c == '|'
         })
