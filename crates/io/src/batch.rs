@@ -28,7 +28,7 @@ pub struct RowIn {
 
 impl RowIn {
     /// The fields as text; `Err(i)` names the first field that is not UTF-8.
-    pub fn fields(&self) -> Result<Vec<&str>, usize> {
+    pub fn fields(&self) -> Result<smallvec::SmallVec<[&str; 32]>, usize> {
         self.record
             .iter()
             .enumerate()

@@ -267,7 +267,7 @@ pub fn parse_date(s: &str) -> Option<String> {
 
 struct RowCtx<'a> {
     line: u64,
-    case_id: String,
+    case_id: &'a str,
     problems: Vec<Problem>,
     fields: &'a [&'a str],
     cols: &'a Columns,
@@ -284,7 +284,7 @@ impl<'a> RowCtx<'a> {
     fn bad(&mut self, field: &str, value: &str, message: impl Into<String>) {
         self.problems.push(Problem {
             line: self.line,
-            case_id: self.case_id.clone(),
+            case_id: self.case_id.to_string(),
             field: field.to_string(),
             value: value.to_string(),
             message: message.into(),
@@ -384,14 +384,13 @@ fn lookup_list(
 /// Reads, repairs and validates one row (`fields` already split). `line` is the physical
 /// line. Duplicate case ids are the caller's concern (it sees the whole file).
 pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) -> RowOutcome {
-    let case_id = cols
-        .pos("case_id")
+    let case_id: &str = cols
+        .at(const { col("case_id") })
         .and_then(|i| fields.get(i))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
+        .map_or("", |s| s.trim());
     let mut ctx = RowCtx {
         line,
-        case_id: case_id.clone(),
+        case_id,
         problems: Vec::new(),
         fields,
         cols,
@@ -404,7 +403,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         );
         ctx.bad("row", &fields.join(","), msg);
         return RowOutcome::Invalid {
-            case_id,
+            case_id: case_id.to_string(),
             problems: ctx.problems,
         };
     }
@@ -413,7 +412,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
     }
     let mut r = CaseRecord {
         line,
-        case_id: case_id.clone(),
+        case_id: case_id.to_string(),
         ..Default::default()
     };
     let g = ctx.get_at(const { col("gender") }).unwrap_or("");
@@ -542,7 +541,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         RowOutcome::Valid(Box::new(r))
     } else {
         RowOutcome::Invalid {
-            case_id,
+            case_id: r.case_id,
             problems: ctx.problems,
         }
     }
