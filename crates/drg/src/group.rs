@@ -151,7 +151,7 @@ fn preprocess<'a>(s: &Scheme, case: &'a Case<'a>, trace: &mut Trace) -> Pre<'a> 
     }
     let mut mcc = SmallVec::new();
     let mut cc = SmallVec::new();
-    // every diagnosis, the principal included (docs/grouping-rules.md §2.3)
+    // every diagnosis, the principal included (grouping spec §2.3; docs/divergences.md)
     for &d in case.diagnoses {
         let a = &s.dx[d as usize];
         if a.severity == 0 {
