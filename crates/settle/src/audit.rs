@@ -136,6 +136,8 @@ pub enum Action {
     SecondReviewRecorded,
     /// The hospital withdrew its application.
     SpecialCaseWithdrawn,
+    /// The API refused a request (403): who asked, for what (in the reason), on what.
+    AccessRefused,
 }
 
 impl Action {
@@ -152,6 +154,7 @@ impl Action {
             Action::SecondReviewerAssigned => "special_case.second_reviewer_assigned",
             Action::SecondReviewRecorded => "special_case.second_review_recorded",
             Action::SpecialCaseWithdrawn => "special_case.withdrawn",
+            Action::AccessRefused => "api.access_refused",
         }
     }
 }
