@@ -7,7 +7,10 @@ mod cmd_dip;
 mod cmd_explain;
 mod cmd_group;
 mod cmd_pay;
+mod cmd_report;
 mod cmd_scheme;
+mod cmd_serve;
+mod cmd_settle;
 mod progress;
 mod shared;
 
@@ -33,6 +36,16 @@ enum Command {
     Pay(cmd_pay::PayArgs),
     /// DIP 2.0: build the region's disease library, score cases, the point value.
     Dip(cmd_dip::DipArgs),
+    /// Settle one month: import, group and pay its cases, one statement per hospital.
+    Settle(cmd_settle::SettleArgs),
+    /// Clear a year: final amounts per hospital, step by step.
+    Clear(cmd_settle::ClearArgs),
+    /// Prepayment: decide, list.
+    Prepay(cmd_settle::PrepayArgs),
+    /// The HTTP API.
+    Serve(cmd_serve::ServeArgs),
+    /// Reports: hospital monthly feedback, region quarter and year, special-case notice.
+    Report(cmd_report::ReportArgs),
 }
 
 fn main() {
@@ -44,6 +57,11 @@ fn main() {
         Command::Weights(a) => cmd_pay::run_weights(a),
         Command::Pay(a) => cmd_pay::run_pay(a),
         Command::Dip(a) => cmd_dip::run(a),
+        Command::Settle(a) => cmd_settle::run_settle(a),
+        Command::Clear(a) => cmd_settle::run_clear(a),
+        Command::Prepay(a) => cmd_settle::run_prepay(a),
+        Command::Serve(a) => cmd_serve::run(a),
+        Command::Report(a) => cmd_report::run(a),
     };
     if let Err(e) = result {
         // the reader of our output went away (`drgdip group -o - | head`): not an error

@@ -1,0 +1,264 @@
+//! `drgdip serve`: the HTTP API (`drgdip-server`) over the ledger.
+//!
+//! Loads once — every known scheme (for `?scheme=`), the region's parameters, the DRG
+//! weights (`--weights`, `--history`, or the parameters' `drg.weights`), the hospitals and
+//! the tokens — opens the store, binds `--addr` (port 0: any free port) and prints
+//! `listening on http://ADDR` on standard output; everything else goes to standard error.
+//! Ctrl-C or SIGTERM stops accepting connections and finishes the requests in flight.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use drgdip_pay::params::{Method, WeightsSource};
+use drgdip_pay::{Hospitals, Params, Tariff, WeightTable};
+use drgdip_server::tokio;
+use drgdip_server::{AppState, Engine, Tokens};
+use rust_decimal::Decimal;
+
+use crate::shared::{open_input, SharedOpts};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The ledger: `sqlite://PATH` (a file, created on first use) or `postgres://…`.
+    #[arg(long, env = "DRGDIP_DB", default_value = "sqlite://drgdip.db")]
+    pub db: String,
+    /// The tokens file (TOML): `[[token]] token = "…", role = "bureau" | "hospital" |
+    /// "reviewer", hospital = "H001" (hospital tokens), reviewer = "R1" (reviewer tokens).
+    #[arg(long)]
+    pub tokens: PathBuf,
+    /// The region's parameter file (TOML).
+    #[arg(long)]
+    pub params: PathBuf,
+    /// The hospitals (CSV `hospital_id,name,level,credit_rating,performance_score,…`).
+    #[arg(long)]
+    pub hospitals: PathBuf,
+    /// The DRG weights (CSV with at least `drg,weight`, e.g. made by `drgdip weights`).
+    /// Default: the parameters' `drg.weights`.
+    #[arg(long, conflicts_with = "history")]
+    pub weights: Option<PathBuf>,
+    /// History cases to compute the weights from at start-up (as `drgdip weights` would).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// CNY per point, when `drg.payment = "point"`.
+    #[arg(long)]
+    pub point_value: Option<String>,
+    /// The address to listen on (`127.0.0.1:0` takes any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    #[command(flatten)]
+    pub shared: SharedOpts,
+}
+
+fn read_text(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} {}", path.display()))
+}
+
+/// The weights: `--weights`, `--history`, or the parameters' `drg.weights` file.
+fn load_weights(
+    a: &ServeArgs,
+    params: &Params,
+    scheme: &drgdip_scheme::Scheme,
+) -> Result<(WeightTable, String)> {
+    let read = |path: &Path| -> Result<(WeightTable, String)> {
+        let table = WeightTable::from_csv_str(&read_text(path, "weights file")?)
+            .map_err(|e| anyhow!("weights file {}: {e}", path.display()))?;
+        let desc = format!("{} ({} DRGs)", path.display(), table.len());
+        Ok((table, desc))
+    };
+    if let Some(w) = &a.weights {
+        return read(w);
+    }
+    if let Some(h) = &a.history {
+        let start = Instant::now();
+        let (table, stats) = drgdip_server::weights_from_history(scheme, params, open_input(h)?)
+            .with_context(|| format!("history {}", h.display()))?;
+        let desc = format!(
+            "computed from the history {} ({} rows, {} grouped rows used, {} DRGs; {:.1} s)",
+            h.display(),
+            stats.rows,
+            stats.used,
+            table.len(),
+            start.elapsed().as_secs_f64()
+        );
+        return Ok((table, desc));
+    }
+    match &params.drg.weights {
+        WeightsSource::File(p) => {
+            let p = Path::new(p);
+            let path = if p.is_relative() {
+                a.params.parent().unwrap_or(Path::new("")).join(p)
+            } else {
+                p.to_path_buf()
+            };
+            read(&path).context("drg.weights in the parameter file")
+        }
+        WeightsSource::History => bail!(
+            "drg.weights = \"history\" in {}: give --history CASES.csv to compute the weights \
+             at start-up, or --weights W.csv (made by `drgdip weights`)",
+            a.params.display()
+        ),
+    }
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    eprintln!("drgdip serve: stopping (finishing the requests in flight)");
+}
+
+/// Runs `drgdip serve`.
+pub fn run(a: ServeArgs) -> Result<()> {
+    let start = Instant::now();
+    let addr = SocketAddr::from_str(a.addr.trim()).map_err(|_| {
+        anyhow!(
+            "--addr {:?}: expected IP:PORT such as 127.0.0.1:8080",
+            a.addr
+        )
+    })?;
+    let env = a.shared.resolve()?;
+    let mut registry = env.registry()?;
+    let names = registry.names();
+    let known: Vec<&str> = names.iter().map(String::as_str).collect();
+    let params =
+        Params::from_toml_str_with_schemes(&read_text(&a.params, "parameter file")?, &known)
+            .map_err(|e| anyhow!("parameter file {}: {e}", a.params.display()))?;
+    let schemes = names
+        .iter()
+        .map(|n| {
+            registry
+                .get(n)
+                .with_context(|| format!("cannot load the scheme {n:?}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let selection = env.selection()?;
+    let pay_scheme = registry.get(&params.region.scheme)?;
+    let hospitals = Hospitals::from_csv_str(&read_text(&a.hospitals, "hospitals file")?)
+        .map_err(|e| anyhow!("hospitals file {}: {e}", a.hospitals.display()))?;
+    let point_value = a
+        .point_value
+        .as_deref()
+        .map(|v| {
+            Decimal::from_str(v.trim())
+                .map_err(|_| anyhow!("--point-value {v:?}: expected a decimal such as 12.34"))
+        })
+        .transpose()?;
+    let (weights, weights_desc) = load_weights(&a, &params, &pay_scheme)?;
+    let tariff = Tariff::new(&params, &weights, point_value).map_err(|e| match point_value {
+        None => anyhow!("{e} (give --point-value)"),
+        Some(_) => anyhow!("{e}"),
+    })?;
+    let tokens = Tokens::from_toml_str(&read_text(&a.tokens, "tokens file")?)
+        .map_err(|e| anyhow!("tokens file {}: {e}", a.tokens.display()))?;
+    for h in tokens.hospitals() {
+        if hospitals.get(h).is_none() {
+            eprintln!(
+                "drgdip serve: warning: tokens file: hospital {h} is not in {}",
+                a.hospitals.display()
+            );
+        }
+    }
+    if params.region.method == Method::Dip {
+        eprintln!(
+            "drgdip serve: warning: region.method = \"dip\": POST /v1/pay pays by DRG all the same"
+        );
+    }
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "drgdip serve: warning: plain HTTP on {addr}: put it behind TLS before tokens cross a network"
+        );
+    }
+    let (bureau, hospital, reviewer) = tokens.counts();
+    let scheme_list = schemes
+        .iter()
+        .map(|s| s.name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let engine = Engine::new(schemes, selection, params, tariff, hospitals)?;
+    eprintln!(
+        "drgdip serve: schemes {scheme_list} (payment: {}); weights {weights_desc}; {} hospitals; tokens: {bureau} bureau, {hospital} hospital, {reviewer} reviewer",
+        pay_scheme.label(),
+        engine.hospitals().len()
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let backend = drgdip_server::open_store(&a.db)
+            .await
+            .map_err(|e| anyhow!("cannot open the ledger {}: {e}", redact(&a.db)))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr()?;
+        let state = Arc::new(AppState::new(Arc::new(engine), tokens, backend));
+        eprintln!(
+            "drgdip serve: ledger {}; ready in {:.2} s; API at http://{local}/ (OpenAPI: /openapi.json)",
+            redact(&a.db),
+            start.elapsed().as_secs_f64()
+        );
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{local}")?;
+        out.flush()?;
+        drop(out);
+        drgdip_server::serve(listener, state, shutdown_signal())
+            .await
+            .context("serving")?;
+        eprintln!("drgdip serve: stopped");
+        Ok(())
+    })
+}
+
+/// The URL without a password (`postgres://user:***@host/db`).
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn a_password_in_the_url_is_not_printed() {
+        assert_eq!(
+            redact("postgres://bureau:s3cret@db.local/drg"),
+            "postgres://bureau:***@db.local/drg"
+        );
+        assert_eq!(redact("sqlite://drgdip.db"), "sqlite://drgdip.db");
+    }
+}

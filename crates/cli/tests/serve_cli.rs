@@ -1,0 +1,428 @@
+//! `drgdip serve` end to end: a real server on 127.0.0.1 (an ephemeral port, read from its
+//! standard output) over a SQLite ledger, called with plain HTTP/1.1 over `TcpStream`, then
+//! stopped with SIGTERM (graceful) — or killed if the test fails first.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use drgdip_pay::Category;
+use drgdip_settle::{SettledCase, YearMonth};
+use drgdip_store::Store;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+const TOKENS: &str = r#"
+[[token]]
+token = "bureau-token-0123456789"
+role = "bureau"
+
+[[token]]
+token = "h001-token-0123456789"
+role = "hospital"
+hospital = "H001"
+
+[[token]]
+token = "h002-token-0123456789"
+role = "hospital"
+hospital = "H002"
+
+[[token]]
+token = "r1-token-0123456789abc"
+role = "reviewer"
+reviewer = "R1"
+"#;
+const BUREAU: &str = "bureau-token-0123456789";
+const H001: &str = "h001-token-0123456789";
+const H002: &str = "h002-token-0123456789";
+const R1: &str = "r1-token-0123456789abc";
+
+/// Kills the server if the test ends before it stops it.
+struct Server(Option<Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    json: Value,
+    text: String,
+}
+
+/// One HTTP/1.1 request (`Connection: close`), read to the end.
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    req.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = raw.split_once("\r\n\r\n").expect("a response head");
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    let text = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply { status, json, text }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// A ledger with June 2025 settled: 30 cases of H001, 10 of H002 (no statements needed).
+fn seed(url: &str) {
+    let rt = drgdip_store::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::open(url).await.unwrap();
+        let june: YearMonth = "2025-06".parse().unwrap();
+        let case = |id: String, h: &str| SettledCase {
+            case_id: id,
+            hospital_id: h.into(),
+            discharge_month: june,
+            category: Category::Normal,
+            payment: dec("10000.00"),
+            own: dec("3000.00"),
+            fund_due: dec("7000.00"),
+            fund_paid: dec("6500.00"),
+            total_cost: dec("9500.00"),
+            weight: Some(dec("1.0")),
+            dip_score: None,
+        };
+        let mut cases: Vec<SettledCase> =
+            (0..30).map(|i| case(format!("A{i:03}"), "H001")).collect();
+        cases.extend((0..10).map(|i| case(format!("B{i:03}"), "H002")));
+        store.replace_month(june, &cases, &[], &[]).await.unwrap();
+        store.close().await;
+    });
+}
+
+/// The first rows of the dev cases as JSON objects, and the file of those rows.
+fn dev_rows(shared: &Path, dir: &Path, n: usize) -> Vec<serde_json::Map<String, Value>> {
+    let src = shared.join("testdata/chs-drg-2.0/dev/cases.csv");
+    let mut r = csv::Reader::from_path(&src).unwrap();
+    let header = r.headers().unwrap().clone();
+    let mut w = csv::Writer::from_path(dir.join("rows.csv")).unwrap();
+    w.write_record(&header).unwrap();
+    let mut out = Vec::new();
+    for rec in r.records().take(n) {
+        let rec = rec.unwrap();
+        w.write_record(&rec).unwrap();
+        out.push(
+            header
+                .iter()
+                .zip(rec.iter())
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect(),
+        );
+    }
+    w.flush().unwrap();
+    out
+}
+
+#[test]
+fn serve_answers_over_http_and_stops_on_sigterm() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = common::tempdir("serve");
+    let db = format!("sqlite://{}", dir.join("ledger.db").display());
+    seed(&db);
+    std::fs::write(dir.join("tokens.toml"), TOKENS).unwrap();
+    let params = shared.join("params/region-350100-2025.toml");
+    let hospitals = shared.join("testdata/chs-drg-2.0/hospitals.csv");
+    let history = shared.join("testdata/chs-drg-2.0/history-2024/cases.csv");
+    let (p, h, hist) = (
+        params.to_str().unwrap(),
+        hospitals.to_str().unwrap(),
+        history.to_str().unwrap(),
+    );
+    let tokens = dir.join("tokens.toml");
+    let stderr = std::fs::File::create(dir.join("stderr.txt")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_drgdip"))
+        .args(["serve", "--db", &db, "--tokens", tokens.to_str().unwrap()])
+        .args(["--params", p, "--hospitals", h, "--history", hist])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--shared",
+            shared.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("start drgdip serve");
+    let mut server = Server(Some(child));
+    let stdout = server.0.as_mut().unwrap().stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(120))
+        .unwrap_or_else(|_| {
+            panic!(
+                "no address printed; stderr: {}",
+                std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
+            )
+        });
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    assert!(
+        addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
+        "{addr}"
+    );
+
+    // public
+    let r = http(&addr, "GET", "/health", None, None);
+    assert_eq!((r.status, r.text.as_str()), (200, "ok"));
+    let r = http(&addr, "GET", "/openapi.json", None, None);
+    assert_eq!(r.status, 200);
+    assert!(r.json["paths"]["/v1/special-cases/{id}/review"]["post"].is_object());
+    let r = http(&addr, "GET", "/", None, None);
+    assert!(r.text.contains("/v1/statements"));
+
+    // 401
+    let r = http(&addr, "POST", "/v1/group", None, Some("{}"));
+    assert_eq!(
+        (r.status, r.json["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
+
+    // group and pay agree with `drgdip group` / `drgdip pay` on the same rows
+    let rows = dev_rows(&shared, &dir, 12);
+    let out = common::drgdip(
+        &shared,
+        &[
+            "pay",
+            "--params",
+            p,
+            "--hospitals",
+            h,
+            "--history",
+            hist,
+            "-q",
+            "-i",
+            dir.join("rows.csv").to_str().unwrap(),
+            "-o",
+            dir.join("paid.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let paid = common::read_csv(&dir.join("paid.csv"));
+    let out = common::drgdip(
+        &shared,
+        &[
+            "group",
+            "--scheme",
+            "fujian-2024",
+            "-q",
+            "-i",
+            dir.join("rows.csv").to_str().unwrap(),
+            "-o",
+            dir.join("grouped.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let grouped = common::read_csv(&dir.join("grouped.csv"));
+    for ((row, want), g) in rows.iter().zip(&paid).zip(&grouped) {
+        let body = Value::Object(row.clone()).to_string();
+        let r = http(&addr, "POST", "/v1/group?lang=en", Some(R1), Some(&body));
+        assert_eq!(r.status, 200, "{}", r.text);
+        for k in ["case_id", "status", "mdc", "adrg", "drg"] {
+            assert_eq!(r.json[k].as_str(), Some(g[k].as_str()), "{k}: {}", r.text);
+        }
+        let r = http(&addr, "POST", "/v1/pay", Some(H001), Some(&body));
+        assert_eq!(r.status, 200, "{}", r.text);
+        let j: HashMap<String, String> = [
+            "case_id",
+            "status",
+            "drg",
+            "category",
+            "weight",
+            "standard",
+            "total_cost",
+            "payment",
+            "own",
+            "fund_due",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), r.json[*k].as_str().unwrap_or("").to_string()))
+        .collect();
+        for (k, v) in &j {
+            assert_eq!(v, &want[k], "{k} of {}: {}", want["case_id"], r.text);
+        }
+    }
+
+    // role isolation over HTTP
+    let r = http(
+        &addr,
+        "GET",
+        "/v1/statements?hospital=H002",
+        Some(H001),
+        None,
+    );
+    assert_eq!(
+        (r.status, r.json["error"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let r = http(&addr, "GET", "/v1/audit", Some(R1), None);
+    assert_eq!(r.status, 403);
+    let apply = json!({"period": "2025Q2", "case_ids": ["A001"], "reason": "high_cost", "text": "cost far above the group"});
+    let r = http(
+        &addr,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&apply.to_string()),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["application_id"].as_str().unwrap().to_string();
+    let r = http(
+        &addr,
+        "GET",
+        &format!("/v1/special-cases/{id}"),
+        Some(H002),
+        None,
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    let other =
+        json!({"period": "2025Q2", "case_ids": ["A002"], "reason": "high_cost", "text": "x"});
+    let r = http(
+        &addr,
+        "POST",
+        "/v1/special-cases",
+        Some(H002),
+        Some(&other.to_string()),
+    );
+    assert_eq!(
+        r.status, 403,
+        "H002 may not apply for a case of H001: {}",
+        r.text
+    );
+    let quota = json!({"period": "2025Q2", "case_ids": ["A002", "A003"], "reason": "high_cost", "text": "x"});
+    let r = http(
+        &addr,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&quota.to_string()),
+    );
+    assert_eq!(r.status, 422, "5% of 30 = 1 case, already used: {}", r.text);
+    let r = http(
+        &addr,
+        "POST",
+        &format!("/v1/special-cases/{id}/assign"),
+        Some(BUREAU),
+        Some(r#"{"reviewer_id":"R1"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = http(&addr, "GET", "/v1/special-cases", Some(R1), None);
+    assert_eq!(
+        r.json["applications"][0]["application_id"].as_str(),
+        Some(id.as_str())
+    );
+    assert!(
+        !r.text.contains("H001") && !r.text.contains("hospital"),
+        "{}",
+        r.text
+    );
+    let r = http(&addr, "GET", "/v1/special-cases", Some(BUREAU), None);
+    assert_eq!(r.json["applications"][0]["hospital_id"], "H001");
+
+    let r = http(&addr, "GET", "/v1/audit?limit=50", Some(BUREAU), None);
+    assert_eq!(r.status, 200);
+    let actions: Vec<&str> = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"special_case.submitted")
+            && actions.contains(&"special_case.first_reviewer_assigned"),
+        "{actions:?}"
+    );
+    let refused = actions
+        .iter()
+        .filter(|a| **a == "api.access_refused")
+        .count();
+    assert_eq!(refused, 4, "{}", r.text);
+
+    // SIGTERM: the server finishes and exits cleanly
+    let mut child = server.0.take().unwrap();
+    #[cfg(unix)]
+    {
+        let ok = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ok {
+            let status = child.wait().unwrap();
+            assert!(status.success(), "{status:?}");
+            let log = std::fs::read_to_string(dir.join("stderr.txt")).unwrap();
+            assert!(log.contains("drgdip serve: stopped"), "{log}");
+            return;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,750 @@
+//! End-to-end tests of `drgdip settle`, `drgdip clear` and `drgdip prepay` on the shipped data
+//! (`$DRGDIP_SHARED`, default `../shared` beside the repository): idempotent settlement, crash
+//! safety under `kill -9`, a whole year settled and cleared with books that balance to the fen,
+//! and — when `DRGDIP_TEST_PG_URL` is set — the same ledger on PostgreSQL.
+//!
+//! The ledger is read back through `drgdip-store` directly. Every test prints a note and
+//! passes when the shared directory is absent.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, OnceLock};
+use std::time::{Duration, Instant};
+
+use drgdip_pay::money::round_fen;
+use drgdip_settle::{ClearingStatement, MonthlyStatement, Period, SettledCase, YearMonth};
+use drgdip_store::Store;
+use rust_decimal::Decimal;
+
+mod common;
+
+use common::{drgdip, read_csv, shared, tempdir};
+
+// -------------------------------------------------------------------------------------------
+// Helpers
+
+struct Data {
+    shared: PathBuf,
+    params: PathBuf,
+    hospitals: PathBuf,
+    cases: PathBuf,
+    history: PathBuf,
+}
+
+fn data() -> Option<Data> {
+    let shared = shared()?;
+    let t = shared.join("testdata/chs-drg-2.0");
+    Some(Data {
+        params: shared.join("params/region-350100-2025.toml"),
+        hospitals: t.join("hospitals.csv"),
+        cases: t.join("dev/cases.csv"),
+        history: t.join("history-2024/cases.csv"),
+        shared,
+    })
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn run_ok(shared: &Path, args: &[&str]) -> (String, String) {
+    let out = drgdip(shared, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        out.status.success(),
+        "drgdip {args:?} failed:\n{stderr}\n{stdout}"
+    );
+    (stdout, stderr)
+}
+
+/// The DRG weights from the 2024 history, computed once per test run.
+fn weights(d: &Data) -> PathBuf {
+    static WEIGHTS: OnceLock<PathBuf> = OnceLock::new();
+    WEIGHTS
+        .get_or_init(|| {
+            let dir = tempdir("weights");
+            let w = dir.join("weights.csv");
+            run_ok(
+                &d.shared,
+                &[
+                    "weights",
+                    "--history",
+                    s(&d.history),
+                    "--params",
+                    s(&d.params),
+                    "-o",
+                    s(&w),
+                    "-q",
+                ],
+            );
+            w
+        })
+        .clone()
+}
+
+fn sqlite_url(dir: &Path, name: &str) -> String {
+    format!("sqlite://{}", dir.join(name).display())
+}
+
+/// The arguments of `drgdip settle --month M` of `input` into `db`.
+fn settle_args(d: &Data, db: &str, month: &str, input: &Path) -> Vec<String> {
+    [
+        "settle",
+        "--month",
+        month,
+        "--db",
+        db,
+        "--params",
+        s(&d.params),
+        "--hospitals",
+        s(&d.hospitals),
+        "--weights",
+        s(&weights(d)),
+        "--input",
+        s(input),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect()
+}
+
+fn settle(d: &Data, db: &str, month: &str, input: &Path) -> String {
+    let args = settle_args(d, db, month, input);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_ok(&d.shared, &args).0
+}
+
+fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
+    drgdip_store::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fut)
+}
+
+/// What the ledger holds for one month.
+#[derive(Debug, PartialEq)]
+struct MonthState {
+    statements: Vec<MonthlyStatement>,
+    cases: Vec<SettledCase>,
+}
+
+fn month_state(db: &str, month: &str) -> MonthState {
+    let m: YearMonth = month.parse().unwrap();
+    block_on(async {
+        let store = Store::open(db).await.unwrap();
+        let state = MonthState {
+            statements: store.statements(Some(m), None).await.unwrap(),
+            cases: store.settled_cases(Some(m), None).await.unwrap(),
+        };
+        store.close().await;
+        state
+    })
+}
+
+/// Σ fund_due_total of the statements.
+fn total(statements: &[MonthlyStatement]) -> Decimal {
+    statements.iter().map(|s| s.fund_due_total).sum()
+}
+
+/// Every statement is the sum of its cases' published (fen) lines, and lists exactly them.
+fn assert_statements_add_up(state: &MonthState) {
+    let mut by_hospital: BTreeMap<&str, (Decimal, Vec<&str>)> = BTreeMap::new();
+    for c in &state.cases {
+        let e = by_hospital.entry(&c.hospital_id).or_default();
+        e.0 += round_fen(c.fund_due);
+        e.1.push(&c.case_id);
+    }
+    assert_eq!(by_hospital.len(), state.statements.len());
+    for st in &state.statements {
+        let (due, ids) = &by_hospital[st.hospital_id.as_str()];
+        assert_eq!(st.fund_due_total, *due, "{}", st.subject());
+        assert_eq!(&st.case_ids, ids, "{}", st.subject());
+        assert_eq!(st.amount_due + st.deposit_withheld, st.fund_due_total);
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// Idempotent settlement
+
+#[test]
+fn settling_a_month_again_gives_identical_statements_and_no_duplicate() {
+    let Some(d) = data() else { return };
+    let dir = tempdir("idempotent");
+    let db = sqlite_url(&dir, "ledger.db");
+    let errors = dir.join("errors.csv");
+    let mut args = settle_args(&d, &db, "2025-06", &d.cases);
+    args.extend(["--errors".to_string(), s(&errors).to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (first_out, stderr) = run_ok(&d.shared, &args);
+    assert!(stderr.contains("writing 1663 cases"), "{stderr}");
+    assert!(
+        first_out.contains("20000 rows read; 1663 discharged in 2025-06, 18337 of other months"),
+        "{first_out}"
+    );
+    assert!(first_out.contains("\nH001 "), "{first_out}");
+    assert!(read_csv(&errors).is_empty(), "the dev cases are all valid");
+    let first = month_state(&db, "2025-06");
+    assert_eq!(first.cases.len(), 1663);
+    assert_eq!(first.statements.len(), 40);
+    assert_statements_add_up(&first);
+
+    // The same month again: the same statements, the same cases, nothing added.
+    let (second_out, _) = run_ok(&d.shared, &args);
+    assert_eq!(second_out, first_out);
+    let second = month_state(&db, "2025-06");
+    assert_eq!(second, first);
+
+    // Another month beside it changes nothing in June.
+    settle(&d, &db, "2025-07", &d.cases);
+    assert_eq!(month_state(&db, "2025-06"), first);
+
+    block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        let runs = store
+            .settlement_runs(Some("2025-06".parse().unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(
+            (runs[1].replaced_cases, runs[1].replaced_statements),
+            (1663, 40)
+        );
+        assert_eq!(runs[1].fund_due_total, total(&first.statements));
+        // The re-run's audit events say what they replaced: the same statement.
+        let trail = store.audit_of("H001/2025-06").await.unwrap();
+        assert_eq!(trail.len(), 2);
+        assert_eq!(trail[0].event.before, None);
+        assert_eq!(trail[1].event.before, trail[1].event.after);
+        assert_eq!(trail[1].event.actor, "drgdip-settle");
+        assert_eq!(
+            store.months().await.unwrap(),
+            ["2025-06".parse().unwrap(), "2025-07".parse().unwrap()]
+        );
+    });
+}
+
+// -------------------------------------------------------------------------------------------
+// Crash safety
+
+/// A large month: the June rows of the dev cases repeated under new case ids up to 200k rows,
+/// made once under `CARGO_TARGET_TMPDIR`.
+fn large_june(d: &Data) -> PathBuf {
+    static LARGE: OnceLock<PathBuf> = OnceLock::new();
+    LARGE
+        .get_or_init(|| {
+            let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+                "drgdip-settle-large-june-{}.csv",
+                std::process::id()
+            ));
+            let mut r = csv::Reader::from_path(&d.cases).unwrap();
+            let header = r.headers().unwrap().clone();
+            let id = header.iter().position(|h| h == "case_id").unwrap();
+            let date = header.iter().position(|h| h == "discharge_date").unwrap();
+            let june: Vec<csv::StringRecord> = r
+                .records()
+                .map(Result::unwrap)
+                .filter(|rec| rec[date].starts_with("2025-06"))
+                .collect();
+            let mut w = csv::Writer::from_path(&path).unwrap();
+            w.write_record(&header).unwrap();
+            let mut rows = 0;
+            let mut copy = 0;
+            while rows < 200_000 {
+                for rec in &june {
+                    let fields: Vec<String> = rec
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            if i == id {
+                                format!("{f}-R{copy:03}")
+                            } else {
+                                f.to_string()
+                            }
+                        })
+                        .collect();
+                    w.write_record(&fields).unwrap();
+                    rows += 1;
+                }
+                copy += 1;
+            }
+            w.flush().unwrap();
+            path
+        })
+        .clone()
+}
+
+/// How a killed run ended.
+#[derive(Debug)]
+struct Killed {
+    /// The run had started writing to the ledger when it was killed.
+    writing: bool,
+    /// The run had finished (exit 0) before the kill.
+    finished: bool,
+}
+
+/// Starts `drgdip settle`, waits `delay` after the start (or, with `after_mark`, after the
+/// line that says the ledger is being written), and kills it with SIGKILL.
+fn settle_and_kill(d: &Data, db: &str, input: &Path, delay: Duration, after_mark: bool) -> Killed {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drgdip"))
+        .args(settle_args(d, db, "2025-06", input))
+        .arg("--shared")
+        .arg(&d.shared)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start drgdip settle");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.starts_with("writing ") {
+                let _ = tx.send(Instant::now());
+            }
+        }
+    });
+    let mut writing_since = None;
+    if after_mark {
+        writing_since = rx.recv_timeout(Duration::from_secs(120)).ok();
+        assert!(writing_since.is_some(), "the run never started writing");
+    }
+    std::thread::sleep(delay);
+    let finished = matches!(child.try_wait(), Ok(Some(status)) if status.success());
+    // std's kill is SIGKILL on Unix: no destructor, no rollback by the process itself.
+    let _ = child.kill();
+    let _ = child.wait();
+    reader.join().unwrap();
+    if writing_since.is_none() {
+        writing_since = rx.try_recv().ok();
+    }
+    Killed {
+        writing: writing_since.is_some(),
+        finished,
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_settlement_killed_at_any_point_leaves_the_previous_month_and_the_rerun_is_identical() {
+    let Some(d) = data() else { return };
+    let dir = tempdir("crash");
+    let large = large_june(&d);
+    let db = sqlite_url(&dir, "ledger.db");
+
+    // The month as it stands: the dev cases of June.
+    settle(&d, &db, "2025-06", &d.cases);
+    let before = month_state(&db, "2025-06");
+    assert_eq!(before.cases.len(), 1663);
+
+    // A reference ledger with the large month, to know the totals a complete run gives and
+    // how long its write takes.
+    let reference_db = sqlite_url(&dir, "reference.db");
+    let started = Instant::now();
+    let args = settle_args(&d, &reference_db, "2025-06", &large);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (_, stderr) = run_ok(&d.shared, &args);
+    let full = started.elapsed();
+    let write_secs: f64 = stderr
+        .split("write ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no write time in:\n{stderr}"));
+    let reference = month_state(&reference_db, "2025-06");
+    assert!(
+        reference.cases.len() >= 200_000,
+        "{}",
+        reference.cases.len()
+    );
+    eprintln!(
+        "large month: {} cases, full run {:.2} s, write {write_secs:.2} s",
+        reference.cases.len(),
+        full.as_secs_f64()
+    );
+
+    // Killed while reading and paying (50 ms, 300 ms), then while writing the ledger: right
+    // at the start of the write, a quarter, half and three quarters into it.
+    let write = Duration::from_secs_f64(write_secs);
+    let points = [
+        (Duration::from_millis(50), false),
+        (Duration::from_millis(300), false),
+        (Duration::ZERO, true),
+        (write / 4, true),
+        (write / 2, true),
+        (write * 3 / 4, true),
+    ];
+    let mut killed_while_writing = 0;
+    for (delay, after_mark) in points {
+        let k = settle_and_kill(&d, &db, &large, delay, after_mark);
+        let now = month_state(&db, "2025-06");
+        eprintln!(
+            "kill {delay:?} after {}: {}",
+            if after_mark {
+                "the write began"
+            } else {
+                "the start"
+            },
+            if k.finished {
+                "the run had finished"
+            } else if now == before {
+                "the previous month is intact"
+            } else {
+                "the new month is complete (killed after the commit)"
+            }
+        );
+        if k.finished {
+            // Too late to be a crash: the run committed. Put the month back.
+            assert_eq!(now, reference, "a finished run left another month");
+            settle(&d, &db, "2025-06", &d.cases);
+            continue;
+        }
+        if now == before {
+            if k.writing {
+                killed_while_writing += 1;
+            }
+        } else {
+            // Killed between the commit and the exit: the new month, whole.
+            assert_eq!(
+                now, reference,
+                "a kill after {delay:?} left a month that is neither the old nor the new one"
+            );
+            settle(&d, &db, "2025-06", &d.cases);
+        }
+        assert_statements_add_up(&month_state(&db, "2025-06"));
+    }
+    assert!(
+        killed_while_writing >= 2,
+        "only {killed_while_writing} kill(s) landed inside the write: the test proved too little"
+    );
+    assert_eq!(month_state(&db, "2025-06"), before);
+
+    // The re-run completes and gives the reference month; once more, identical again.
+    settle(&d, &db, "2025-06", &large);
+    let after = month_state(&db, "2025-06");
+    assert_eq!(after, reference);
+    assert_statements_add_up(&after);
+    settle(&d, &db, "2025-06", &large);
+    let again = month_state(&db, "2025-06");
+    assert_eq!(total(&again.statements), total(&reference.statements));
+    assert_eq!(again, after);
+    // The large files are not worth keeping.
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&large);
+}
+
+// -------------------------------------------------------------------------------------------
+// A whole year
+
+/// Checks the books of `year` in `db`: every month's statements are the sums of their cases,
+/// and every clearing statement follows the clearing identity to the fen.
+fn assert_books_balance(db: &str, year: i32, expected_cases: usize) -> Vec<ClearingStatement> {
+    block_on(async {
+        let store = Store::open(db).await.unwrap();
+        let cases = store
+            .settled_cases_in(Period::Year(year), None)
+            .await
+            .unwrap();
+        assert_eq!(cases.len(), expected_cases);
+        let statements = store.statements_in(Period::Year(year), None).await.unwrap();
+        for m in 1..=12 {
+            let month = YearMonth::new(year, m).unwrap();
+            let state = MonthState {
+                statements: statements
+                    .iter()
+                    .filter(|s| s.month == month)
+                    .cloned()
+                    .collect(),
+                cases: cases
+                    .iter()
+                    .filter(|c| c.discharge_month == month)
+                    .cloned()
+                    .collect(),
+            };
+            assert!(!state.cases.is_empty(), "{month}");
+            assert_statements_add_up(&state);
+            // Σ statements = Σ case fund_due (published lines), month by month.
+            let cases_due: Decimal = state.cases.iter().map(|c| round_fen(c.fund_due)).sum();
+            assert_eq!(total(&state.statements), cases_due, "{month}");
+        }
+        let prepayments = store.prepayments(year).await.unwrap();
+        let clearings = store.clearings(year, None).await.unwrap();
+        assert!(!clearings.is_empty());
+        let (mut paid, mut fin, mut pre, mut settled) =
+            (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for c in &clearings {
+            let h = c.hospital_id.as_str();
+            let mine: Vec<&SettledCase> = cases.iter().filter(|x| x.hospital_id == h).collect();
+            let months: Vec<&MonthlyStatement> =
+                statements.iter().filter(|s| s.hospital_id == h).collect();
+            assert_eq!(c.cases as usize, mine.len(), "{h}");
+            assert_eq!(
+                c.entitled,
+                mine.iter().map(|x| round_fen(x.fund_due)).sum::<Decimal>(),
+                "{h}"
+            );
+            assert_eq!(
+                c.item_fund,
+                mine.iter().map(|x| round_fen(x.fund_paid)).sum::<Decimal>(),
+                "{h}"
+            );
+            assert_eq!(
+                c.paid_monthly,
+                months.iter().map(|s| s.amount_due).sum::<Decimal>(),
+                "{h}"
+            );
+            assert_eq!(
+                c.deposits_released,
+                months.iter().map(|s| s.deposit_withheld).sum::<Decimal>(),
+                "{h}"
+            );
+            let prepayment = prepayments
+                .iter()
+                .find(|p| p.hospital_id == h)
+                .map_or(Decimal::ZERO, |p| p.amount);
+            assert_eq!(c.prepayment_outstanding, prepayment, "{h}");
+            // The clearing identity, and its reconciliation.
+            assert_eq!(c.settled, c.entitled + c.retained_or_shared, "{h}");
+            assert_eq!(
+                c.final_amount,
+                c.entitled + c.retained_or_shared - c.paid_monthly - c.prepayment_outstanding,
+                "{h}"
+            );
+            assert_eq!(
+                c.final_amount,
+                c.deposits_released + c.unpaid_monthly + c.year_end_difference
+                    - c.prepayment_outstanding,
+                "{h}"
+            );
+            for amount in [c.entitled, c.item_fund, c.settled, c.final_amount] {
+                assert_eq!(amount, round_fen(amount), "{h}: every figure to the fen");
+            }
+            paid += c.paid_monthly;
+            fin += c.final_amount;
+            pre += c.prepayment_outstanding;
+            settled += c.settled;
+        }
+        // What the fund pays for the year, in all: monthly + prepayment + final = settled.
+        assert_eq!(paid + pre + fin, settled);
+        store.close().await;
+        clearings
+    })
+}
+
+#[test]
+fn a_year_of_dev_cases_settled_month_by_month_and_cleared_balances_to_the_fen() {
+    let Some(d) = data() else { return };
+    let dir = tempdir("year");
+    let db = sqlite_url(&dir, "ledger.db");
+    let mut fund_due = Decimal::ZERO;
+    for m in 1..=12 {
+        let out = settle(&d, &db, &format!("2025-{m:02}"), &d.cases);
+        let line = out.lines().last().unwrap();
+        let due: Decimal = line
+            .split("fund_due_total ")
+            .nth(1)
+            .and_then(|t| t.split(',').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        fund_due += due;
+    }
+
+    // Prepayments for 2025 from the 2024 cases, recovered at the clearing.
+    let (list, _) = run_ok(
+        &d.shared,
+        &[
+            "prepay",
+            "decide",
+            "--year",
+            "2025",
+            "--db",
+            &db,
+            "--params",
+            s(&d.params),
+            "--hospitals",
+            s(&d.hospitals),
+            "--weights",
+            s(&weights(&d)),
+            "--previous-year",
+            s(&d.history),
+        ],
+    );
+    assert!(
+        list.contains("public list of prepayments (预付金公示) 2025"),
+        "{list}"
+    );
+    // H007 has credit C, H003 one year under agreement: refused.
+    let h007 = list.lines().find(|l| l.starts_with("H007")).unwrap();
+    assert!(h007.contains("credit rating C"), "{h007}");
+    let public = dir.join("public.csv");
+    run_ok(
+        &d.shared,
+        &[
+            "prepay",
+            "list",
+            "--year",
+            "2025",
+            "--db",
+            &db,
+            "-o",
+            s(&public),
+        ],
+    );
+    let rows = read_csv(&public);
+    assert_eq!(rows.len(), 40);
+    assert_eq!(rows.iter().filter(|r| r["eligible"] == "true").count(), 32);
+
+    let report = dir.join("clearing.txt");
+    let csv_path = dir.join("clearing.csv");
+    let clear_args = [
+        "clear",
+        "--year",
+        "2025",
+        "--db",
+        &db,
+        "--params",
+        s(&d.params),
+        "--hospitals",
+        s(&d.hospitals),
+        "--output",
+        s(&report),
+        "--csv",
+        s(&csv_path),
+    ];
+    let (out, _) = run_ok(&d.shared, &clear_args);
+    assert_eq!(out.matches(": ok\n").count(), 3, "{out}");
+    assert!(!out.contains("DOES NOT BALANCE"), "{out}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.contains("annual clearing (年度清算) H001 2025\n 1. entitled"),
+        "{text}"
+    );
+    assert!(text.contains("prepayment recovered (预付金收回)"), "{text}");
+
+    let clearings = assert_books_balance(&db, 2025, 20_000);
+    assert_eq!(clearings.len(), 40);
+    let entitled: Decimal = clearings.iter().map(|c| c.entitled).sum();
+    assert_eq!(
+        entitled, fund_due,
+        "Σ entitled = Σ of the twelve months' fund_due_total"
+    );
+    let rows = read_csv(&csv_path);
+    assert_eq!(rows.len(), 40);
+    let csv_final: Decimal = rows
+        .iter()
+        .map(|r| r["final"].parse::<Decimal>().unwrap())
+        .sum();
+    assert_eq!(
+        csv_final,
+        clearings.iter().map(|c| c.final_amount).sum::<Decimal>()
+    );
+
+    // Clearing again gives the same statements; the audit log has one entry per clearing.
+    run_ok(&d.shared, &clear_args);
+    block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        assert_eq!(store.clearings(2025, None).await.unwrap(), clearings);
+        let trail = store.audit_of("H001/2025").await.unwrap();
+        let issued: Vec<_> = trail
+            .iter()
+            .filter(|r| r.event.action == drgdip_settle::Action::ClearingStatementIssued)
+            .collect();
+        assert_eq!(issued.len(), 2);
+        assert_eq!(issued[1].event.before, issued[1].event.after);
+    });
+}
+
+// -------------------------------------------------------------------------------------------
+// PostgreSQL
+
+/// A scratch schema in `DRGDIP_TEST_PG_URL`'s database, and the URL that uses it.
+fn pg_schema(base: &str, name: &str) -> (String, String) {
+    use drgdip_store::sqlx::Connection;
+    let schema = format!("drgdip_cli_{}_{name}", std::process::id());
+    block_on(async {
+        let mut conn = drgdip_store::sqlx::PgConnection::connect(base)
+            .await
+            .unwrap();
+        drgdip_store::sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    (schema, url)
+}
+
+fn drop_pg_schema(base: &str, schema: &str) {
+    use drgdip_store::sqlx::Connection;
+    block_on(async {
+        let mut conn = drgdip_store::sqlx::PgConnection::connect(base)
+            .await
+            .unwrap();
+        drgdip_store::sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn postgres_keeps_the_same_ledger_as_sqlite() {
+    let Some(d) = data() else { return };
+    let base = match std::env::var("DRGDIP_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            eprintln!("note: DRGDIP_TEST_PG_URL not set: the PostgreSQL test is skipped");
+            return;
+        }
+    };
+    let dir = tempdir("postgres");
+    let lite = sqlite_url(&dir, "ledger.db");
+    let (schema, pg) = pg_schema(&base, "year");
+    for db in [&lite, &pg] {
+        for m in 1..=12 {
+            settle(&d, db, &format!("2025-{m:02}"), &d.cases);
+        }
+        settle(&d, db, "2025-06", &d.cases); // a re-run
+        run_ok(
+            &d.shared,
+            &[
+                "clear",
+                "--year",
+                "2025",
+                "--db",
+                db,
+                "--params",
+                s(&d.params),
+                "--hospitals",
+                s(&d.hospitals),
+                "-q",
+            ],
+        );
+    }
+    let read = |db: &str| {
+        block_on(async {
+            let store = Store::open(db).await.unwrap();
+            let r = (
+                store.statements(None, None).await.unwrap(),
+                store.settled_cases(None, None).await.unwrap(),
+                store.clearings(2025, None).await.unwrap(),
+                store.backend(),
+            );
+            store.close().await;
+            r
+        })
+    };
+    let (s_lite, c_lite, k_lite, b_lite) = read(&lite);
+    let (s_pg, c_pg, k_pg, b_pg) = read(&pg);
+    assert_eq!((b_lite, b_pg), ("sqlite", "postgres"));
+    assert_eq!(s_pg, s_lite);
+    assert_eq!(c_pg, c_lite);
+    assert_eq!(k_pg, k_lite);
+    assert_books_balance(&pg, 2025, 20_000);
+    drop_pg_schema(&base, &schema);
+}

@@ -1,0 +1,456 @@
+//! Tokens and roles: the one layer that decides who may call what.
+//!
+//! A request carries `Authorization: Bearer TOKEN`; the tokens file maps each token to an
+//! actor in one role (bureau, hospital H, reviewer R). [`authorize`], the middleware on every
+//! `/v1` route, resolves the token (missing or unknown: 401) and checks the route's roles in
+//! [`ROUTES`] (another role: 403, written to the audit log). Handlers then receive the
+//! [`Caller`]; where access also depends on the data (another hospital's application, an
+//! application the reviewer is not assigned to) they refuse through [`refuse`], which writes
+//! the same audit entry.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use drgdip_settle::{Actor, Role};
+use serde::Deserialize;
+
+use crate::backend::Refusal;
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The shortest token the tokens file accepts.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// One `[[token]]` of the tokens file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenEntry {
+    token: String,
+    role: String,
+    #[serde(default)]
+    hospital: Option<String>,
+    #[serde(default)]
+    reviewer: Option<String>,
+    /// The user's id in the audit log (default: the hospital or reviewer id, or `bureau`).
+    #[serde(default)]
+    user: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokensFile {
+    #[serde(default)]
+    token: Vec<TokenEntry>,
+}
+
+/// Why a tokens file is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TokensError(pub String);
+
+/// The tokens and who they are.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    by_token: HashMap<String, Actor>,
+    reviewers: BTreeSet<String>,
+    hospitals: BTreeSet<String>,
+}
+
+impl Tokens {
+    /// Reads a tokens file:
+    /// ```toml
+    /// [[token]]
+    /// token = "a-long-random-string"
+    /// role = "hospital"          # bureau | hospital | reviewer
+    /// hospital = "H001"          # with role = "hospital"
+    /// # reviewer = "R1"          # with role = "reviewer"
+    /// # user = "h001-clerk"      # the id in the audit log (optional)
+    /// ```
+    /// Each token at least [`MIN_TOKEN_LEN`] visible ASCII characters and unique; `hospital`
+    /// exactly for hospital tokens, `reviewer` exactly for reviewer tokens.
+    pub fn from_toml_str(text: &str) -> Result<Tokens, TokensError> {
+        let file: TokensFile = toml::from_str(text).map_err(|e| TokensError(e.to_string()))?;
+        if file.token.is_empty() {
+            return Err(TokensError(
+                "no [[token]]: the file must give at least one token".into(),
+            ));
+        }
+        let mut tokens = Tokens::default();
+        for (i, t) in file.token.into_iter().enumerate() {
+            let at = format!("token {} (role {:?})", i + 1, t.role);
+            if t.token.len() < MIN_TOKEN_LEN || !t.token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(TokensError(format!(
+                    "{at}: a token must be at least {MIN_TOKEN_LEN} visible ASCII characters without spaces"
+                )));
+            }
+            let nonempty = |v: &Option<String>, what: &str| -> Result<String, TokensError> {
+                match v.as_deref().map(str::trim) {
+                    Some(s) if !s.is_empty() => Ok(s.to_string()),
+                    _ => Err(TokensError(format!("{at}: expected {what} = \"...\""))),
+                }
+            };
+            let refuse_extra = |v: &Option<String>, what: &str| -> Result<(), TokensError> {
+                match v {
+                    Some(_) => Err(TokensError(format!(
+                        "{at}: {what} only applies to role = \"{what}\""
+                    ))),
+                    None => Ok(()),
+                }
+            };
+            let user = t.user.as_deref().map(str::trim).filter(|u| !u.is_empty());
+            let actor = match t.role.as_str() {
+                "bureau" => {
+                    refuse_extra(&t.hospital, "hospital")?;
+                    refuse_extra(&t.reviewer, "reviewer")?;
+                    Actor::bureau(user.unwrap_or("bureau"))
+                }
+                "hospital" => {
+                    refuse_extra(&t.reviewer, "reviewer")?;
+                    let h = nonempty(&t.hospital, "hospital")?;
+                    tokens.hospitals.insert(h.clone());
+                    Actor::hospital(user.unwrap_or(&h).to_string(), h)
+                }
+                "reviewer" => {
+                    refuse_extra(&t.hospital, "hospital")?;
+                    if user.is_some() {
+                        return Err(TokensError(format!(
+                            "{at}: a reviewer acts under its reviewer id: no user"
+                        )));
+                    }
+                    let r = nonempty(&t.reviewer, "reviewer")?;
+                    tokens.reviewers.insert(r.clone());
+                    Actor::reviewer(r)
+                }
+                other => {
+                    return Err(TokensError(format!(
+                        "token {}: role {other:?}: expected bureau, hospital or reviewer",
+                        i + 1
+                    )))
+                }
+            };
+            if tokens.by_token.insert(t.token, actor).is_some() {
+                return Err(TokensError(format!("{at}: the same token appears twice")));
+            }
+        }
+        Ok(tokens)
+    }
+
+    /// The actor of a token.
+    pub fn actor(&self, token: &str) -> Option<&Actor> {
+        self.by_token.get(token)
+    }
+
+    /// Whether `id` is a reviewer of the file.
+    pub fn is_reviewer(&self, id: &str) -> bool {
+        self.reviewers.contains(id)
+    }
+
+    /// The hospitals that have a token.
+    pub fn hospitals(&self) -> impl Iterator<Item = &str> {
+        self.hospitals.iter().map(String::as_str)
+    }
+
+    /// Number of tokens by role kind: `(bureau, hospital, reviewer)`.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let n = |k: &str| {
+            self.by_token
+                .values()
+                .filter(|a| a.role.kind() == k)
+                .count()
+        };
+        (n("bureau"), n("hospital"), n("reviewer"))
+    }
+
+    /// The actor of the request's `Authorization: Bearer` header, or 401.
+    pub fn resolve(&self, headers: &HeaderMap) -> Result<Actor, ApiError> {
+        let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+            return Err(ApiError::unauthorized(
+                "missing Authorization: Bearer TOKEN header",
+            ));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                let (scheme, token) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be \"Bearer TOKEN\"")
+            })?;
+        self.actor(token)
+            .cloned()
+            .ok_or_else(|| ApiError::unauthorized("unknown token"))
+    }
+}
+
+/// A route of the API and the roles that may call it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// `GET`, `POST`.
+    pub method: &'static str,
+    /// The route as the router writes it (`/v1/special-cases/{id}`).
+    pub path: &'static str,
+    /// The role kinds allowed: `bureau`, `hospital`, `reviewer`.
+    pub roles: &'static [&'static str],
+    /// What it does.
+    pub summary: &'static str,
+}
+
+const ALL: &[&str] = &["bureau", "hospital", "reviewer"];
+
+/// Every authenticated route and its roles: the policy [`authorize`] enforces (a route not
+/// listed here is refused to everyone).
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/v1/whoami",
+        roles: ALL,
+        summary: "who the token is: actor and role",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/group",
+        roles: ALL,
+        summary: "group one case and explain it (?lang=zh|en, ?scheme=NAME|auto)",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/pay",
+        roles: ALL,
+        summary: "pay one case under the region's DRG parameters",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/statements",
+        roles: &["bureau", "hospital"],
+        summary: "monthly statements (?month=YYYY-MM&hospital=H); a hospital sees its own",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/special-cases",
+        roles: &["hospital"],
+        summary: "apply for special cases (特例单议) of a review period, within the quota",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/special-cases",
+        roles: ALL,
+        summary: "applications: a hospital its own, a reviewer those assigned to it (without the hospital), the bureau all",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/special-cases/{id}",
+        roles: ALL,
+        summary: "one application, in the caller's view",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/special-cases/{id}/assign",
+        roles: &["bureau"],
+        summary: "assign the first (初审) or second (复审) reviewer",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/special-cases/{id}/review",
+        roles: &["reviewer"],
+        summary: "record the first or second review: one opinion per case",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/special-cases/{id}/withdraw",
+        roles: &["hospital"],
+        summary: "withdraw an application (before the first review is recorded)",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/audit",
+        roles: &["bureau"],
+        summary: "the audit log, newest first (?limit=N)",
+    },
+];
+
+/// The caller of a `/v1` request, as [`authorize`] resolved it.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Caller, ApiError> {
+        // fails closed: a route without the middleware has no caller
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::unauthorized("no caller"))
+    }
+}
+
+/// Refuses `actor` with 403 and writes the refusal to the audit log (actor, role, action,
+/// subject, reason). A failure to write is logged; the request is refused all the same.
+pub async fn refuse(
+    app: &AppState,
+    actor: &Actor,
+    action: impl Into<String>,
+    subject: impl Into<String>,
+    reason: impl Into<String>,
+) -> ApiError {
+    let refusal = Refusal {
+        actor: actor.clone(),
+        action: action.into(),
+        subject: subject.into(),
+        reason: reason.into(),
+    };
+    if let Err(e) = app.backend.record_refusal(&refusal).await {
+        eprintln!(
+            "drgdip serve: could not write a refusal to the audit log ({e}): {} {} {}: {}",
+            refusal.actor, refusal.action, refusal.subject, refusal.reason
+        );
+    }
+    ApiError::forbidden(refusal.reason)
+}
+
+/// The middleware of every `/v1` route: token → actor (401), route → roles (403 + audit).
+pub async fn authorize(State(app): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let actor = match app.tokens.resolve(req.headers()) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let method = req.method().as_str().to_string();
+    let uri_path = req.uri().path().to_string();
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let route = ROUTES
+        .iter()
+        .find(|r| r.method == method && matched.as_deref() == Some(r.path));
+    let allowed = route.is_some_and(|r| r.roles.contains(&actor.role.kind()));
+    if !allowed {
+        let reason = match route {
+            Some(r) => format!(
+                "{method} {} is for the role(s) {}; the caller acts as {}",
+                r.path,
+                r.roles.join(", "),
+                role_text(&actor.role)
+            ),
+            None => format!("{method} {uri_path} has no access rule"),
+        };
+        return refuse(
+            &app,
+            &actor,
+            format!("{method} {uri_path}"),
+            uri_path,
+            reason,
+        )
+        .await
+        .into_response();
+    }
+    req.extensions_mut().insert(Caller(actor));
+    next.run(req).await
+}
+
+/// `hospital H001`, `reviewer`, `bureau`.
+pub fn role_text(role: &Role) -> String {
+    role.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[token]]
+token = "bureau-token-0123456789"
+role = "bureau"
+user = "chief"
+
+[[token]]
+token = "h001-token-0123456789"
+role = "hospital"
+hospital = "H001"
+
+[[token]]
+token = "r1-token-0123456789ab"
+role = "reviewer"
+reviewer = "R1"
+"#;
+
+    #[test]
+    fn a_tokens_file_maps_tokens_to_actors() {
+        let t = Tokens::from_toml_str(GOOD).unwrap();
+        assert_eq!(
+            t.actor("bureau-token-0123456789"),
+            Some(&Actor::bureau("chief"))
+        );
+        assert_eq!(
+            t.actor("h001-token-0123456789"),
+            Some(&Actor::hospital("H001", "H001"))
+        );
+        assert_eq!(
+            t.actor("r1-token-0123456789ab"),
+            Some(&Actor::reviewer("R1"))
+        );
+        assert!(t.is_reviewer("R1") && !t.is_reviewer("R2"));
+        assert_eq!(t.counts(), (1, 1, 1));
+        assert_eq!(t.hospitals().collect::<Vec<_>>(), ["H001"]);
+    }
+
+    #[test]
+    fn bad_tokens_files_are_refused_with_the_reason() {
+        let cases = [
+            ("", "at least one token"),
+            ("[[token]]\ntoken = \"short\"\nrole = \"bureau\"\n", "at least 16"),
+            (
+                "[[token]]\ntoken = \"with space 0123456789\"\nrole = \"bureau\"\n",
+                "without spaces",
+            ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"admin\"\n",
+                "expected bureau, hospital or reviewer",
+            ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"hospital\"\n",
+                "expected hospital",
+            ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"reviewer\"\nhospital = \"H001\"\nreviewer = \"R1\"\n",
+                "hospital only applies",
+            ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"bureau\"\n[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"bureau\"\n",
+                "twice",
+            ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"bureau\"\nadmin = true\n",
+                "unknown field",
+            ),
+        ];
+        for (text, expected) in cases {
+            let e = Tokens::from_toml_str(text).unwrap_err();
+            assert!(e.0.contains(expected), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_bearer_header_is_required_and_must_name_a_known_token() {
+        let t = Tokens::from_toml_str(GOOD).unwrap();
+        let mut h = HeaderMap::new();
+        assert!(t.resolve(&h).unwrap_err().message.contains("missing"));
+        h.insert("authorization", "Basic abc".parse().unwrap());
+        assert!(t.resolve(&h).unwrap_err().message.contains("Bearer TOKEN"));
+        h.insert("authorization", "Bearer nope".parse().unwrap());
+        assert_eq!(t.resolve(&h).unwrap_err().message, "unknown token");
+        h.insert(
+            "authorization",
+            "bearer  h001-token-0123456789 ".parse().unwrap(),
+        );
+        assert_eq!(t.resolve(&h).unwrap().hospital_id(), Some("H001"));
+    }
+}

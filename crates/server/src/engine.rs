@@ -1,0 +1,667 @@
+//! The pure part of the API: one case in (the case-file columns as JSON fields), its grouping
+//! with the explanation, or its payment with the rule lines, out. Loaded once at start-up and
+//! shared by every request; nothing here touches the store.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use drgdip_drg::{explain, group, Lang, Status, Trace};
+use drgdip_io::{parse_row, run_batch, CaseRecord, Columns, RowOutcome};
+use drgdip_pay::money::{Fen, W4};
+use drgdip_pay::params::Method;
+use drgdip_pay::weights::WeightOptions;
+use drgdip_pay::{
+    pay_case, GroupStatus, HistoryCase, Hospitals, Params, PayInput, Tariff, WeightTable,
+};
+use drgdip_scheme::selection::Selection;
+use drgdip_scheme::Scheme;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+/// One cell of a case: text as in the CSV file; a number or a boolean is taken as its text
+/// (`true` → `1`), a list of codes is joined with `|`, `null` is an empty cell.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Cell {
+    /// The cell as text (`"C18.900|K63.101"`).
+    Text(String),
+    /// A number (`45`); money should be sent as text (`"7293.75"`) to stay exact.
+    #[schema(value_type = f64)]
+    Number(serde_json::Number),
+    /// A flag (`new_tech_flag`).
+    Flag(bool),
+    /// A list of codes, principal first (`["C18.900", "K63.101"]`).
+    Codes(Vec<String>),
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Flag(b) => if *b { "1" } else { "0" }.to_string(),
+            Cell::Codes(v) => v.join("|"),
+        }
+    }
+}
+
+macro_rules! case_fields {
+    ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {
+        /// One discharge record: the columns of the case file (`shared/README.md`) as JSON
+        /// fields. `gender`, `age` and `diagnoses` are required (`case_id` defaults to `-`);
+        /// paying a case also needs `total_cost`, `fund_paid` and a hospital level (from the
+        /// hospitals file by `hospital_id`, else `hospital_level`). Unknown fields are refused.
+        #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct CaseFields {
+            $( $(#[$doc])* #[serde(default)] pub $name: Option<Cell>, )+
+        }
+
+        impl CaseFields {
+            /// The given cells, by column name, in the order of `drgdip_io::COLUMNS`.
+            pub fn cells(&self) -> Vec<(&'static str, &Cell)> {
+                let mut v = Vec::new();
+                $( if let Some(c) = &self.$name { v.push((stringify!($name), c)); } )+
+                v
+            }
+
+            /// The column names this type knows (for the test that they are `drgdip_io::COLUMNS`).
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),+];
+        }
+    };
+}
+
+case_fields! {
+    /// 病案号 — the case id.
+    case_id,
+    /// The treating hospital (`H001`); selects the level from the hospitals file.
+    hospital_id,
+    /// 1, 2 or 3, when the hospital is not in the hospitals file.
+    hospital_level,
+    /// 1 male, 2 female.
+    #[schema(required = true, value_type = Cell)]
+    gender,
+    /// Age in years.
+    #[schema(required = true, value_type = Cell)]
+    age,
+    /// Age in days (infants).
+    age_days,
+    /// Birth weight in grams (newborns).
+    birth_weight,
+    /// Admission weight in grams (newborns).
+    admission_weight,
+    /// Department.
+    dept,
+    /// Length of stay in days.
+    los,
+    /// 离院方式.
+    discharge_way,
+    /// Diagnoses (ICD-10 医保版), principal first, `|`-separated or a list.
+    #[schema(required = true, value_type = Cell)]
+    diagnoses,
+    /// Procedures (ICD-9-CM-3 医保版), principal first, `|`-separated or a list.
+    procedures,
+    /// Hours of mechanical ventilation.
+    vent_hours,
+    /// `YYYY-MM-DD`.
+    discharge_date,
+    /// The insured person's region code (参保地).
+    insured_region,
+    /// Insurance type.
+    insurance_type,
+    /// 除外 — a new drug, device or technique (`0`/`1`).
+    new_tech_flag,
+    /// Per-item total cost, CNY (as text).
+    total_cost,
+    /// What the fund pays per item, CNY (as text).
+    fund_paid,
+    /// Drug cost, CNY.
+    drug_cost,
+    /// Material cost, CNY.
+    material_cost,
+}
+
+/// A row problem: the field, the value as given, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ProblemOut {
+    /// The column.
+    pub field: String,
+    /// The value given.
+    pub value: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The grouping of one case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupResult {
+    /// The case id.
+    pub case_id: String,
+    /// `grouped`, `ambiguous`, `ungroupable` or `invalid` (信息校验不通过: not grouped).
+    pub status: String,
+    /// The status in Chinese (分组成功, 歧义病案, 无法入组, 信息校验不通过).
+    pub status_zh: String,
+    /// The MDC (`MDCG`), `0000` when ungroupable, empty when invalid.
+    pub mdc: String,
+    /// The ADRG, `QY` when ambiguous, `00` when ungroupable.
+    pub adrg: String,
+    /// The DRG, `<L>QY` when ambiguous, `0000` when ungroupable.
+    pub drg: String,
+    /// Diagnoses counted as MCC (严重合并症或并发症).
+    pub mcc: Vec<String>,
+    /// Diagnoses counted as CC (合并症或并发症).
+    pub cc: Vec<String>,
+    /// The scheme that grouped the case (empty when invalid).
+    pub scheme: String,
+    /// Silent repairs of the input (`diagnoses: full-width`), empty if none.
+    pub repairs: String,
+    /// Why the case is invalid (empty otherwise).
+    pub problems: Vec<ProblemOut>,
+    /// The explanation: the result first, then every rule that decided it.
+    pub explanation: Vec<String>,
+}
+
+/// The DRG payment of one case. Amounts in CNY as text, rounded half-up to the fen.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PayResult {
+    /// The case id.
+    pub case_id: String,
+    /// Grouping status (`grouped`, `ambiguous`, `ungroupable`, `invalid`).
+    pub status: String,
+    /// The MDC.
+    pub mdc: String,
+    /// The ADRG.
+    pub adrg: String,
+    /// The DRG.
+    pub drg: String,
+    /// The scheme the case was grouped with (the parameters' `region.scheme`).
+    pub scheme: String,
+    /// Payment category: normal, high, low, ungroupable, ambiguous, excluded, special,
+    /// cross_province, invalid.
+    pub category: String,
+    /// The relative weight used (4 decimals), if any.
+    pub weight: Option<String>,
+    /// The standard used, if any.
+    pub standard: Option<String>,
+    /// The hospital level used.
+    pub hospital_level: Option<u8>,
+    /// Per-item total cost.
+    pub total_cost: String,
+    /// What the case is worth under DRG payment.
+    pub payment: String,
+    /// The patient's own share, total_cost − fund_paid.
+    pub own: String,
+    /// The fund's share, max(0, payment − own).
+    pub fund_due: String,
+    /// How the payment was reached, in order (the hospital level's origin first).
+    pub rules: Vec<String>,
+    /// Why the case is invalid (empty otherwise).
+    pub problems: Vec<ProblemOut>,
+}
+
+/// Everything a request needs to group or pay a case, loaded once.
+pub struct Engine {
+    schemes: BTreeMap<String, Arc<Scheme>>,
+    selection: Selection,
+    params: Params,
+    pay_scheme: Arc<Scheme>,
+    tariff: Tariff,
+    hospitals: Hospitals,
+}
+
+/// Why an engine cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The parameters name a scheme that is not loaded.
+    #[error("the parameters' region.scheme {0:?} is not among the loaded schemes ({1})")]
+    MissingScheme(String, String),
+    /// The selection names a scheme that is not loaded.
+    #[error("the scheme selection names {0:?}, which is not loaded ({1})")]
+    SelectionScheme(String, String),
+}
+
+fn status_zh(status: &str) -> &'static str {
+    match status {
+        "grouped" => "分组成功",
+        "ambiguous" => "歧义病案",
+        "ungroupable" => "无法入组",
+        _ => "信息校验不通过",
+    }
+}
+
+fn group_status(s: Status) -> GroupStatus {
+    match s {
+        Status::Grouped => GroupStatus::Grouped,
+        Status::Ambiguous => GroupStatus::Ambiguous,
+        Status::Ungroupable => GroupStatus::Ungroupable,
+    }
+}
+
+/// The case as a one-row file: its columns and fields.
+fn one_row(case: &CaseFields) -> Result<(Columns, Vec<String>), ApiError> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    for (name, cell) in case.cells() {
+        names.push(name);
+        fields.push(cell.text());
+    }
+    if case.case_id.is_none() {
+        names.push("case_id");
+        fields.push("-".to_string());
+    }
+    let cols = Columns::from_header(names.iter().copied()).map_err(|e| match e {
+        drgdip_io::ColumnsError::Missing(list) => {
+            let first = list.split(", ").next().unwrap_or("").to_string();
+            ApiError::bad_request(
+                first,
+                format!("the case lacks the required field(s) {list}"),
+            )
+        }
+        other => ApiError::bad_request("", other.to_string()),
+    })?;
+    Ok((cols, fields))
+}
+
+fn problems_out(problems: Vec<drgdip_io::Problem>) -> Vec<ProblemOut> {
+    problems
+        .into_iter()
+        .map(|p| ProblemOut {
+            field: p.field,
+            value: p.value,
+            message: p.message,
+        })
+        .collect()
+}
+
+fn codes(s: &Scheme, ids: &[u32]) -> Vec<String> {
+    ids.iter()
+        .map(|&d| s.catalog.diagnoses.code(d).to_string())
+        .collect()
+}
+
+impl Engine {
+    /// An engine over the loaded `schemes` (every scheme `?scheme=` may name; the one of
+    /// `params.region.scheme` pays), the `selection` for `?scheme=auto`, the region's
+    /// parameters, its DRG tariff and its hospitals.
+    pub fn new(
+        schemes: Vec<Arc<Scheme>>,
+        selection: Selection,
+        params: Params,
+        tariff: Tariff,
+        hospitals: Hospitals,
+    ) -> Result<Engine, EngineError> {
+        let schemes: BTreeMap<String, Arc<Scheme>> =
+            schemes.into_iter().map(|s| (s.name.clone(), s)).collect();
+        let known = || schemes.keys().cloned().collect::<Vec<_>>().join(", ");
+        let pay_scheme = schemes
+            .get(&params.region.scheme)
+            .cloned()
+            .ok_or_else(|| EngineError::MissingScheme(params.region.scheme.clone(), known()))?;
+        for name in selection.schemes() {
+            if !schemes.contains_key(name) {
+                return Err(EngineError::SelectionScheme(name.to_string(), known()));
+            }
+        }
+        Ok(Engine {
+            schemes,
+            selection,
+            params,
+            pay_scheme,
+            tariff,
+            hospitals,
+        })
+    }
+
+    /// The region's parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The hospitals.
+    pub fn hospitals(&self) -> &Hospitals {
+        &self.hospitals
+    }
+
+    /// The names of the loaded schemes.
+    pub fn scheme_names(&self) -> Vec<&str> {
+        self.schemes.keys().map(String::as_str).collect()
+    }
+
+    /// The scheme `?scheme=` names (`None`: the region's scheme; `auto`: by the case's
+    /// insured region and discharge date).
+    fn scheme_for(&self, name: Option<&str>, r: &CaseRecord) -> Result<&Scheme, ApiError> {
+        let name = match name {
+            None | Some("") => return Ok(&self.pay_scheme),
+            Some("auto") => self.selection.select(&r.insured_region, &r.discharge_date),
+            Some(n) => n,
+        };
+        self.schemes.get(name).map(|s| s.as_ref()).ok_or_else(|| {
+            ApiError::bad_request(
+                "scheme",
+                format!(
+                    "unknown scheme {name:?}: expected auto or one of {}",
+                    self.scheme_names().join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Checks `?scheme=` before the case is read.
+    pub fn check_scheme(&self, name: Option<&str>) -> Result<(), ApiError> {
+        match name {
+            None | Some("") | Some("auto") => Ok(()),
+            Some(n) => self.scheme_for(Some(n), &CaseRecord::default()).map(|_| ()),
+        }
+    }
+
+    /// Groups one case and explains the result in `lang`.
+    pub fn group(
+        &self,
+        case: &CaseFields,
+        scheme: Option<&str>,
+        lang: Lang,
+    ) -> Result<GroupResult, ApiError> {
+        self.check_scheme(scheme)?;
+        let (cols, fields) = one_row(case)?;
+        let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+        // a named scheme reads the case with its own catalog; `auto` reads it with the
+        // region's, picks, and reads it again if the scheme picked has another catalog
+        let first: &Scheme = match scheme {
+            None | Some("") | Some("auto") => &self.pay_scheme,
+            Some(_) => self.scheme_for(scheme, &CaseRecord::default())?,
+        };
+        let mut outcome = parse_row(&refs, 2, &cols, &first.catalog);
+        let mut s = first;
+        if let (Some("auto"), RowOutcome::Valid(r)) = (scheme, &outcome) {
+            s = self.scheme_for(scheme, r)?;
+            if !Arc::ptr_eq(&s.catalog, &first.catalog) {
+                outcome = parse_row(&refs, 2, &cols, &s.catalog);
+            }
+        }
+        let r = match outcome {
+            RowOutcome::Invalid { case_id, problems } => {
+                let problems = problems_out(problems);
+                let explanation = problems
+                    .iter()
+                    .map(|p| format!("{} {:?}: {}", p.field, p.value, p.message))
+                    .collect();
+                return Ok(GroupResult {
+                    case_id,
+                    status: "invalid".into(),
+                    status_zh: status_zh("invalid").into(),
+                    mdc: String::new(),
+                    adrg: String::new(),
+                    drg: String::new(),
+                    mcc: Vec::new(),
+                    cc: Vec::new(),
+                    scheme: String::new(),
+                    repairs: String::new(),
+                    problems,
+                    explanation,
+                });
+            }
+            RowOutcome::Valid(r) => r,
+        };
+        let mut trace = Trace::enabled();
+        let g = group(s, &r.case(), &mut trace);
+        Ok(GroupResult {
+            case_id: r.case_id.clone(),
+            status: g.status.as_str().into(),
+            status_zh: g.status.as_zh().into(),
+            mdc: g.mdc_code(s).into(),
+            adrg: g.adrg_code(s).into(),
+            drg: g.drg_code(s).into(),
+            mcc: codes(s, &g.mcc),
+            cc: codes(s, &g.cc),
+            scheme: s.name.clone(),
+            repairs: if r.repairs.is_empty() {
+                String::new()
+            } else {
+                r.repairs_text()
+            },
+            problems: Vec::new(),
+            explanation: explain(s, &g, &trace, lang),
+        })
+    }
+
+    /// Pays one case under the region's DRG parameters (grouped with `region.scheme`).
+    pub fn pay(&self, case: &CaseFields) -> Result<PayResult, ApiError> {
+        let (cols, fields) = one_row(case)?;
+        let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let s: &Scheme = &self.pay_scheme;
+        let r = match parse_row(&refs, 2, &cols, &s.catalog) {
+            RowOutcome::Invalid { case_id, problems } => {
+                let zero = Fen(Decimal::ZERO).to_string();
+                return Ok(PayResult {
+                    case_id,
+                    status: "invalid".into(),
+                    mdc: String::new(),
+                    adrg: String::new(),
+                    drg: String::new(),
+                    scheme: s.name.clone(),
+                    category: "invalid".into(),
+                    weight: None,
+                    standard: None,
+                    hospital_level: None,
+                    total_cost: zero.clone(),
+                    payment: zero.clone(),
+                    own: zero.clone(),
+                    fund_due: zero,
+                    rules: vec!["invalid case (failed validation): not paid".into()],
+                    problems: problems_out(problems),
+                });
+            }
+            RowOutcome::Valid(r) => r,
+        };
+        let total_cost = r.total_cost.ok_or_else(|| {
+            ApiError::bad_request(
+                "total_cost",
+                "missing: a case cannot be paid without its per-item total cost",
+            )
+        })?;
+        let fund_paid = r.fund_paid.ok_or_else(|| {
+            ApiError::bad_request(
+                "fund_paid",
+                "missing: a case cannot be paid without it (own = total_cost − fund_paid)",
+            )
+        })?;
+        let (level, level_line) = match (self.hospitals.get(&r.hospital_id), r.hospital_level) {
+            (Some(h), Some(l)) if l != h.level => (
+                h.level,
+                format!(
+                    "hospital {}: level {} from the hospitals file (the case says {l})",
+                    r.hospital_id, h.level
+                ),
+            ),
+            (Some(h), _) => (
+                h.level,
+                format!("hospital {}: level {} from the hospitals file", r.hospital_id, h.level),
+            ),
+            (None, Some(l)) => (
+                l,
+                format!(
+                    "hospital {:?} is not in the hospitals file: level {l} from the case's hospital_level",
+                    r.hospital_id
+                ),
+            ),
+            (None, None) => {
+                return Err(ApiError::bad_request(
+                    "hospital_level",
+                    format!(
+                        "hospital {:?} is not in the hospitals file and the case gives no hospital_level",
+                        r.hospital_id
+                    ),
+                ))
+            }
+        };
+        let g = group(s, &r.case(), &mut Trace::disabled());
+        let input = PayInput {
+            case_id: r.case_id.clone(),
+            hospital_level: level,
+            insured_region: r.insured_region.clone(),
+            new_tech_flag: r.new_tech_flag,
+            los: r.los,
+            total_cost,
+            fund_paid,
+            status: group_status(g.status),
+            mdc: g.mdc_code(s).to_string(),
+            adrg: g.adrg_code(s).to_string(),
+            drg: g.drg_code(s).to_string(),
+            special: None,
+        };
+        let p = pay_case(&self.tariff, &input);
+        let mut rules = vec![level_line];
+        if self.params.region.method == Method::Dip {
+            rules.push("region.method is dip: paid by DRG here all the same".into());
+        }
+        rules.extend(p.rules.iter().map(ToString::to_string));
+        Ok(PayResult {
+            case_id: input.case_id,
+            status: g.status.as_str().into(),
+            mdc: input.mdc,
+            adrg: input.adrg,
+            drg: input.drg,
+            scheme: s.name.clone(),
+            category: p.category.as_str().into(),
+            weight: p.weight.map(|w| W4(w).to_string()),
+            standard: p.standard.map(|x| Fen(x).to_string()),
+            hospital_level: Some(level),
+            total_cost: Fen(p.total_cost).to_string(),
+            payment: Fen(p.payment).to_string(),
+            own: Fen(p.own).to_string(),
+            fund_due: Fen(p.fund_due).to_string(),
+            rules,
+            problems: Vec::new(),
+        })
+    }
+}
+
+/// What [`weights_from_history`] saw.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryStats {
+    /// Rows read.
+    pub rows: u64,
+    /// Grouped rows with a cost (the ones the weights use).
+    pub used: u64,
+    /// Rows not used (invalid, without a cost, not grouped).
+    pub unused: u64,
+}
+
+/// The DRG weights of `payment-model.md` §1 from a year of history cases (a case file),
+/// grouped with `scheme`, over every DRG of the scheme (as `drgdip weights` computes them).
+pub fn weights_from_history(
+    scheme: &Scheme,
+    params: &Params,
+    input: impl Read + Send,
+) -> Result<(WeightTable, HistoryStats), drgdip_io::BatchError> {
+    let grouped: Mutex<Vec<(u64, String, String, Decimal)>> = Mutex::new(Vec::new());
+    let stats = run_batch(
+        input,
+        b"",
+        &mut std::io::sink(),
+        None,
+        |cols, row, _out, _probs| {
+            let RowOutcome::Valid(r) = row.read(cols, &scheme.catalog) else {
+                return 1;
+            };
+            let Some(cost) = r.total_cost else {
+                return 1;
+            };
+            let g = group(scheme, &r.case(), &mut Trace::disabled());
+            if g.status != Status::Grouped {
+                return 1;
+            }
+            let case = (
+                r.line,
+                g.drg_code(scheme).to_string(),
+                g.adrg_code(scheme).to_string(),
+                cost,
+            );
+            if let Ok(mut v) = grouped.lock() {
+                v.push(case);
+            }
+            0
+        },
+        |_| {},
+    )?;
+    let mut grouped = grouped.into_inner().unwrap_or_else(|e| e.into_inner());
+    // input order, so that nothing depends on how the rows were spread over the workers
+    grouped.sort_unstable_by_key(|c| c.0);
+    let history: Vec<HistoryCase> = grouped
+        .iter()
+        .map(|(_, drg, adrg, cost)| HistoryCase {
+            drg: drg.clone(),
+            adrg: adrg.clone(),
+            status: GroupStatus::Grouped,
+            total_cost: *cost,
+        })
+        .collect();
+    let drgs: Vec<(&str, &str)> = scheme
+        .drgs
+        .iter()
+        .filter_map(|d| {
+            d.adrg
+                .map(|a| (d.code.as_str(), scheme.adrgs[usize::from(a)].code.as_str()))
+        })
+        .collect();
+    let table = WeightTable::from_history(&history, &drgs, WeightOptions::from(&params.drg));
+    let used = grouped.len() as u64;
+    Ok((
+        table,
+        HistoryStats {
+            rows: stats.rows,
+            used,
+            unused: stats.rows - used,
+        },
+    ))
+}
+
+/// The language of `?lang=` (`zh` by default).
+pub fn lang(text: Option<&str>) -> Result<Lang, ApiError> {
+    match text {
+        None | Some("") => Ok(Lang::Zh),
+        Some(t) => Lang::parse(t)
+            .ok_or_else(|| ApiError::bad_request("lang", format!("lang {t:?}: expected zh or en"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_case_fields_are_the_case_file_columns_in_order() {
+        assert_eq!(CaseFields::NAMES, drgdip_io::COLUMNS);
+    }
+
+    #[test]
+    fn cells_are_text_numbers_flags_or_code_lists() {
+        let case: CaseFields = serde_json::from_str(
+            r#"{"age": 45, "new_tech_flag": true, "diagnoses": ["C18.900", "K63.101"], "dept": null, "gender": "1"}"#,
+        )
+        .unwrap();
+        let cells: Vec<(&str, String)> = case
+            .cells()
+            .into_iter()
+            .map(|(n, c)| (n, c.text()))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                ("gender", "1".to_string()),
+                ("age", "45".to_string()),
+                ("diagnoses", "C18.900|K63.101".to_string()),
+                ("new_tech_flag", "1".to_string()),
+            ]
+        );
+        let (cols, fields) = one_row(&case).unwrap();
+        assert_eq!(cols.pos("case_id"), Some(4));
+        assert_eq!(fields[4], "-");
+        let err = one_row(&CaseFields::default()).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("gender"));
+    }
+}

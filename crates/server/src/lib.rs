@@ -1,0 +1,117 @@
+//! drgdip-server — the HTTP API of drgdip (`drgdip serve`).
+//!
+//! What goes in: an [`Engine`] (schemes, the region's parameters, DRG tariff and hospitals,
+//! loaded once), the [`Tokens`] (bearer token → actor and role) and a [`Backend`] (the
+//! store: [`drgdip_store::Store`], SQLite or PostgreSQL). What comes out: an axum
+//! [`Router`] with the endpoints of [`auth::ROUTES`], the OpenAPI document at
+//! `/openapi.json` and a page listing the endpoints at `/`.
+//!
+//! Invariants:
+//! - every `/v1` route passes through one middleware ([`auth::authorize`]): no token or an
+//!   unknown one is 401; a role the route does not list is 403, written to the audit log;
+//!   what depends on the data (another hospital's case or application, an application the
+//!   reviewer is not assigned to) is refused by the handler through [`auth::refuse`], which
+//!   writes the same audit entry;
+//! - a reviewer's answers never carry the hospital, a hospital's never a reviewer (the views
+//!   of `drgdip-settle`);
+//! - bad input is a 400 naming the field, never a panic; errors have one JSON shape
+//!   ([`ErrorBody`]);
+//! - the special-case writes (submit, assign, review, withdraw) of one server are serialized,
+//!   so the quota check and the read-modify-write of an application see a settled state.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+
+pub mod auth;
+pub mod backend;
+pub mod engine;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+mod store;
+pub mod views;
+
+pub use auth::{Tokens, TokensError};
+pub use backend::{AuditEntry, Backend, BackendError, BackendFuture, Refusal};
+pub use engine::{weights_from_history, CaseFields, Engine, EngineError, HistoryStats};
+pub use error::{ApiError, ErrorBody};
+
+/// The runtime, for `drgdip serve`.
+pub use tokio;
+
+/// What every request shares.
+pub struct AppState {
+    /// Grouping and payment.
+    pub engine: Arc<Engine>,
+    /// Who the tokens are.
+    pub tokens: Tokens,
+    /// The store.
+    pub backend: Arc<dyn Backend>,
+    /// Serializes the special-case writes of this server.
+    pub writes: tokio::sync::Mutex<()>,
+    /// The OpenAPI document, rendered once.
+    pub openapi: String,
+}
+
+impl AppState {
+    /// The state of a server.
+    pub fn new(engine: Arc<Engine>, tokens: Tokens, backend: Arc<dyn Backend>) -> AppState {
+        AppState {
+            engine,
+            tokens,
+            backend,
+            writes: tokio::sync::Mutex::new(()),
+            openapi: openapi::document_json(),
+        }
+    }
+}
+
+/// The application: public `/`, `/openapi.json`, `/health`; the `/v1` API behind
+/// [`auth::authorize`].
+pub fn router(state: Arc<AppState>) -> Router {
+    let v1 = Router::new()
+        .route("/v1/whoami", get(routes::whoami))
+        .route("/v1/group", post(routes::group_case))
+        .route("/v1/pay", post(routes::pay_case))
+        .route("/v1/statements", get(routes::statements))
+        .route("/v1/special-cases", get(routes::list).post(routes::submit))
+        .route("/v1/special-cases/{id}", get(routes::get_one))
+        .route("/v1/special-cases/{id}/assign", post(routes::assign))
+        .route("/v1/special-cases/{id}/review", post(routes::review))
+        .route("/v1/special-cases/{id}/withdraw", post(routes::withdraw))
+        .route("/v1/audit", get(routes::audit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ));
+    Router::new()
+        .route("/", get(routes::index))
+        .route("/openapi.json", get(routes::openapi))
+        .route("/health", get(routes::health))
+        .merge(v1)
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
+/// flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The server's store: [`drgdip_store::Store`] opened from a URL (`sqlite://…`,
+/// `postgres://…`).
+pub async fn open_store(url: &str) -> Result<Arc<dyn Backend>, BackendError> {
+    store::open(url).await
+}

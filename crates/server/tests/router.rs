@@ -1,0 +1,1091 @@
+//! Every endpoint through the router (`tower::ServiceExt::oneshot`, no network), and role
+//! isolation: a hospital sees and applies only for its own cases, a reviewer never sees the
+//! hospital, the bureau sees all, every refusal is a 403 written to the audit log, and a
+//! request without a known token is a 401.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::{json, Value};
+
+macro_rules! setup {
+    () => {{
+        let backend = seeded_or_return!();
+        match app(backend.clone()) {
+            Some(app) => (app, backend),
+            None => return,
+        }
+    }};
+}
+
+macro_rules! seeded_or_return {
+    () => {{
+        if engine().is_none() {
+            return;
+        }
+        seeded()
+    }};
+}
+
+const CASE: &str = r#"{"case_id":"C0000002","hospital_id":"H032","hospital_level":"1","gender":"1","age":"72","los":"11","discharge_way":"1","diagnoses":"C71.003","procedures":"07.7202","discharge_date":"2025-06-08","insured_region":"350100","insurance_type":"resident","new_tech_flag":"0","total_cost":"50060.28","fund_paid":"32451.29"}"#;
+
+fn refusals_of(backend: &MemBackend, actor: &str) -> Vec<drgdip_server::AuditEntry> {
+    backend
+        .refusals()
+        .into_iter()
+        .filter(|e| e.actor == actor)
+        .collect()
+}
+
+#[tokio::test]
+async fn no_token_or_an_unknown_one_is_401_with_a_json_error() {
+    let (app, backend) = setup!();
+    for (uri, method) in [
+        ("/v1/group", "POST"),
+        ("/v1/statements", "GET"),
+        ("/v1/special-cases", "GET"),
+        ("/v1/audit", "GET"),
+    ] {
+        let a = call(&app, method, uri, None, Some(CASE)).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(a.json["error"], "unauthorized");
+        assert_eq!(a.headers["www-authenticate"], "Bearer");
+        let a = call(&app, method, uri, Some("not-a-token-at-all"), Some(CASE)).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(a.json["message"], "unknown token");
+    }
+    assert!(
+        backend.audit().is_empty(),
+        "a 401 is not an audited refusal"
+    );
+}
+
+#[tokio::test]
+async fn the_index_the_openapi_document_and_health_are_public() {
+    let (app, _) = setup!();
+    let a = call(&app, "GET", "/", None, None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.text.contains("/v1/special-cases/{id}/review") && a.text.contains("/openapi.json"));
+    let a = call(&app, "GET", "/openapi.json", None, None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.json["openapi"].as_str().unwrap().starts_with("3."));
+    // every route of the access policy is documented with its method, and nothing else
+    let paths = a.json["paths"].as_object().unwrap();
+    let mut documented = 0;
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            let m = method.to_uppercase();
+            assert!(
+                drgdip_server::auth::ROUTES
+                    .iter()
+                    .any(|r| r.method == m && r.path == path),
+                "{m} {path} is documented but has no access rule"
+            );
+            documented += 1;
+        }
+    }
+    assert_eq!(documented, drgdip_server::auth::ROUTES.len());
+    assert!(a.json["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(call(&app, "GET", "/health", None, None).await.text, "ok");
+    let a = call(&app, "GET", "/nope", None, None).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.json["error"], "not_found");
+    let a = call(&app, "DELETE", "/v1/group", Some(BUREAU), None).await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn whoami_names_the_actor_and_role() {
+    let (app, _) = setup!();
+    let a = call(&app, "GET", "/v1/whoami", Some(H001), None).await;
+    assert_eq!(
+        a.json,
+        json!({"actor": "h001-clerk", "role": "hospital", "hospital_id": "H001"})
+    );
+    let a = call(&app, "GET", "/v1/whoami", Some(R1), None).await;
+    assert_eq!(
+        a.json,
+        json!({"actor": "R1", "role": "reviewer", "hospital_id": null})
+    );
+    let a = call(&app, "GET", "/v1/whoami", Some(BUREAU), None).await;
+    assert_eq!(a.json["role"], "bureau");
+}
+
+#[tokio::test]
+async fn group_gives_the_official_groups_of_the_dev_cases_and_explains_them() {
+    let (app, _) = setup!();
+    let shared = shared().unwrap();
+    let dir = shared.join("testdata/chs-drg-2.0/dev");
+    let mut cases = csv::Reader::from_path(dir.join("cases.csv")).unwrap();
+    let header = cases.headers().unwrap().clone();
+    let mut expected = csv::Reader::from_path(dir.join("expected_fujian_2024.csv")).unwrap();
+    let status_en = |zh: &str| match zh {
+        "分组成功" => "grouped",
+        "歧义病案" => "ambiguous",
+        "无法入组" => "ungroupable",
+        _ => "invalid",
+    };
+    let mut n = 0;
+    for (row, exp) in cases.records().zip(expected.records()).take(150) {
+        let (row, exp) = (row.unwrap(), exp.unwrap());
+        let body: serde_json::Map<String, Value> = header
+            .iter()
+            .zip(row.iter())
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        let a = call(
+            &app,
+            "POST",
+            "/v1/group",
+            Some(H001),
+            Some(&Value::Object(body).to_string()),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.json["case_id"], exp[0]);
+        assert_eq!(a.json["status"], status_en(&exp[1]), "{}", a.text);
+        assert_eq!(a.json["status_zh"], exp[1]);
+        if a.json["status"] != "invalid" {
+            assert_eq!(a.json["mdc"], exp[2], "{}", a.text);
+            assert_eq!(a.json["adrg"], exp[3], "{}", a.text);
+            assert_eq!(a.json["drg"], exp[4], "{}", a.text);
+            assert_eq!(a.json["scheme"], "fujian-2024");
+            assert!(!a.json["explanation"].as_array().unwrap().is_empty());
+        }
+        n += 1;
+    }
+    assert_eq!(n, 150);
+
+    // English, another scheme, auto
+    let a = call(
+        &app,
+        "POST",
+        "/v1/group?lang=en&scheme=chs-drg-2.0",
+        Some(R1),
+        Some(CASE),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json["scheme"], "chs-drg-2.0");
+    assert_eq!(a.json["drg"], "BB35");
+    let lines = a.json["explanation"].as_array().unwrap();
+    assert!(
+        lines.iter().any(|l| l
+            .as_str()
+            .unwrap()
+            .starts_with("principal diagnosis C71.003")),
+        "{lines:?}"
+    );
+    let a = call(
+        &app,
+        "POST",
+        "/v1/group?scheme=auto",
+        Some(BUREAU),
+        Some(CASE),
+    )
+    .await;
+    assert_eq!(
+        a.json["scheme"], "fujian-2024",
+        "350100 in 2025 selects fujian-2024"
+    );
+    let a = call(&app, "POST", "/v1/group?lang=zh", Some(BUREAU), Some(CASE)).await;
+    let lines = a.json["explanation"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.as_str().unwrap().starts_with("主诊断 C71.003")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn group_takes_numbers_flags_and_code_lists_and_reports_an_invalid_case() {
+    let (app, _) = setup!();
+    let body = json!({"gender": 1, "age": 72, "diagnoses": ["C71.003"], "procedures": ["07.7202"], "new_tech_flag": false});
+    let a = call(
+        &app,
+        "POST",
+        "/v1/group",
+        Some(H001),
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json["case_id"], "-");
+    assert_eq!(a.json["status"], "grouped");
+    // a code that is not in the catalog: the case is invalid, with the field
+    let body = json!({"case_id": "X1", "gender": "1", "age": "40", "diagnoses": "ZZZ.999"});
+    let a = call(
+        &app,
+        "POST",
+        "/v1/group",
+        Some(H001),
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json["status"], "invalid");
+    assert_eq!(a.json["status_zh"], "信息校验不通过");
+    assert_eq!(a.json["problems"][0]["field"], "diagnoses");
+    // full-width codes are repaired and the repair is shown
+    let body = json!({"gender": "1", "age": "72", "diagnoses": "Ｃ７１．００３"});
+    let a = call(
+        &app,
+        "POST",
+        "/v1/group",
+        Some(H001),
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(a.json["status"], "grouped", "{}", a.text);
+    assert!(a.json["repairs"].as_str().unwrap().contains("diagnoses"));
+}
+
+#[tokio::test]
+async fn bad_input_is_400_naming_the_field() {
+    let (app, _) = setup!();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "/v1/group",
+            r#"{"gender":"1","age":"40","diagnosis":"C71.003"}"#,
+            "diagnosis",
+        ),
+        (
+            "/v1/group",
+            r#"{"age":"40","diagnoses":"C71.003"}"#,
+            "gender",
+        ),
+        (
+            "/v1/group",
+            r#"{"gender":{"x":1},"age":"40","diagnoses":"C71.003"}"#,
+            "gender",
+        ),
+        ("/v1/group?lang=fr", CASE, "lang"),
+        ("/v1/group?scheme=nope", CASE, "scheme"),
+        ("/v1/group?color=red", CASE, "color"),
+        (
+            "/v1/pay",
+            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H001","fund_paid":"1.00"}"#,
+            "total_cost",
+        ),
+        (
+            "/v1/pay",
+            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H001","total_cost":"1.00"}"#,
+            "fund_paid",
+        ),
+        (
+            "/v1/pay",
+            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H999","total_cost":"9.00","fund_paid":"1.00"}"#,
+            "hospital_level",
+        ),
+    ];
+    for (uri, body, field) in cases {
+        let a = call(&app, "POST", uri, Some(H001), Some(body)).await;
+        assert_eq!(
+            a.status,
+            StatusCode::BAD_REQUEST,
+            "{uri} {body}: {}",
+            a.text
+        );
+        assert_eq!(a.json["error"], "bad_request");
+        assert_eq!(a.json["field"], *field, "{uri} {body}: {}", a.text);
+    }
+    for body in [
+        "",
+        "not json",
+        "[1,2]",
+        "null",
+        "{\"gender\":\"1\"} trailing",
+        "{\"a\":",
+    ] {
+        let a = call(&app, "POST", "/v1/group", Some(H001), Some(body)).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{body:?}: {}", a.text);
+        assert_eq!(a.json["error"], "bad_request");
+    }
+    let a = call(
+        &app,
+        "GET",
+        "/v1/statements?month=2025-13",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("month"))
+    );
+    let a = call(&app, "GET", "/v1/audit?limit=0", Some(BUREAU), None).await;
+    assert_eq!(
+        (a.status, a.json["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("limit"))
+    );
+    let a = call(
+        &app,
+        "GET",
+        "/v1/special-cases?period=2025Q5",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("period"))
+    );
+}
+
+#[tokio::test]
+async fn pay_gives_the_category_weight_standard_and_shares() {
+    let (app, _) = setup!();
+    let a = call(&app, "POST", "/v1/pay", Some(H001), Some(CASE)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let j = &a.json;
+    assert_eq!(j["drg"], "BB35");
+    assert_eq!(j["scheme"], "fujian-2024");
+    assert_eq!(j["hospital_level"], 1);
+    assert!(j["weight"].as_str().is_some());
+    let dec = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    let (payment, own, fund_due) = (dec(&j["payment"]), dec(&j["own"]), dec(&j["fund_due"]));
+    assert_eq!(own, dec(&json!("17608.99")), "own = total_cost − fund_paid");
+    assert_eq!(fund_due, (payment - own).max(rust_decimal::Decimal::ZERO));
+    let rules = j["rules"].as_array().unwrap();
+    assert!(
+        rules[0].as_str().unwrap().contains("hospitals file"),
+        "{rules:?}"
+    );
+    assert!(["normal", "high", "low"].contains(&j["category"].as_str().unwrap()));
+    // an invalid case is not paid
+    let body = json!({"case_id": "X1", "gender": "1", "age": "40", "diagnoses": "ZZZ.999", "total_cost": "10", "fund_paid": "5", "hospital_id": "H001"});
+    let a = call(&app, "POST", "/v1/pay", Some(H001), Some(&body.to_string())).await;
+    assert_eq!(a.json["category"], "invalid");
+    assert_eq!(a.json["fund_due"], "0.00");
+}
+
+#[tokio::test]
+async fn statements_the_bureau_sees_all_a_hospital_its_own_a_reviewer_none() {
+    let (app, backend) = setup!();
+    let a = call(&app, "GET", "/v1/statements", Some(BUREAU), None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let hospitals: Vec<&str> = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["hospital_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(hospitals, ["H001", "H002"]);
+    let s = &a.json[0];
+    assert_eq!(s["month"], "2025-06");
+    assert_eq!(s["cases"], 61);
+    assert_eq!(s["by_category"]["invalid"]["cases"], 1);
+    assert!(s["amount_due"].is_string() && s["due_by"].is_string());
+    let a = call(
+        &app,
+        "GET",
+        "/v1/statements?month=2025-06&hospital=H002",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(a.json.as_array().unwrap().len(), 1);
+    assert_eq!(a.json[0]["hospital_id"], "H002");
+    let a = call(
+        &app,
+        "GET",
+        "/v1/statements?month=2025-05",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(a.json, json!([]));
+
+    // a hospital: its own, by default and by name
+    for uri in [
+        "/v1/statements",
+        "/v1/statements?hospital=H001&month=2025-06",
+    ] {
+        let a = call(&app, "GET", uri, Some(H001), None).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.json.as_array().unwrap().len(), 1);
+        assert_eq!(a.json[0]["hospital_id"], "H001");
+    }
+    assert!(backend.refusals().is_empty());
+    // another hospital's: 403, audited
+    let a = call(
+        &app,
+        "GET",
+        "/v1/statements?hospital=H002",
+        Some(H001),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(a.json["error"], "forbidden");
+    assert!(!a.text.contains("B06-"));
+    let r = refusals_of(&backend, "h001-clerk");
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        (r[0].role.as_str(), r[0].hospital_id.as_deref()),
+        ("hospital", Some("H001"))
+    );
+    assert_eq!(r[0].subject, "statements of H002");
+    assert!(r[0].reason.contains("view statements") && r[0].reason.contains("its own"));
+    // a reviewer: not its role, 403, audited
+    let a = call(&app, "GET", "/v1/statements", Some(R1), None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let r = refusals_of(&backend, "R1");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].subject, "/v1/statements");
+    assert!(r[0].reason.contains("GET /v1/statements"), "{r:?}");
+}
+
+fn submit_body(period: &str, cases: &[&str]) -> String {
+    json!({"period": period, "case_ids": cases, "reason": "high_cost", "text": "cost far above the group"}).to_string()
+}
+
+fn opinions(cases: &[&str], outcome: Value) -> String {
+    let list: Vec<Value> = cases
+        .iter()
+        .map(|c| json!({"case_id": c, "outcome": outcome, "reason": "checked the records"}))
+        .collect();
+    json!({ "opinions": list }).to_string()
+}
+
+#[tokio::test]
+async fn the_special_case_review_end_to_end_with_double_blind_views() {
+    let (app, backend) = setup!();
+    // H001 applies for two of its cases
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&submit_body("2025Q2", &["A06-0003", "A04-0001"])),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let id = a.json["application_id"].as_str().unwrap().to_string();
+    assert_eq!(a.headers["location"], format!("/v1/special-cases/{id}"));
+    assert_eq!(a.json["view"], "hospital");
+    assert_eq!(a.json["state"], "submitted");
+    assert_eq!(a.json["case_ids"], json!(["A04-0001", "A06-0003"]));
+
+    // the bureau assigns R1; a hospital may not
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/assign"),
+        Some(H001),
+        Some(r#"{"reviewer_id":"R1"}"#),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/assign"),
+        Some(BUREAU),
+        Some(r#"{"reviewer_id":"R9"}"#),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("reviewer_id"))
+    );
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/assign"),
+        Some(BUREAU),
+        Some(r#"{"reviewer_id":"R1"}"#),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(
+        (a.json["state"].as_str(), a.json["first_reviewer"].as_str()),
+        (Some("first_review"), Some("R1"))
+    );
+
+    // R1 sees it without the hospital; R2 sees nothing and is refused the application
+    let a = call(&app, "GET", "/v1/special-cases", Some(R1), None).await;
+    assert_eq!(a.json["view"], "reviewer");
+    assert_eq!(a.json["applications"].as_array().unwrap().len(), 1);
+    assert!(
+        !a.text.contains("H001") && !a.text.contains("hospital"),
+        "{}",
+        a.text
+    );
+    let a = call(
+        &app,
+        "GET",
+        &format!("/v1/special-cases/{id}"),
+        Some(R1),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        !a.text.contains("H001") && !a.text.contains("hospital"),
+        "{}",
+        a.text
+    );
+    let a = call(&app, "GET", "/v1/special-cases", Some(R2), None).await;
+    assert_eq!(a.json["applications"], json!([]));
+    let a = call(
+        &app,
+        "GET",
+        &format!("/v1/special-cases/{id}"),
+        Some(R2),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/review"),
+        Some(R2),
+        Some(&opinions(
+            &["A04-0001", "A06-0003"],
+            json!({"kind":"rejected"}),
+        )),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = call(
+        &app,
+        "GET",
+        "/v1/special-cases?hospital=H001",
+        Some(R1),
+        None,
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::FORBIDDEN,
+        "a reviewer may not select by hospital"
+    );
+    assert_eq!(refusals_of(&backend, "R2").len(), 2);
+    assert_eq!(refusals_of(&backend, "R1").len(), 1);
+
+    // R1's first review: every case needs an opinion with a reason
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/review"),
+        Some(R1),
+        Some(&opinions(
+            &["A04-0001"],
+            json!({"kind":"approved_per_item"}),
+        )),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("opinions")),
+        "{}",
+        a.text
+    );
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/review"),
+        Some(R1),
+        Some(&opinions(
+            &["A04-0001", "A06-0003"],
+            json!({"kind":"approved_extra_points","points":"0"}),
+        )),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("opinions[0].outcome.points")),
+        "{}",
+        a.text
+    );
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/review"),
+        Some(R1),
+        Some(&opinions(
+            &["A04-0001", "A06-0003"],
+            json!({"kind":"maybe"}),
+        )),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(
+        a.json["field"].as_str().unwrap().starts_with("opinions[0]"),
+        "{}",
+        a.text
+    );
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/review"),
+        Some(R1),
+        Some(&opinions(
+            &["A04-0001", "A06-0003"],
+            json!({"kind":"approved_per_item"}),
+        )),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json["state"], "first_reviewed");
+    // the same review twice: the state does not allow it
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/review"),
+        Some(R1),
+        Some(&opinions(
+            &["A04-0001", "A06-0003"],
+            json!({"kind":"approved_per_item"}),
+        )),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text);
+
+    // the second reviewer must be another one
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/assign"),
+        Some(BUREAU),
+        Some(r#"{"reviewer_id":"R1"}"#),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("reviewer_id"))
+    );
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/assign"),
+        Some(BUREAU),
+        Some(r#"{"reviewer_id":"R2"}"#),
+    )
+    .await;
+    assert_eq!(a.json["state"], "second_review", "{}", a.text);
+
+    // R2 sees the first review's opinions, never R1 nor the hospital, and decides
+    let a = call(
+        &app,
+        "GET",
+        &format!("/v1/special-cases/{id}"),
+        Some(R2),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json["first_review"].as_array().unwrap().len(), 2);
+    assert!(
+        !a.text.contains("R1") && !a.text.contains("H001") && !a.text.contains("hospital"),
+        "{}",
+        a.text
+    );
+    let decide = json!({"opinions": [
+        {"case_id": "A04-0001", "outcome": {"kind": "approved_extra_points", "points": "12.5"}, "reason": "complex"},
+        {"case_id": "A06-0003", "outcome": {"kind": "rejected"}, "reason": "within the standard"},
+    ]});
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/review"),
+        Some(R2),
+        Some(&decide.to_string()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json["state"], "decided");
+
+    // the hospital sees the decision, never a reviewer; the other hospital is refused
+    let a = call(
+        &app,
+        "GET",
+        &format!("/v1/special-cases/{id}"),
+        Some(H001),
+        None,
+    )
+    .await;
+    assert_eq!(a.json["view"], "hospital");
+    assert_eq!(
+        a.json["outcomes"][0]["outcome"],
+        json!({"kind": "approved_extra_points", "points": "12.5"})
+    );
+    assert!(
+        !a.text.contains("R1") && !a.text.contains("R2") && !a.text.contains("reviewer"),
+        "{}",
+        a.text
+    );
+    let a = call(
+        &app,
+        "GET",
+        &format!("/v1/special-cases/{id}"),
+        Some(H002),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(!a.text.contains("A04-0001"));
+    let a = call(&app, "GET", "/v1/special-cases", Some(H002), None).await;
+    assert_eq!(a.json["applications"], json!([]));
+    let a = call(
+        &app,
+        "GET",
+        "/v1/special-cases?hospital=H001",
+        Some(H002),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(refusals_of(&backend, "H002").len(), 2);
+
+    // the bureau sees everything
+    let a = call(
+        &app,
+        "GET",
+        "/v1/special-cases?period=2025Q2",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    let b = &a.json["applications"][0];
+    assert_eq!(
+        (
+            b["hospital_id"].as_str(),
+            b["first_reviewer"].as_str(),
+            b["second_reviewer"].as_str()
+        ),
+        (Some("H001"), Some("R1"), Some("R2"))
+    );
+    assert_eq!(b["decisions"].as_array().unwrap().len(), 2);
+    let a = call(
+        &app,
+        "GET",
+        "/v1/special-cases?period=2025Q3",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(a.json["applications"], json!([]));
+
+    // the audit log: every change and every refusal, the bureau's only
+    let a = call(&app, "GET", "/v1/audit?limit=1000", Some(BUREAU), None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let actions: Vec<&str> = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|e| e["action"].as_str().unwrap())
+        .filter(|a| a.starts_with("special_case."))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "special_case.submitted",
+            "special_case.first_reviewer_assigned",
+            "special_case.first_review_recorded",
+            "special_case.second_reviewer_assigned",
+            "special_case.second_review_recorded",
+        ]
+    );
+    let refused = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "api.access_refused")
+        .count();
+    assert_eq!(refused, backend.refusals().len());
+    assert_eq!(refused, 6);
+    let a = call(&app, "GET", "/v1/audit", Some(H001), None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = call(&app, "GET", "/v1/audit", Some(R1), None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_hospital_cannot_apply_for_another_hospitals_cases() {
+    let (app, backend) = setup!();
+    // a case of H002
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&submit_body("2025Q2", &["A06-0001", "B06-0001"])),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
+    assert!(
+        !a.text.contains("H002"),
+        "the answer does not name the other hospital: {}",
+        a.text
+    );
+    let r = refusals_of(&backend, "h001-clerk");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].subject, "case B06-0001");
+    assert!(r[0].reason.contains("H002"), "the audit log does: {r:?}");
+    // as another hospital_id
+    let body = json!({"period": "2025Q2", "case_ids": ["B06-0001"], "reason": "high_cost", "text": "x", "hospital_id": "H002"});
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(refusals_of(&backend, "h001-clerk").len(), 2);
+    // not a hospital's role
+    for token in [BUREAU, R1] {
+        let a = call(
+            &app,
+            "POST",
+            "/v1/special-cases",
+            Some(token),
+            Some(&submit_body("2025Q2", &["B06-0001"])),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(backend.refusals().len(), 4);
+    assert_eq!(backend.applications_count(), 0, "nothing was created");
+    // H002 may
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H002),
+        Some(&submit_body("2025Q2", &["B06-0001"])),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let id = a.json["application_id"].as_str().unwrap().to_string();
+    // H001 may not withdraw it
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/withdraw"),
+        Some(H001),
+        Some(r#"{"reason":"mine now"}"#),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{id}/withdraw"),
+        Some(H002),
+        Some(r#"{"reason":"filed in error"}"#),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["state"].as_str()),
+        (StatusCode::OK, Some("withdrawn")),
+        "{}",
+        a.text
+    );
+    let a = call(
+        &app,
+        "GET",
+        "/v1/special-cases/SC-999999",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_quota_counts_earlier_applications_but_not_withdrawn_ones() {
+    let (app, _backend) = setup!();
+    // H001: 100 settled cases in 2025Q2 (the invalid one not counted): quota floor(5% × 100) = 5
+    let six = [
+        "A04-0000", "A04-0001", "A04-0002", "A04-0003", "A04-0004", "A04-0005",
+    ];
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&submit_body("2025Q2", &six)),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+    assert_eq!(a.json["error"], "quota_exceeded");
+    assert!(
+        a.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("100 DRG-settled cases"),
+        "{}",
+        a.text
+    );
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&submit_body("2025Q2", &six[..3])),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let first = a.json["application_id"].as_str().unwrap().to_string();
+    // 3 applied + 3 > 5
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&submit_body("2025Q2", &six[3..])),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+    // a case already applied for
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&submit_body("2025Q2", &["A04-0002"])),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["field"].clone()),
+        (StatusCode::CONFLICT, json!("case_ids[0]")),
+        "{}",
+        a.text
+    );
+    // 3 + 2 = 5: within
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&submit_body("2025Q2", &six[3..5])),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    // withdrawn applications do not count
+    let a = call(
+        &app,
+        "POST",
+        &format!("/v1/special-cases/{first}/withdraw"),
+        Some(H001),
+        Some(r#"{"reason":"filed in error"}"#),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H001),
+        Some(&submit_body(
+            "2025Q2",
+            &["A04-0005", "A04-0006", "A04-0007"],
+        )),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    // H002: 40 cases, quota 2
+    let a = call(
+        &app,
+        "POST",
+        "/v1/special-cases",
+        Some(H002),
+        Some(&submit_body(
+            "2025Q2",
+            &["B06-0001", "B06-0002", "B06-0003"],
+        )),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+}
+
+#[tokio::test]
+async fn a_bad_application_is_400_naming_the_field() {
+    let (app, backend) = setup!();
+    let cases: &[(String, &str)] = &[
+        (submit_body("2025-06", &["A06-0001"]), "period"),
+        (submit_body("2025Q9", &["A06-0001"]), "period"),
+        (submit_body("2025Q2", &[]), "case_ids"),
+        (submit_body("2025Q2", &["A06-0001", "A06-0001"]), "case_ids"),
+        (submit_body("2025Q2", &["A06-0001", " "]), "case_ids[1]"),
+        (submit_body("2025Q2", &["A06-0001", "NOPE"]), "case_ids[1]"),
+        (submit_body("2025Q3", &["A06-0001"]), "case_ids[0]"),
+        (submit_body("2025Q2", &["AX-0000"]), "case_ids[0]"),
+        (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"because","text":"x"}).to_string(), "reason"),
+        (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"high_cost","text":"  "}).to_string(), "text"),
+        (json!({"period":"2025Q2","case_ids":"A06-0001","reason":"high_cost","text":"x"}).to_string(), "case_ids"),
+        (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"high_cost"}).to_string(), "text"),
+        (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"high_cost","text":"x","urgent":true}).to_string(), "urgent"),
+    ];
+    for (body, field) in cases {
+        let a = call(&app, "POST", "/v1/special-cases", Some(H001), Some(body)).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{body}: {}", a.text);
+        assert_eq!(a.json["field"], *field, "{body}: {}", a.text);
+    }
+    assert_eq!(backend.applications_count(), 0);
+    assert!(backend.audit().is_empty());
+}
+
+#[tokio::test]
+async fn nothing_panics_on_odd_input() {
+    let (app, _) = setup!();
+    let deep = "[".repeat(10_000);
+    let odd = [
+        "{}",
+        "[]",
+        "0",
+        "\"x\"",
+        "{\"gender\":\"1\",\"age\":\"99999999999999999999\",\"diagnoses\":\"C71.003\"}",
+        "{\"gender\":\"9\",\"age\":\"-1\",\"diagnoses\":\"C71.003\",\"total_cost\":\"1e400\",\"fund_paid\":\"NaN\",\"hospital_level\":\"7\"}",
+        "{\"gender\":1.5e308,\"age\":[],\"diagnoses\":[\"\"]}",
+        "{\"opinions\":[{\"case_id\":\"x\",\"outcome\":{\"kind\":\"approved_extra_points\",\"points\":\"-99999999999999999999999999999\"},\"reason\":\"r\"}]}",
+        "{\"reviewer_id\":\"\"}",
+        "{\"reason\":\"\"}",
+        deep.as_str(),
+        "\u{0}\u{1}",
+    ];
+    let uris = [
+        ("POST", "/v1/group"),
+        ("POST", "/v1/group?scheme=auto"),
+        ("POST", "/v1/pay"),
+        ("POST", "/v1/special-cases"),
+        ("POST", "/v1/special-cases/SC-000001/assign"),
+        ("POST", "/v1/special-cases/SC-000001/review"),
+        ("POST", "/v1/special-cases/SC-000001/withdraw"),
+        ("GET", "/v1/statements?month=%FF%FE"),
+        ("GET", "/v1/special-cases?period=%00"),
+        ("GET", "/v1/audit?limit=99999999999999999999"),
+    ];
+    for (method, uri) in uris {
+        for body in odd {
+            for token in [BUREAU, H001, R1] {
+                let a = call(&app, method, uri, Some(token), Some(body)).await;
+                assert!(
+                    a.status.is_success() || a.status.is_client_error(),
+                    "{method} {uri} {body:?}: {} {}",
+                    a.status,
+                    a.text
+                );
+                if !a.status.is_success() {
+                    assert!(a.json["error"].is_string(), "{method} {uri}: {}", a.text);
+                }
+            }
+        }
+    }
+}

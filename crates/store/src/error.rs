@@ -1,0 +1,54 @@
+//! What can go wrong in the store.
+
+use thiserror::Error;
+
+/// An error of the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The URL names no supported database.
+    #[error("database URL {url:?}: expected sqlite://PATH (created on first use), sqlite::memory: or postgres://…")]
+    UnsupportedUrl {
+        /// The URL given (without its password).
+        url: String,
+    },
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+    /// The schema migrations could not be applied.
+    #[error("schema migration: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+    /// A write whose input is inconsistent (nothing was written).
+    #[error("refused: {0}")]
+    Invalid(String),
+    /// A stored row that cannot be read back (written by another program, or damaged).
+    #[error("stored {what} cannot be read: {message}")]
+    Corrupt {
+        /// What was read.
+        what: String,
+        /// Why it failed.
+        message: String,
+    },
+}
+
+// The database's error is in the message (not a `source`), so that a chain of contexts
+// (`anyhow`'s `{:#}`) does not print it twice.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        StoreError::Database(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Migrate(e)
+    }
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: impl Into<String>, message: impl ToString) -> StoreError {
+        StoreError::Corrupt {
+            what: what.into(),
+            message: message.to_string(),
+        }
+    }
+}
