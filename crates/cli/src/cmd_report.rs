@@ -35,8 +35,8 @@ pub struct ReportArgs {
 /// Where the data comes from and where the files go.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Common {
-    /// The ledger: `sqlite://PATH` or `postgres://…`.
-    #[arg(long, env = "DRGDIP_DB")]
+    /// The ledger: `sqlite://PATH` or `postgres://…` (as for `drgdip settle`).
+    #[arg(long, env = "DRGDIP_DB", default_value = "sqlite://drgdip.db")]
     pub db: String,
     /// The hospitals file (CSV `hospital_id,name,level,…`), for the names; without it the
     /// reports show ids alone.
