@@ -13,7 +13,8 @@
 //!   `hospital_level` (a rule line says which); a case with neither is not paid;
 //! - a case whose `total_cost` or `fund_paid` is missing cannot be paid (its own share is
 //!   unknown): it is reported and written as `invalid`;
-//! - special-case approvals (特例单议) are not part of the case file: no case is `special`;
+//! - special-case approvals (特例单议) come from `--special` (or, in `drgdip settle`, from the
+//!   ledger's reviewed applications); without them no case is `special`;
 //! - the summary is accumulated per worker thread and merged at the end (exact decimals, so
 //!   the totals do not depend on the order in which the rows were paid).
 
@@ -33,10 +34,11 @@ use drgdip_pay::params::{Method, WeightsSource};
 use drgdip_pay::weights::WeightOptions;
 use drgdip_pay::{
     pay_case, Category, GroupStatus, HistoryCase, Hospitals, Params, PayInput, PaySummary, Payment,
-    Tariff, WeightSource, WeightTable,
+    SpecialApproval, Tariff, WeightSource, WeightTable,
 };
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::cmd_group::{bucket, group_record};
 use crate::progress::Progress;
@@ -95,6 +97,10 @@ pub struct PayArgs {
     /// point value).
     #[arg(long)]
     pub point_value: Option<String>,
+    /// Approved special cases (特例单议): a CSV `case_id,outcome,points` with outcome
+    /// `per_item` or `extra_points` (points then required); those cases are paid as `special`.
+    #[arg(long)]
+    pub special: Option<PathBuf>,
     /// Add a `rules` column: how each payment was reached, the lines joined with " | ".
     #[arg(long)]
     pub trace: bool,
@@ -347,6 +353,7 @@ enum LevelFrom {
 struct PayCtx<'a> {
     scheme: &'a Scheme,
     tariff: &'a Tariff,
+    special: &'a FxHashMap<String, SpecialApproval>,
     hospitals: &'a Hospitals,
     trace: bool,
     summary: Shards<PaySummary>,
@@ -466,6 +473,7 @@ impl PayCtx<'_> {
         if let LevelFrom::Row = from {
             self.level_from_row.fetch_add(1, Ordering::Relaxed);
         }
+        let special = self.special.get(&r.case_id).copied();
         let input = PayInput {
             case_id: r.case_id,
             hospital_level: level,
@@ -478,8 +486,7 @@ impl PayCtx<'_> {
             mdc: mdc.to_string(),
             adrg: adrg.to_string(),
             drg: drg.to_string(),
-            // 特例单议 approvals are not in the case file.
-            special: None,
+            special,
         };
         let p = pay_case(self.tariff, &input);
         let _ = write!(
@@ -643,9 +650,14 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
     } else {
         format!("{PAY_HEADER}\n")
     };
+    let special = match &a.special {
+        Some(p) => read_special(p)?,
+        None => FxHashMap::default(),
+    };
     let ctx = PayCtx {
         scheme: &scheme,
         tariff: &tariff,
+        special: &special,
         hospitals: &hospitals,
         trace: a.trace,
         summary: Shards::new(),
@@ -693,7 +705,13 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
             Fen(total.payment - total.total_cost)
         );
         eprintln!(
-            "special-case approvals (特例单议) are not in the case file: no case is paid as special"
+            "special-case approvals (特例单议): {} case(s) given{}",
+            special.len(),
+            if a.special.is_none() {
+                " (none: --special not given)"
+            } else {
+                ""
+            }
         );
         eprintln!(
             "{} rows; {} problem(s); {:.2} s, {:.0} rows/s",
@@ -704,4 +722,50 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Reads approved special cases: `case_id,outcome,points` (outcome `per_item` or
+/// `extra_points`). A malformed row names its line and field.
+pub(crate) fn read_special(path: &Path) -> Result<FxHashMap<String, SpecialApproval>> {
+    let mut rdr = csv::Reader::from_path(path)
+        .with_context(|| format!("cannot read the special cases {}", path.display()))?;
+    let header = rdr.headers()?.clone();
+    let pos = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| anyhow::anyhow!("{}: no column {name:?}", path.display()))
+    };
+    let (c_id, c_out, c_pts) = (pos("case_id")?, pos("outcome")?, pos("points").ok());
+    let mut map = FxHashMap::default();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: line {}", path.display(), i + 2))?;
+        let at = |field: &str, msg: String| {
+            anyhow::anyhow!("{}: line {}, {field}: {msg}", path.display(), i + 2)
+        };
+        let id = rec.get(c_id).unwrap_or("").trim().to_string();
+        if id.is_empty() {
+            return Err(at("case_id", "empty".into()));
+        }
+        let approval = match rec.get(c_out).unwrap_or("").trim() {
+            "per_item" => SpecialApproval::PerItem,
+            "extra_points" => {
+                let raw = c_pts.and_then(|c| rec.get(c)).unwrap_or("").trim();
+                match Decimal::from_str(raw) {
+                    Ok(p) if !p.is_sign_negative() => SpecialApproval::ExtraPoints(p),
+                    _ => return Err(at("points", format!("{raw:?}: expected a number ≥ 0"))),
+                }
+            }
+            other => {
+                return Err(at(
+                    "outcome",
+                    format!("{other:?}: expected per_item or extra_points"),
+                ))
+            }
+        };
+        if map.insert(id.clone(), approval).is_some() {
+            return Err(at("case_id", format!("{id} is listed twice")));
+        }
+    }
+    Ok(map)
 }

@@ -28,6 +28,7 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
+use drgdip_io::csv_field;
 use drgdip_pay::money::{round_fen, Fen};
 use drgdip_pay::params::Method;
 use drgdip_pay::{Category, Hospital, Hospitals, Params};
@@ -386,6 +387,7 @@ fn pay_selection(
     sel: &Selection,
     work: &WorkDir,
     errors: Option<&Path>,
+    special: Option<&Path>,
 ) -> Result<Paid> {
     let output = work.path("paid.csv");
     let work_errors = errors.map(|_| work.path("errors.csv"));
@@ -398,6 +400,7 @@ fn pay_selection(
         output: output.clone(),
         errors: work_errors.clone(),
         point_value: pay.point_value.clone(),
+        special: special.map(Path::to_path_buf),
         trace: false,
         quiet: true,
         shared: shared.clone(),
@@ -640,7 +643,41 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
 
     let work = WorkDir::new("settle")?;
     let sel = select_rows(&a.input, |m| m == month, &work, "month.csv")?;
-    let paid = pay_selection(&a.shared, &a.pay, &sel, &work, a.errors.as_deref())?;
+    // 特例单议: the cases approved in reviewed applications are paid as special
+    let special = work.path("special.csv");
+    let approved = block_on(async {
+        let store = open_store(&a.db).await?;
+        let apps = store.applications(None, None).await?;
+        store.close().await;
+        Ok(apps)
+    })?;
+    let mut text = String::from("case_id,outcome,points\n");
+    let mut n_special = 0;
+    for app in &approved {
+        for (case_id, approval) in app.approvals() {
+            n_special += 1;
+            let (outcome, points) = match approval {
+                drgdip_pay::SpecialApproval::PerItem => ("per_item", String::new()),
+                drgdip_pay::SpecialApproval::ExtraPoints(p) => ("extra_points", p.to_string()),
+            };
+            text.push_str(&format!("{},{outcome},{points}\n", csv_field(case_id)));
+        }
+    }
+    std::fs::write(&special, text)
+        .with_context(|| format!("cannot write {}", special.display()))?;
+    if n_special > 0 && !a.quiet {
+        eprintln!(
+            "{n_special} case(s) approved in special-case review (特例单议) are paid as special"
+        );
+    }
+    let paid = pay_selection(
+        &a.shared,
+        &a.pay,
+        &sel,
+        &work,
+        a.errors.as_deref(),
+        Some(&special),
+    )?;
     let paid_at = start.elapsed();
     let actor = Actor::system(a.actor.clone());
     let run = settle_month(&paid.cases, &params, month, deadline, &calendar, &actor)
@@ -1044,7 +1081,7 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
         (Some(path), _) => {
             let work = WorkDir::new("prepay")?;
             let sel = select_rows(path, |m| m.year() == previous, &work, "previous.csv")?;
-            let paid = pay_selection(shared, &a.pay, &sel, &work, None)?;
+            let paid = pay_selection(shared, &a.pay, &sel, &work, None, None)?;
             for c in &paid.cases {
                 *sums
                     .entry(c.hospital_id.clone())

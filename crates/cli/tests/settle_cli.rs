@@ -748,3 +748,117 @@ fn postgres_keeps_the_same_ledger_as_sqlite() {
     assert_books_balance(&pg, 2025, 20_000);
     drop_pg_schema(&base, &schema);
 }
+
+/// 特例单议 flows into settlement: cases approved in a reviewed application are paid as
+/// `special` when the month is settled again (per item, or the standard plus the extra points).
+#[test]
+fn approved_special_cases_are_paid_as_special_on_the_next_settlement() {
+    use drgdip_pay::params::Method;
+    use drgdip_settle::special_case::{
+        ApplicationRequest, CaseOpinion, Outcome, QuotaBase, ReasonKind,
+    };
+    use drgdip_settle::{Actor, Application};
+
+    let Some(d) = data() else { return };
+    let dir = tempdir("special");
+    let db = sqlite_url(&dir, "ledger.db");
+    settle(&d, &db, "2025-06", &d.cases);
+    let before = month_state(&db, "2025-06");
+    let mut h001: Vec<&SettledCase> = before
+        .cases
+        .iter()
+        .filter(|c| c.hospital_id == "H001" && c.category == drgdip_pay::Category::Normal)
+        .collect();
+    h001.sort_by(|a, b| a.case_id.cmp(&b.case_id));
+    let (k1, k2) = (h001[0].clone(), h001[1].clone());
+    let text = std::fs::read_to_string(&d.params).unwrap();
+    let params =
+        drgdip_pay::Params::from_toml_str_with_schemes(&text, &["chs-drg-2.0", "fujian-2024"])
+            .unwrap();
+    let hospital = Actor::hospital("u-1", "H001");
+    let mut app = Application::submit(
+        &hospital,
+        ApplicationRequest {
+            id: "SC-T1".into(),
+            hospital_id: "H001".into(),
+            period: "2025Q2".parse().unwrap(),
+            case_ids: vec![k1.case_id.clone(), k2.case_id.clone()],
+            reason: ReasonKind::parse("high_cost").unwrap(),
+            text: "long stay, expensive devices".into(),
+        },
+        &params,
+        QuotaBase {
+            method: Method::Drg,
+            settled_cases: h001.len() as u64 * 3,
+            already_applied: 0,
+        },
+    )
+    .unwrap()
+    .value;
+    let opinion = |case_id: &str, outcome| CaseOpinion {
+        case_id: case_id.to_string(),
+        outcome,
+        reason: "agreed by the panel".into(),
+    };
+    let bureau = Actor::bureau("b-1");
+    app.assign_first_reviewer(&bureau, "r-1").unwrap();
+    app.record_first_review(
+        &Actor::reviewer("r-1"),
+        vec![
+            opinion(&k1.case_id, Outcome::ApprovedPerItem),
+            opinion(&k2.case_id, Outcome::ApprovedPerItem),
+        ],
+    )
+    .unwrap();
+    app.assign_second_reviewer(&bureau, "r-2").unwrap();
+    app.record_second_review(
+        &Actor::reviewer("r-2"),
+        vec![
+            opinion(&k1.case_id, Outcome::ApprovedPerItem),
+            opinion(
+                &k2.case_id,
+                Outcome::ApprovedExtraPoints {
+                    points: Decimal::from(50),
+                },
+            ),
+        ],
+    )
+    .unwrap();
+    block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        store.save_application(&app, &[]).await.unwrap();
+        store.close().await;
+    });
+
+    settle(&d, &db, "2025-06", &d.cases);
+    let after = month_state(&db, "2025-06");
+    let find = |id: &str| {
+        after
+            .cases
+            .iter()
+            .find(|c| c.case_id == id)
+            .unwrap()
+            .clone()
+    };
+    let (a1, a2) = (find(&k1.case_id), find(&k2.case_id));
+    assert_eq!(a1.category, drgdip_pay::Category::Special);
+    assert_eq!(
+        a1.payment, a1.total_cost,
+        "per item: paid the per-item cost"
+    );
+    assert_eq!(a2.category, drgdip_pay::Category::Special);
+    assert!(a2.payment > k2.payment, "extra points raise the payment");
+    // every other case is paid as before
+    let unchanged = after
+        .cases
+        .iter()
+        .filter(|c| c.case_id != k1.case_id && c.case_id != k2.case_id)
+        .zip(
+            before
+                .cases
+                .iter()
+                .filter(|c| c.case_id != k1.case_id && c.case_id != k2.case_id),
+        )
+        .all(|(a, b)| a == b);
+    assert!(unchanged);
+}
