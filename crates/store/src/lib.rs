@@ -198,6 +198,29 @@ impl Select {
         self.cond(column, "=", arg)
     }
 
+    /// The filters of the month-keyed tables: a month range (one month as `=`) and a hospital.
+    fn months_and_hospital(
+        &mut self,
+        months: Option<(YearMonth, YearMonth)>,
+        hospital_id: Option<&str>,
+    ) -> &mut Select {
+        if let Some((from, to)) = months {
+            if from == to {
+                self.eq("month", Arg::Text(from.to_string()));
+            } else {
+                self.cond("month", ">=", Arg::Text(from.to_string())).cond(
+                    "month",
+                    "<=",
+                    Arg::Text(to.to_string()),
+                );
+            }
+        }
+        if let Some(h) = hospital_id {
+            self.eq("hospital_id", Arg::Text(h.to_string()));
+        }
+        self
+    }
+
     fn tail(&mut self, text: &str) -> &mut Select {
         self.sql.push(' ');
         self.sql.push_str(text);
@@ -731,20 +754,7 @@ impl Store {
         hospital_id: Option<&str>,
     ) -> Result<Vec<MonthlyStatement>> {
         let mut q = Select::new("SELECT body FROM statements");
-        if let Some((from, to)) = months {
-            if from == to {
-                q.eq("month", Arg::Text(from.to_string()));
-            } else {
-                q.cond("month", ">=", Arg::Text(from.to_string())).cond(
-                    "month",
-                    "<=",
-                    Arg::Text(to.to_string()),
-                );
-            }
-        }
-        if let Some(h) = hospital_id {
-            q.eq("hospital_id", Arg::Text(h.to_string()));
-        }
+        q.months_and_hospital(months, hospital_id);
         q.tail("ORDER BY month, hospital_id");
         let rows = q.query().fetch_all(&self.pool).await?;
         rows.iter().map(|r| json(r, "monthly statement")).collect()
@@ -782,20 +792,7 @@ impl Store {
             "SELECT month, case_id, hospital_id, category, payment, own, fund_due, fund_paid, \
              total_cost, weight, dip_score FROM cases",
         );
-        if let Some((from, to)) = months {
-            if from == to {
-                q.eq("month", Arg::Text(from.to_string()));
-            } else {
-                q.cond("month", ">=", Arg::Text(from.to_string())).cond(
-                    "month",
-                    "<=",
-                    Arg::Text(to.to_string()),
-                );
-            }
-        }
-        if let Some(h) = hospital_id {
-            q.eq("hospital_id", Arg::Text(h.to_string()));
-        }
+        q.months_and_hospital(months, hospital_id);
         q.tail("ORDER BY month, hospital_id, case_id");
         let rows = q.query().fetch_all(&self.pool).await?;
         rows.iter()
