@@ -35,7 +35,9 @@ use rust_decimal::Decimal;
 
 use crate::cmd_group::group_record;
 use crate::progress::Progress;
-use crate::shared::{create_output, open_errors, open_input, problems_text, Schemes, SharedOpts};
+use crate::shared::{
+    create_output, open_errors, open_input, problems_text, read_hospitals, Schemes, SharedOpts,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct DipArgs {
@@ -299,12 +301,6 @@ fn check_library(library: &Library, params: &DipParams, quiet: bool) {
             diffs.join(", ")
         );
     }
-}
-
-fn hospitals(path: &Path) -> Result<Hospitals> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the hospitals file {}", path.display()))?;
-    Hospitals::from_csv_str(&text).with_context(|| format!("hospitals file {}", path.display()))
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
@@ -683,7 +679,7 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     let setup = setup(shared, &a.common)?;
     let library = read_library(&a.library)?;
     check_library(&library, &setup.params, a.common.quiet);
-    let hospitals = hospitals(&a.hospitals)?;
+    let hospitals = read_hospitals(&a.hospitals)?;
     if let Some(pv) = a.point_value {
         if pv <= Decimal::ZERO {
             bail!("--point-value {pv}: expected a point value > 0");
@@ -918,7 +914,7 @@ fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
     let setup = setup(shared, &a.common)?;
     let library = read_library(&a.library)?;
     check_library(&library, &setup.params, a.common.quiet);
-    let hospitals = hospitals(&a.hospitals)?;
+    let hospitals = read_hospitals(&a.hospitals)?;
     let ctx = ScoreCtx {
         setup: &setup,
         library: &library,

@@ -42,7 +42,9 @@ use rustc_hash::FxHashMap;
 
 use crate::cmd_group::{bucket, group_record};
 use crate::progress::Progress;
-use crate::shared::{create_output, open_errors, open_input, Env, SharedOpts};
+use crate::shared::{
+    create_output, open_errors, open_input, read_hospitals, read_text, Env, SharedOpts,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct WeightsArgs {
@@ -113,11 +115,6 @@ pub struct PayArgs {
 
 // ---------------------------------------------------------------------------------------
 // Loading
-
-fn read_text(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the {what} {}", path.display()))
-}
 
 /// Reads and validates the parameters (the scheme must be a known one), then loads the
 /// scheme: the parameters' `region.scheme`, or `scheme` when given.
@@ -618,8 +615,7 @@ fn check_weights(table: &WeightTable, scheme: &Scheme) -> Vec<String> {
 pub fn run_pay(a: PayArgs) -> Result<()> {
     let env = a.shared.resolve()?;
     let (params, scheme) = load_params(&env, &a.params, None)?;
-    let hospitals = Hospitals::from_csv_str(&read_text(&a.hospitals, "hospitals file")?)
-        .map_err(|e| anyhow!("hospitals file {}: {e}", a.hospitals.display()))?;
+    let hospitals = read_hospitals(&a.hospitals)?;
     let point_value = a
         .point_value
         .as_deref()

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use drgdip_pay::{GroupStatus, Hospitals};
+use drgdip_pay::GroupStatus;
 use drgdip_report::{
     monthly_feedback, region_report, special_case_notice, Groups, HospitalNames, OutputFile,
 };
@@ -197,13 +197,7 @@ async fn open(common: &Common) -> Result<(Store, HospitalNames)> {
         }
     }
     let names = match &common.hospitals {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the hospitals file {}", path.display()))?;
-            let hospitals = Hospitals::from_csv_str(&text)
-                .with_context(|| format!("hospitals file {}", path.display()))?;
-            HospitalNames::from_hospitals(&hospitals)
-        }
+        Some(path) => HospitalNames::from_hospitals(&crate::shared::read_hospitals(path)?),
         None => HospitalNames::new(),
     };
     let store = Store::open(&common.db)

@@ -15,12 +15,12 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_pay::params::{Method, WeightsSource};
-use drgdip_pay::{Hospitals, Params, Tariff, WeightTable};
+use drgdip_pay::{Params, Tariff, WeightTable};
 use drgdip_server::tokio;
 use drgdip_server::{AppState, Engine, Tokens};
 use rust_decimal::Decimal;
 
-use crate::shared::{open_input, SharedOpts};
+use crate::shared::{open_input, read_hospitals, read_text, SharedOpts};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -52,11 +52,6 @@ pub struct ServeArgs {
     pub addr: String,
     #[command(flatten)]
     pub shared: SharedOpts,
-}
-
-fn read_text(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the {what} {}", path.display()))
 }
 
 /// The weights: `--weights`, `--history`, or the parameters' `drg.weights` file.
@@ -157,8 +152,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let selection = env.selection()?;
     let pay_scheme = registry.get(&params.region.scheme)?;
-    let hospitals = Hospitals::from_csv_str(&read_text(&a.hospitals, "hospitals file")?)
-        .map_err(|e| anyhow!("hospitals file {}: {e}", a.hospitals.display()))?;
+    let hospitals = read_hospitals(&a.hospitals)?;
     let point_value = a
         .point_value
         .as_deref()

@@ -42,7 +42,7 @@ use drgdip_store::Store;
 use rust_decimal::Decimal;
 
 use crate::cmd_pay::{run_pay, PayArgs};
-use crate::shared::SharedOpts;
+use crate::shared::{read_hospitals, read_text, SharedOpts};
 
 // ---------------------------------------------------------------------------------------
 // Arguments
@@ -226,19 +226,9 @@ fn shown_url(url: &str) -> String {
     }
 }
 
-fn read_text(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the {what} {}", path.display()))
-}
-
 fn read_params(path: &Path) -> Result<Params> {
     Params::from_toml_str(&read_text(path, "parameter file")?)
         .map_err(|e| anyhow!("parameter file {}: {e}", path.display()))
-}
-
-fn read_hospitals(path: &Path) -> Result<Hospitals> {
-    Hospitals::from_csv_str(&read_text(path, "hospitals file")?)
-        .map_err(|e| anyhow!("hospitals file {}: {e}", path.display()))
 }
 
 fn parse_decimal(text: &str, what: &str) -> Result<Decimal> {

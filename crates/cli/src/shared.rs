@@ -209,3 +209,15 @@ pub fn problems_text(p: &[Problem]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// Reads a whole text file; the error names what it is (`the parameter file …`).
+pub fn read_text(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} {}", path.display()))
+}
+
+/// Reads and validates the hospitals file (`hospital_id,name,level,…`).
+pub fn read_hospitals(path: &Path) -> Result<drgdip_pay::Hospitals> {
+    drgdip_pay::Hospitals::from_csv_str(&read_text(path, "hospitals file")?)
+        .map_err(|e| anyhow::anyhow!("hospitals file {}: {e}", path.display()))
+}
