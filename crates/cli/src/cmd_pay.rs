@@ -637,6 +637,9 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
     for w in check_weights(&weights, &scheme) {
         eprintln!("drgdip: warning: weights: {w}");
     }
+    for w in params.warnings() {
+        eprintln!("drgdip: warning: {}: {w}", a.params.display());
+    }
 
     let input = open_input(&a.input)?;
     let mut out = create_output(&a.output)?;
@@ -673,6 +676,12 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
     let mut summary = PaySummary::new();
     for part in ctx.summary.into_vec() {
         summary.merge(&part);
+    }
+    if summary.overflowed() {
+        bail!(
+            "the totals of {} overflowed (amounts beyond what can be added); the output file has every case, its totals are not valid",
+            a.input.display()
+        );
     }
     if !a.quiet {
         eprintln!("parameters ({}):", a.params.display());

@@ -92,13 +92,19 @@ pub struct SettleArgs {
     /// (lines of the input file).
     #[arg(long, short)]
     pub errors: Option<PathBuf>,
-    /// The declaration deadline (申报截止日), `YYYY-MM-DD`; payment is due 30 working days
-    /// after it. Default: the 10th of the following month.
+    /// The declaration deadline (申报截止日), `YYYY-MM-DD`; payment is due
+    /// `[settlement].due_working_days` (30) working days after it. Default: the parameters'
+    /// `[settlement].declaration_day` (the 10th) of the following month.
     #[arg(long)]
     pub deadline: Option<String>,
     /// Holidays (one `YYYY-MM-DD` a line; `YYYY-MM-DD work` for a make-up working day).
+    /// Default: the parameters' `[settlement].calendar`.
     #[arg(long)]
     pub holidays: Option<PathBuf>,
+    /// Replace the month even where a hospital's settled month would keep fewer than half of
+    /// its cases (refused otherwise: a truncated upload must not replace a month). Audited.
+    #[arg(long)]
+    pub force: bool,
     /// Who runs the settlement (the audit log's actor; role `system`).
     #[arg(long, default_value = "drgdip-settle")]
     pub actor: String,
@@ -556,10 +562,32 @@ fn read_calendar(path: Option<&Path>) -> Result<WorkCalendar> {
     Ok(calendar)
 }
 
-/// The 10th of the month after `month`.
-fn default_deadline(month: YearMonth) -> Date {
+/// The `day`th of the month after `month` (申报截止日).
+fn default_deadline(month: YearMonth, day: u8) -> Date {
     let next = month.last_day().succ();
-    Date::new(next.year(), next.month(), 10).unwrap_or(next)
+    Date::new(next.year(), next.month(), day).unwrap_or(next)
+}
+
+/// The holiday calendar of a run: `--holidays`, else the parameters' `[settlement].calendar`
+/// (relative to the parameter file), else Monday to Friday.
+fn run_calendar(
+    holidays: Option<&Path>,
+    params: &Params,
+    params_path: &Path,
+) -> Result<WorkCalendar> {
+    match (holidays, &params.settlement.calendar) {
+        (Some(path), _) => read_calendar(Some(path)),
+        (None, Some(relative)) => {
+            let base = params_path.parent().unwrap_or(Path::new("."));
+            read_calendar(Some(&base.join(relative))).with_context(|| {
+                format!(
+                    "settlement.calendar of {} (relative to the parameter file)",
+                    params_path.display()
+                )
+            })
+        }
+        (None, None) => read_calendar(None),
+    }
 }
 
 /// Columns a text takes in a terminal: CJK characters take two.
@@ -618,12 +646,12 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
         .month
         .parse()
         .map_err(|e| anyhow!("--month {:?}: {e}", a.month))?;
+    let params = read_params(&a.pay.params)?;
     let deadline = match &a.deadline {
         Some(d) => d.parse().map_err(|e| anyhow!("--deadline {d:?}: {e}"))?,
-        None => default_deadline(month),
+        None => default_deadline(month, params.settlement.declaration_day),
     };
-    let calendar = read_calendar(a.holidays.as_deref())?;
-    let params = read_params(&a.pay.params)?;
+    let calendar = run_calendar(a.holidays.as_deref(), &params, &a.pay.params)?;
     if params.region.method == Method::Dip {
         bail!(
             "{}: region.method = \"dip\": `drgdip settle` settles DRG-paid cases; score DIP cases with `drgdip dip score`",
@@ -683,10 +711,19 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
     );
     let backend = block_on(async {
         let store = open_store(&a.db).await?;
-        store
-            .replace_month(month, &paid.cases, &statements, &run.events)
-            .await
-            .with_context(|| format!("cannot write the settlement of {month}"))?;
+        let mode = if a.force {
+            drgdip_store::Replace::Forced
+        } else {
+            drgdip_store::Replace::Guarded
+        };
+        let written = store
+            .replace_month_with(month, &paid.cases, &statements, &run.events, mode)
+            .await;
+        if let Err(e @ drgdip_store::StoreError::Shrink { .. }) = written {
+            store.close().await;
+            bail!("{e}");
+        }
+        written.with_context(|| format!("cannot write the settlement of {month}"))?;
         let backend = store.backend();
         store.close().await;
         Ok(backend)
@@ -1233,11 +1270,11 @@ mod tests {
     #[test]
     fn the_default_deadline_is_the_tenth_of_the_next_month() {
         assert_eq!(
-            default_deadline("2025-06".parse().unwrap()).to_string(),
+            default_deadline("2025-06".parse().unwrap(), 10).to_string(),
             "2025-07-10"
         );
         assert_eq!(
-            default_deadline("2025-12".parse().unwrap()).to_string(),
+            default_deadline("2025-12".parse().unwrap(), 10).to_string(),
             "2026-01-10"
         );
     }

@@ -87,6 +87,7 @@ fn statement(hospital: &str, cases: &[&SettledCase]) -> MonthlyStatement {
         amount_due: (cases.iter().map(|c| c.fund_due).sum::<Decimal>()) - deposit,
         declaration_deadline: "2025-07-10".parse().unwrap(),
         due_by: "2025-08-21".parse().unwrap(),
+        due_working_days: 30,
     }
 }
 

@@ -333,7 +333,44 @@ fn a_settlement_killed_at_any_point_leaves_the_previous_month_and_the_rerun_is_i
     let Some(d) = data() else { return };
     let dir = tempdir("crash");
     let large = large_june(&d);
-    let db = sqlite_url(&dir, "ledger.db");
+    killed_settlements(
+        &d,
+        &large,
+        &sqlite_url(&dir, "ledger.db"),
+        &sqlite_url(&dir, "reference.db"),
+    );
+    // On PostgreSQL too, when a server is given.
+    if let Some(base) = pg_base("the kill -9 test") {
+        let (ledger, ledger_url) = pg_schema(&base, "crash");
+        let (reference, reference_url) = pg_schema(&base, "crash_ref");
+        killed_settlements(&d, &large, &ledger_url, &reference_url);
+        drop_pg_schema(&base, &ledger);
+        drop_pg_schema(&base, &reference);
+    }
+    // The large files are not worth keeping.
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&large);
+}
+
+/// The base URL of the PostgreSQL test server (`DRGDIP_TEST_PG_URL`), or a note that `what`
+/// is not run on PostgreSQL.
+fn pg_base(what: &str) -> Option<String> {
+    match std::env::var("DRGDIP_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("note: DRGDIP_TEST_PG_URL not set: {what} is not run on PostgreSQL");
+            None
+        }
+    }
+}
+
+/// Settles the dev cases' June into `db`, then kills settlements of the large June at points
+/// before and inside the write: the previous month stays whole, and the re-run is identical
+/// to a complete run into `reference_db`.
+fn killed_settlements(d: &Data, large: &Path, db: &str, reference_db: &str) {
+    let d = d;
+    let db = db.to_string();
+    let large = large.to_path_buf();
 
     // The month as it stands: the dev cases of June.
     settle(&d, &db, "2025-06", &d.cases);
@@ -342,9 +379,8 @@ fn a_settlement_killed_at_any_point_leaves_the_previous_month_and_the_rerun_is_i
 
     // A reference ledger with the large month, to know the totals a complete run gives and
     // how long its write takes.
-    let reference_db = sqlite_url(&dir, "reference.db");
     let started = Instant::now();
-    let args = settle_args(&d, &reference_db, "2025-06", &large);
+    let args = settle_args(d, reference_db, "2025-06", &large);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (_, stderr) = run_ok(&d.shared, &args);
     let full = started.elapsed();
@@ -354,7 +390,7 @@ fn a_settlement_killed_at_any_point_leaves_the_previous_month_and_the_rerun_is_i
         .and_then(|t| t.split(' ').next())
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| panic!("no write time in:\n{stderr}"));
-    let reference = month_state(&reference_db, "2025-06");
+    let reference = month_state(reference_db, "2025-06");
     assert!(
         reference.cases.len() >= 200_000,
         "{}",
@@ -431,9 +467,92 @@ fn a_settlement_killed_at_any_point_leaves_the_previous_month_and_the_rerun_is_i
     let again = month_state(&db, "2025-06");
     assert_eq!(total(&again.statements), total(&reference.statements));
     assert_eq!(again, after);
-    // The large files are not worth keeping.
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(&large);
+}
+
+/// The audit actions recorded on `subject`.
+fn audit_actions(db: &str, subject: &str) -> Vec<drgdip_settle::Action> {
+    block_on(async {
+        let store = Store::open(db).await.unwrap();
+        let log = store.audit_of(subject).await.unwrap();
+        store.close().await;
+        log.into_iter().map(|r| r.event.action).collect()
+    })
+}
+
+/// A truncated upload (the first 100 rows of the dev file) must never replace a settled
+/// month: `settle` refuses with the numbers and audits the refusal; `--force` replaces it and
+/// audits that it was forced.
+fn truncated_upload_is_refused(d: &Data, db: &str) {
+    use drgdip_settle::Action;
+    settle(d, db, "2025-06", &d.cases);
+    let before = month_state(db, "2025-06");
+    assert_eq!(before.cases.len(), 1663);
+
+    let dir = tempdir("truncated");
+    let text = std::fs::read_to_string(&d.cases).unwrap();
+    let truncated = dir.join("cases-truncated.csv");
+    let head: Vec<&str> = text.lines().take(101).collect();
+    std::fs::write(&truncated, head.join("\n") + "\n").unwrap();
+
+    let args = settle_args(d, db, "2025-06", &truncated);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = drgdip(&d.shared, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("refused to replace 2025-06: "), "{stderr}");
+    assert!(stderr.contains("re-run with --force"), "{stderr}");
+    // The numbers: a hospital with its settled count and the re-run's.
+    let h = &before.statements[0];
+    let kept = before
+        .cases
+        .iter()
+        .filter(|c| c.hospital_id == h.hospital_id)
+        .filter(|c| {
+            head.iter()
+                .skip(1)
+                .any(|l| l.starts_with(&format!("{},", c.case_id)))
+        })
+        .count();
+    assert!(
+        stderr.contains(&format!(
+            "{} has {} settled case(s), the re-run {kept} (fewer than half)",
+            h.hospital_id, h.cases
+        )),
+        "{stderr}"
+    );
+    assert_eq!(month_state(db, "2025-06"), before, "the month was touched");
+    let subject = format!("{}/2025-06", h.hospital_id);
+    assert_eq!(
+        audit_actions(db, &subject).last(),
+        Some(&Action::MonthReplacementRefused)
+    );
+
+    let mut forced: Vec<&str> = args.clone();
+    forced.push("--force");
+    run_ok(&d.shared, &forced);
+    let after = month_state(db, "2025-06");
+    assert_eq!(
+        after.cases.len(),
+        100 - head
+            .iter()
+            .skip(1)
+            .filter(|l| !l.contains(",2025-06-"))
+            .count()
+    );
+    assert!(audit_actions(db, &subject).contains(&Action::MonthReplacementForced));
+    assert_statements_add_up(&after);
+}
+
+#[test]
+fn a_truncated_upload_never_replaces_a_settled_month() {
+    let Some(d) = data() else { return };
+    let dir = tempdir("truncation");
+    truncated_upload_is_refused(&d, &sqlite_url(&dir, "ledger.db"));
+    if let Some(base) = pg_base("the truncation test") {
+        let (schema, url) = pg_schema(&base, "truncated");
+        truncated_upload_is_refused(&d, &url);
+        drop_pg_schema(&base, &schema);
+    }
 }
 
 // -------------------------------------------------------------------------------------------
@@ -695,12 +814,8 @@ fn drop_pg_schema(base: &str, schema: &str) {
 #[test]
 fn postgres_keeps_the_same_ledger_as_sqlite() {
     let Some(d) = data() else { return };
-    let base = match std::env::var("DRGDIP_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            eprintln!("note: DRGDIP_TEST_PG_URL not set: the PostgreSQL test is skipped");
-            return;
-        }
+    let Some(base) = pg_base("the year's ledger comparison") else {
+        return;
     };
     let dir = tempdir("postgres");
     let lite = sqlite_url(&dir, "ledger.db");

@@ -1,16 +1,34 @@
 //! Hospitals (定点医疗机构): level, credit rating and performance score, from CSV text.
 //!
 //! Columns: `hospital_id,name,level,credit_rating,performance_score,agreement_years,
-//! traceability_code_upload`. Parsing works on a `&str`; reading the file is the caller's.
+//! traceability_code_upload` and, optional, `kind`. Columns are read by header name; extra
+//! columns are ignored, as they are in case files. Parsing works on a `&str`; reading the file
+//! is the caller's.
 
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use thiserror::Error;
 
+text_enum! {
+    /// 医疗机构类别 — the kind of hospital (`kind` column), for the disclosures and the data
+    /// working group's make-up.
+    pub enum HospitalKind {
+        /// 综合医院.
+        General = "general",
+        /// 专科医院.
+        Specialty = "specialty",
+        /// 中医医院.
+        Tcm = "tcm",
+        /// 妇幼保健院.
+        MaternalChild = "maternal_child",
+        /// 基层医疗机构.
+        Primary = "primary",
+    }
+}
+
 /// One hospital of the region.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hospital {
     /// Identifier used in the case data (`H001`).
     pub hospital_id: String,
@@ -25,18 +43,9 @@ pub struct Hospital {
     /// Years of agreement with the fund (协议年限), for prepayment eligibility.
     pub agreement_years: u32,
     /// 追溯码上传 — whether the hospital uploads drug traceability codes (`0`/`1`).
-    #[serde(deserialize_with = "zero_or_one")]
     pub traceability_code_upload: bool,
-}
-
-fn zero_or_one<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    match <&str>::deserialize(deserializer)? {
-        "0" => Ok(false),
-        "1" => Ok(true),
-        other => Err(serde::de::Error::custom(format!(
-            "expected 0 or 1, found \"{other}\""
-        ))),
-    }
+    /// 医疗机构类别; `None` when the file has no `kind` column.
+    pub kind: Option<HospitalKind>,
 }
 
 /// A hospitals CSV that cannot be read. Every variant names the line and the field.
@@ -69,9 +78,9 @@ pub struct Hospitals {
     index: FxHashMap<String, usize>,
 }
 
-/// A CSV row with every field as text, so that each field's error names its column.
+/// A CSV row with every field as text, so that each field's error names its column. Unknown
+/// columns are ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawHospital {
     hospital_id: String,
     name: String,
@@ -80,6 +89,8 @@ struct RawHospital {
     performance_score: String,
     agreement_years: String,
     traceability_code_upload: String,
+    #[serde(default)]
+    kind: Option<String>,
 }
 
 impl RawHospital {
@@ -125,6 +136,13 @@ impl RawHospital {
             "1" => true,
             other => return Err(error("traceability_code_upload", "0 or 1", other)),
         };
+        let kind = match self.kind.as_deref() {
+            None => None,
+            Some(text) => Some(HospitalKind::parse(text).ok_or_else(|| {
+                let names: Vec<&str> = HospitalKind::ALL.iter().map(|k| k.as_str()).collect();
+                error("kind", &format!("one of {}", names.join(", ")), text)
+            })?),
+        };
         Ok(Hospital {
             hospital_id: self.hospital_id,
             name: self.name,
@@ -133,6 +151,7 @@ impl RawHospital {
             performance_score,
             agreement_years,
             traceability_code_upload,
+            kind,
         })
     }
 }
@@ -263,5 +282,32 @@ mod tests {
         assert_eq!(hospitals.len(), 40);
         assert!(hospitals.iter().all(|h| (1..=3).contains(&h.level)));
         assert_eq!(hospitals.get("H001").unwrap().performance_score, dec!(85.9));
+        assert_eq!(
+            hospitals.get("H001").unwrap().kind,
+            Some(HospitalKind::General)
+        );
+        assert!(hospitals.iter().all(|h| h.kind.is_some()));
+    }
+
+    #[test]
+    fn the_kind_column_is_optional_checked_when_present_and_extra_columns_are_ignored() {
+        let text = format!("{HEADER}H001,a,3,A,85.9,8,0\n");
+        assert_eq!(
+            Hospitals::from_csv_str(&text)
+                .unwrap()
+                .get("H001")
+                .unwrap()
+                .kind,
+            None
+        );
+        let text = "hospital_id,name,level,credit_rating,performance_score,agreement_years,traceability_code_upload,kind,beds\nH001,a,3,A,85.9,8,0,tcm,500\n";
+        let h = Hospitals::from_csv_str(text).unwrap();
+        assert_eq!(h.get("H001").unwrap().kind, Some(HospitalKind::Tcm));
+        let text = "hospital_id,name,level,credit_rating,performance_score,agreement_years,traceability_code_upload,kind\nH001,a,3,A,85.9,8,0,clinic\n";
+        let err = Hospitals::from_csv_str(text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "hospitals CSV line 2, field kind: expected one of general, specialty, tcm, maternal_child, primary, found \"clinic\""
+        );
     }
 }

@@ -71,7 +71,7 @@ pub mod weights;
 #[cfg(test)]
 mod testutil;
 
-pub use hospital::{Hospital, Hospitals, HospitalsError};
+pub use hospital::{Hospital, HospitalKind, Hospitals, HospitalsError};
 pub use params::{Params, ParamsError};
 pub use payment::{pay_case, Category, PayInput, Payment, RuleLine, SpecialApproval};
 pub use summary::{PaySummary, Totals};

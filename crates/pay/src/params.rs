@@ -3,10 +3,20 @@
 //! [`Params::from_toml_str`] reads every section except `[dip]` (owned by the DIP crate and
 //! ignored here), validates every value and rejects unknown keys. Each error names the key
 //! path (`drg.outliers.high_multiple_bands[1].max_weight`), what was expected and what was
-//! found. Every section and key of the example file is required, except
+//! found. Every section and key of the first-reading example file is required, except
 //! `drg.outliers.high_multiple_bands[last].max_weight` and
 //! `clearing.overspend_bands[last].up_to_rate` (the last band is open-ended and must have
 //! none) and `exclusion.weight_bonus` (required only when `mode = "weight_bonus"`).
+//!
+//! The sections and keys of revision 2 (payment-model §5, §6, §8, §12) are optional, so that a
+//! file written before it still reads, and each has a documented default: `[settlement]`
+//! (`calendar` none = weekends only, `declaration_day` 10, `due_working_days` 30), `[limits]`
+//! (`max_case_cost` 100,000,000.00), the new `[special_case]` keys (`allocation` pooled,
+//! `min_per_hospital` 1, `first_review_experts` 2, `max_extra_points` 2,000,
+//! `spot_check_share` 0.10). The budget plan (`budget.version`, `approved`, `total`,
+//! `outpatient`, `reserve_share` and `[budget.inpatient]`) is all or nothing: one of its keys
+//! present makes every other one required. When present, its figures are cross-checked
+//! ([`Params::warnings`]).
 //!
 //! Decimal values are written as strings (`"0.90"`) or integers (`100`); a TOML float is
 //! refused so that no binary float ever reaches a rate or an amount.
@@ -204,6 +214,120 @@ pub struct Budget {
     pub inpatient_fund_budget: Decimal,
     /// 质量保证金 — share of each monthly payment withheld until clearing, 0..1.
     pub monthly_quality_deposit_rate: Decimal,
+    /// 预算编制 — the year's whole expenditure budget and its split (payment-model §8), when
+    /// the file has it.
+    pub plan: Option<BudgetPlan>,
+}
+
+impl Budget {
+    /// The DRG budget that settlement and clearing spend: `[budget.inpatient].drg`, or
+    /// `inpatient_fund_budget` in a file without the split.
+    pub fn drg(&self) -> Decimal {
+        self.plan
+            .as_ref()
+            .map_or(self.inpatient_fund_budget, |p| p.inpatient.drg)
+    }
+
+    /// The DIP budget `B` of the point value (payment-model §4): `[budget.inpatient].dip`, or
+    /// `inpatient_fund_budget` in a file without the split.
+    pub fn dip(&self) -> Decimal {
+        self.plan
+            .as_ref()
+            .map_or(self.inpatient_fund_budget, |p| p.inpatient.dip)
+    }
+}
+
+/// The versioned budget plan of `[budget]` (总额预算, 预算编制和调整).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetPlan {
+    /// Version number; an adjustment during the year is a new version (≥ 1).
+    pub version: u32,
+    /// Who approved it, when, and the document number, as written.
+    pub approved: String,
+    /// The year's whole fund expenditure budget, CNY.
+    pub total: Decimal,
+    /// Outpatient part, CNY.
+    pub outpatient: Decimal,
+    /// 调剂金 — share of the total kept in reserve, 0..1.
+    pub reserve_share: Decimal,
+    /// The inpatient part by payment method.
+    pub inpatient: InpatientSplit,
+}
+
+/// `[budget.inpatient]` — the inpatient budget by payment method, CNY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InpatientSplit {
+    /// 按病组 (DRG).
+    pub drg: Decimal,
+    /// 按病种分值 (DIP).
+    pub dip: Decimal,
+    /// 按床日.
+    pub per_diem: Decimal,
+    /// 按项目.
+    pub per_item: Decimal,
+    /// Other methods.
+    pub other: Decimal,
+}
+
+impl InpatientSplit {
+    /// The sum of the five methods (checked).
+    pub fn sum(&self) -> Option<Decimal> {
+        [self.dip, self.per_diem, self.per_item, self.other]
+            .into_iter()
+            .try_fold(self.drg, |acc, x| acc.checked_add(x))
+    }
+}
+
+text_enum! {
+    /// How the special-case quota is shared (`special_case.allocation`).
+    pub enum QuotaAllocation {
+        /// The region's cap, first come first served.
+        Pooled = "pooled",
+        /// Each hospital gets its share of its own settled cases.
+        PerHospital = "per_hospital",
+    }
+}
+
+/// `[settlement]` — 月结算: the payment deadline (payment-model §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    /// The official holiday calendar (`calendar/cn-holidays.txt`), as written in the file:
+    /// a path relative to the parameter file. `None`: Monday to Friday are working days.
+    pub calendar: Option<String>,
+    /// 申报截止日 — day of the month after discharge by which the month is declared (1..28).
+    pub declaration_day: u8,
+    /// Working days from the day after the deadline within which the fund pays (1..366).
+    pub due_working_days: u32,
+}
+
+impl Default for Settlement {
+    fn default() -> Self {
+        Settlement {
+            calendar: None,
+            declaration_day: 10,
+            due_working_days: 30,
+        }
+    }
+}
+
+/// `[limits]` — bounds on input figures (payment-model §12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// A case's money (`total_cost`, `fund_paid`, item costs) is at most this, CNY.
+    pub max_case_cost: Decimal,
+}
+
+impl Limits {
+    /// 100,000,000.00 CNY.
+    pub const DEFAULT_MAX_CASE_COST: Decimal = Decimal::from_parts(1_410_065_408, 2, 0, false, 2);
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_case_cost: Limits::DEFAULT_MAX_CASE_COST,
+        }
+    }
 }
 
 /// Where DRG weights come from (`drg.weights`).
@@ -303,14 +427,24 @@ pub struct Exclusion {
 /// `[special_case]` — 特例单议.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecialCase {
-    /// Maximum share of a hospital's DRG discharges in a period, 0..1.
+    /// Maximum share of the region's DRG-settled cases in a period, 0..1.
     pub max_share_drg: Decimal,
-    /// Maximum share of a hospital's DIP discharges in a period, 0..1.
+    /// Maximum share of the region's DIP-settled cases in a period, 0..1.
     pub max_share_dip: Decimal,
     /// The review period.
     pub review_period: ReviewPeriod,
     /// The default outcome of an approval.
     pub outcome_default: SpecialOutcome,
+    /// How the quota is shared (default pooled).
+    pub allocation: QuotaAllocation,
+    /// Per-hospital allocation: at least this many for a hospital that settled any case (default 1).
+    pub min_per_hospital: u32,
+    /// 初审 — experts of the first review (default 2, at least 1).
+    pub first_review_experts: u32,
+    /// Upper bound of approved extra points (default 2,000, > 0).
+    pub max_extra_points: Decimal,
+    /// 抽查复核 — share of decided cases re-reviewed each half-year (default 0.10).
+    pub spot_check_share: Decimal,
 }
 
 /// `[cross_region]` — 异地就医.
@@ -375,6 +509,10 @@ pub struct Params {
     pub clearing: Clearing,
     /// `[prepayment]`.
     pub prepayment: Prepayment,
+    /// `[settlement]` (optional; defaults when absent).
+    pub settlement: Settlement,
+    /// `[limits]` (optional; defaults when absent).
+    pub limits: Limits,
 }
 
 impl Params {
@@ -407,9 +545,62 @@ impl Params {
             cross_region: read_cross_region(root.table("cross_region")?)?,
             clearing: read_clearing(root.table("clearing")?)?,
             prepayment: read_prepayment(root.table("prepayment")?)?,
+            settlement: match root.optional_table("settlement")? {
+                Some(s) => read_settlement(s)?,
+                None => Settlement::default(),
+            },
+            limits: match root.optional_table("limits")? {
+                Some(s) => read_limits(s)?,
+                None => Limits::default(),
+            },
         };
         root.finish()?;
         Ok(params)
+    }
+
+    /// Cross-checks of figures that are each valid alone but disagree with each other (a
+    /// budget whose parts do not add up to its total). The run goes on; the caller shows them.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let b = &self.budget;
+        if let Some(plan) = &b.plan {
+            let reserve = plan.total.checked_mul(plan.reserve_share);
+            let parts = plan
+                .inpatient
+                .sum()
+                .and_then(|i| i.checked_add(plan.outpatient))
+                .zip(reserve)
+                .and_then(|(p, r)| p.checked_add(r));
+            match parts {
+                Some(parts) if parts != plan.total => out.push(format!(
+                    "budget.total {} differs from outpatient + inpatient methods + reserve = {} (difference {})",
+                    Fen(plan.total),
+                    Fen(parts),
+                    Fen(plan.total - parts)
+                )),
+                Some(_) => {}
+                None => out.push("budget: the parts of the budget overflow when added".into()),
+            }
+            let drg_dip = plan.inpatient.drg.checked_add(plan.inpatient.dip);
+            if drg_dip != Some(b.inpatient_fund_budget) {
+                out.push(format!(
+                    "budget.inpatient_fund_budget {} differs from budget.inpatient.drg + budget.inpatient.dip = {}",
+                    Fen(b.inpatient_fund_budget),
+                    drg_dip.map_or("overflow".to_string(), |x| Fen(x).to_string())
+                ));
+            }
+            let (spent, name) = match self.region.method {
+                Method::Drg => (plan.inpatient.drg, "drg"),
+                Method::Dip => (plan.inpatient.dip, "dip"),
+            };
+            if spent.is_zero() {
+                out.push(format!(
+                    "region.method is \"{}\" but budget.inpatient.{name} is 0",
+                    self.region.method
+                ));
+            }
+        }
+        out
     }
 
     /// One line `key = value` per loaded parameter, in file order, so that a bureau sees
@@ -433,6 +624,19 @@ impl Params {
             "budget.monthly_quality_deposit_rate",
             b.monthly_quality_deposit_rate.to_string(),
         );
+        if let Some(plan) = &b.plan {
+            line("budget.version", plan.version.to_string());
+            line("budget.approved", plan.approved.clone());
+            line("budget.total", Fen(plan.total).to_string());
+            line("budget.outpatient", Fen(plan.outpatient).to_string());
+            line("budget.reserve_share", plan.reserve_share.to_string());
+            let i = &plan.inpatient;
+            line("budget.inpatient.drg", Fen(i.drg).to_string());
+            line("budget.inpatient.dip", Fen(i.dip).to_string());
+            line("budget.inpatient.per_diem", Fen(i.per_diem).to_string());
+            line("budget.inpatient.per_item", Fen(i.per_item).to_string());
+            line("budget.inpatient.other", Fen(i.other).to_string());
+        }
         let d = &self.drg;
         let weights = match &d.weights {
             WeightsSource::History => "history (computed from the history cases)".to_string(),
@@ -490,6 +694,39 @@ impl Params {
         line(
             "special_case.outcome_default",
             s.outcome_default.to_string(),
+        );
+        line("special_case.allocation", s.allocation.to_string());
+        line(
+            "special_case.min_per_hospital",
+            s.min_per_hospital.to_string(),
+        );
+        line(
+            "special_case.first_review_experts",
+            s.first_review_experts.to_string(),
+        );
+        line(
+            "special_case.max_extra_points",
+            s.max_extra_points.to_string(),
+        );
+        line(
+            "special_case.spot_check_share",
+            s.spot_check_share.to_string(),
+        );
+        let st = &self.settlement;
+        line(
+            "settlement.calendar",
+            st.calendar
+                .clone()
+                .unwrap_or_else(|| "none (Monday to Friday are working days)".into()),
+        );
+        line("settlement.declaration_day", st.declaration_day.to_string());
+        line(
+            "settlement.due_working_days",
+            st.due_working_days.to_string(),
+        );
+        line(
+            "limits.max_case_cost",
+            Fen(self.limits.max_case_cost).to_string(),
         );
         let c = &self.cross_region;
         line("cross_region.in_province", c.in_province.to_string());
@@ -569,13 +806,118 @@ fn read_region(mut s: Section<'_>, schemes: Option<&[&str]>) -> Result<Region> {
     })
 }
 
+/// The keys of the budget plan: one present makes all required.
+const BUDGET_PLAN_KEYS: [&str; 6] = [
+    "version",
+    "approved",
+    "total",
+    "outpatient",
+    "reserve_share",
+    "inpatient",
+];
+
 fn read_budget(mut s: Section<'_>) -> Result<Budget> {
-    let budget = Budget {
-        inpatient_fund_budget: s.decimal("inpatient_fund_budget", Bound::NonNegative)?,
-        monthly_quality_deposit_rate: s.decimal("monthly_quality_deposit_rate", Bound::Share)?,
+    let inpatient_fund_budget = s.decimal("inpatient_fund_budget", Bound::NonNegative)?;
+    let monthly_quality_deposit_rate = s.decimal("monthly_quality_deposit_rate", Bound::Share)?;
+    let plan = match BUDGET_PLAN_KEYS.iter().find(|k| s.table.contains_key(**k)) {
+        None => None,
+        Some(first) => {
+            let also = format!("(budget.{first} is there, so the whole budget plan is required)");
+            let version = s
+                .require("version", &also)
+                .and_then(|_| s.integer("version", 1, u32::MAX as i64, "a version number ≥ 1"))?;
+            let approved = match s.require("approved", &also)? {
+                Value::String(text) if !text.trim().is_empty() => text.trim().to_string(),
+                other => {
+                    return Err(invalid(
+                        s.key("approved"),
+                        "who approved the budget, when, and the document number",
+                        describe(other),
+                    ))
+                }
+            };
+            s.require("total", &also)?;
+            let total = s.decimal("total", Bound::NonNegative)?;
+            s.require("outpatient", &also)?;
+            let outpatient = s.decimal("outpatient", Bound::NonNegative)?;
+            s.require("reserve_share", &also)?;
+            let reserve_share = s.decimal("reserve_share", Bound::Share)?;
+            s.require("inpatient", &also)?;
+            let mut i = s.table("inpatient")?;
+            let inpatient = InpatientSplit {
+                drg: i.decimal("drg", Bound::NonNegative)?,
+                dip: i.decimal("dip", Bound::NonNegative)?,
+                per_diem: i.decimal("per_diem", Bound::NonNegative)?,
+                per_item: i.decimal("per_item", Bound::NonNegative)?,
+                other: i.decimal("other", Bound::NonNegative)?,
+            };
+            i.finish()?;
+            Some(BudgetPlan {
+                version: version as u32,
+                approved,
+                total,
+                outpatient,
+                reserve_share,
+                inpatient,
+            })
+        }
     };
     s.finish()?;
-    Ok(budget)
+    Ok(Budget {
+        inpatient_fund_budget,
+        monthly_quality_deposit_rate,
+        plan,
+    })
+}
+
+fn read_settlement(mut s: Section<'_>) -> Result<Settlement> {
+    let d = Settlement::default();
+    let calendar = match s.get("calendar") {
+        None => None,
+        Some(Value::String(path)) if !path.trim().is_empty() => Some(path.trim().to_string()),
+        Some(other) => {
+            return Err(invalid(
+                s.key("calendar"),
+                "a path to the holiday calendar, relative to this file",
+                describe(other),
+            ))
+        }
+    };
+    let declaration_day = s.optional_integer(
+        "declaration_day",
+        1,
+        28,
+        "a day of the month 1..28",
+        d.declaration_day as i64,
+    )? as u8;
+    let due_working_days = s.optional_integer(
+        "due_working_days",
+        1,
+        366,
+        "a number of working days 1..366",
+        d.due_working_days as i64,
+    )? as u32;
+    s.finish()?;
+    Ok(Settlement {
+        calendar,
+        declaration_day,
+        due_working_days,
+    })
+}
+
+fn read_limits(mut s: Section<'_>) -> Result<Limits> {
+    let max_case_cost = s
+        .optional_decimal("max_case_cost", Bound::Positive)?
+        .unwrap_or(Limits::DEFAULT_MAX_CASE_COST);
+    if max_case_cost.scale() > 2 {
+        return Err(invalid(
+            s.key("max_case_cost"),
+            "an amount in CNY with at most 2 decimals",
+            format!("\"{max_case_cost}\""),
+        ));
+    }
+    s.finish()?;
+    Ok(Limits { max_case_cost })
 }
 
 fn read_drg(mut s: Section<'_>) -> Result<DrgParams> {
@@ -682,6 +1024,8 @@ fn read_exclusion(mut s: Section<'_>) -> Result<Exclusion> {
         ExclusionMode::WeightBonus => Some(s.decimal("weight_bonus", Bound::NonNegative)?),
         ExclusionMode::PerItem => s.optional_decimal("weight_bonus", Bound::NonNegative)?,
     };
+    // Read by the exclusion catalogue's own loader (being added).
+    s.ignore("catalogue");
     s.finish()?;
     Ok(Exclusion { mode, weight_bonus })
 }
@@ -692,6 +1036,30 @@ fn read_special_case(mut s: Section<'_>) -> Result<SpecialCase> {
         max_share_dip: s.decimal("max_share_dip", Bound::Share)?,
         review_period: s.choice("review_period", ReviewPeriod::ALL)?,
         outcome_default: s.choice("outcome_default", SpecialOutcome::ALL)?,
+        allocation: match s.get("allocation") {
+            None => QuotaAllocation::Pooled,
+            Some(_) => s.choice("allocation", QuotaAllocation::ALL)?,
+        },
+        min_per_hospital: s.optional_integer(
+            "min_per_hospital",
+            0,
+            u32::MAX as i64,
+            "an integer ≥ 0",
+            1,
+        )? as u32,
+        first_review_experts: s.optional_integer(
+            "first_review_experts",
+            1,
+            9,
+            "a number of experts 1..9",
+            2,
+        )? as u32,
+        max_extra_points: s
+            .optional_decimal("max_extra_points", Bound::Positive)?
+            .unwrap_or(Decimal::from(2000)),
+        spot_check_share: s
+            .optional_decimal("spot_check_share", Bound::Share)?
+            .unwrap_or(Decimal::new(10, 2)),
     };
     s.finish()?;
     Ok(special)
@@ -820,10 +1188,25 @@ fn one_of(options: &[&str]) -> String {
     format!("one of {}", quoted.join(", "))
 }
 
+/// `123`, `-0.5`, `38000.00`: digits with at most one point and a leading minus; no exponent,
+/// no plus sign, no separators (what `Decimal::from_str` would accept beyond that).
+fn is_plain_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.map_or(true, |f| {
+            !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
 /// A decimal written as a string or an integer, within `bound`.
 fn decimal_value(key: &str, value: &Value, bound: Bound) -> Result<Decimal> {
     let parsed = match value {
-        Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        Value::String(s) if is_plain_decimal(s.trim()) => Decimal::from_str(s.trim()).ok(),
+        Value::String(_) => None,
         Value::Integer(i) => Some(Decimal::from(*i)),
         _ => None,
     };
@@ -907,6 +1290,32 @@ impl<'a> Section<'a> {
         match self.require(name, expected)? {
             Value::Integer(i) if (min..=max).contains(i) => Ok(*i),
             other => Err(invalid(self.key(name), expected, describe(other))),
+        }
+    }
+
+    /// An optional integer within `min..=max`; `default` when the key is absent.
+    fn optional_integer(
+        &mut self,
+        name: &'static str,
+        min: i64,
+        max: i64,
+        expected: &str,
+        default: i64,
+    ) -> Result<i64> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(_) => self.integer(name, min, max, expected),
+        }
+    }
+
+    /// An optional sub-table.
+    fn optional_table(&mut self, name: &'static str) -> Result<Option<Section<'a>>> {
+        match self.table.get(name) {
+            None => {
+                self.seen.push(name);
+                Ok(None)
+            }
+            Some(_) => self.table(name).map(Some),
         }
     }
 

@@ -5,12 +5,16 @@
 //! cross-province). Ungroupable and ambiguous cases are left out even though they are paid
 //! at the weight of their special standard: that weight is a price floor, not the case's
 //! case mix. Invalid cases and grouped cases whose DRG has no weight are left out too.
+//!
+//! Totals are sums of the amounts as published: each case's amount rounded half-up to the fen
+//! first, so that a total equals the sum of the lines of the output file to the fen. Sums are
+//! checked: an overflow is recorded and reported ([`PaySummary::overflowed`]), never wrapped.
 
 use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 
-use crate::money::{Fen, W4};
+use crate::money::{round_fen, Fen, W4};
 use crate::payment::{Category, Payment};
 use crate::weights::GroupStatus;
 
@@ -30,20 +34,27 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, p: &Payment) {
-        self.cases += 1;
-        self.payment += p.payment;
-        self.total_cost += p.total_cost;
-        self.own += p.own;
-        self.fund_due += p.fund_due;
+    /// Adds a case's published (fen-rounded) amounts; `None` on overflow.
+    fn add(&mut self, p: &Payment) -> Option<()> {
+        self.merge(&Totals {
+            cases: 1,
+            payment: round_fen(p.payment),
+            total_cost: round_fen(p.total_cost),
+            own: round_fen(p.own),
+            fund_due: round_fen(p.fund_due),
+        })
     }
 
-    fn merge(&mut self, other: &Totals) {
-        self.cases += other.cases;
-        self.payment += other.payment;
-        self.total_cost += other.total_cost;
-        self.own += other.own;
-        self.fund_due += other.fund_due;
+    /// Adds other totals; `None` (and `self` unchanged) on overflow.
+    fn merge(&mut self, other: &Totals) -> Option<()> {
+        *self = Totals {
+            cases: self.cases.checked_add(other.cases)?,
+            payment: self.payment.checked_add(other.payment)?,
+            total_cost: self.total_cost.checked_add(other.total_cost)?,
+            own: self.own.checked_add(other.own)?,
+            fund_due: self.fund_due.checked_add(other.fund_due)?,
+        };
+        Some(())
     }
 }
 
@@ -53,6 +64,7 @@ pub struct PaySummary {
     by_category: [Totals; Category::ALL.len()],
     cmi_cases: u64,
     cmi_weight_sum: Decimal,
+    overflowed: bool,
 }
 
 impl PaySummary {
@@ -63,22 +75,41 @@ impl PaySummary {
 
     /// Adds one payment.
     pub fn add(&mut self, payment: &Payment) {
-        self.by_category[payment.category as usize].add(payment);
-        if payment.status == GroupStatus::Grouped {
-            if let Some(weight) = payment.weight {
-                self.cmi_cases += 1;
-                self.cmi_weight_sum += weight;
-            }
+        let ok = self.by_category[payment.category as usize].add(payment);
+        let weight = match (payment.status, payment.weight) {
+            (GroupStatus::Grouped, Some(weight)) => Some(weight),
+            _ => None,
+        };
+        let cmi_ok = weight.map_or(Some(()), |w| self.add_cmi(1, w));
+        if ok.and(cmi_ok).is_none() {
+            self.overflowed = true;
         }
+    }
+
+    fn add_cmi(&mut self, cases: u64, weight_sum: Decimal) -> Option<()> {
+        let sum = self.cmi_weight_sum.checked_add(weight_sum)?;
+        self.cmi_cases = self.cmi_cases.checked_add(cases)?;
+        self.cmi_weight_sum = sum;
+        Some(())
     }
 
     /// Adds another summary (e.g. of another thread's share of the cases).
     pub fn merge(&mut self, other: &PaySummary) {
+        let mut ok = !other.overflowed;
         for (mine, theirs) in self.by_category.iter_mut().zip(&other.by_category) {
-            mine.merge(theirs);
+            ok &= mine.merge(theirs).is_some();
         }
-        self.cmi_cases += other.cmi_cases;
-        self.cmi_weight_sum += other.cmi_weight_sum;
+        ok &= self
+            .add_cmi(other.cmi_cases, other.cmi_weight_sum)
+            .is_some();
+        if !ok {
+            self.overflowed = true;
+        }
+    }
+
+    /// Whether a sum overflowed (the totals are then incomplete and must not be published).
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
     }
 
     /// The totals of one category.
@@ -87,10 +118,23 @@ impl PaySummary {
     }
 
     /// The totals over all categories.
+    /// Over the categories' totals, which are each bounded by the sums already checked; an
+    /// overflow here marks nothing but returns the partial sum, so check
+    /// [`PaySummary::overflowed`] (or use [`PaySummary::checked_total`]) before publishing.
     pub fn total(&self) -> Totals {
+        self.checked_total().unwrap_or_default()
+    }
+
+    /// The totals over all categories; `None` when a sum overflowed.
+    pub fn checked_total(&self) -> Option<Totals> {
+        if self.overflowed {
+            return None;
+        }
         let mut total = Totals::default();
-        self.by_category.iter().for_each(|t| total.merge(t));
-        total
+        for t in &self.by_category {
+            total.merge(t)?;
+        }
+        Some(total)
     }
 
     /// Number of cases in the CMI (grouped, with a weight).
@@ -127,7 +171,15 @@ impl PaySummary {
         for &category in Category::ALL {
             row(&mut out, category.as_str(), self.category(category));
         }
-        row(&mut out, "total", &self.total());
+        match self.checked_total() {
+            Some(total) => row(&mut out, "total", &total),
+            None => {
+                let _ = writeln!(
+                    out,
+                    "total: a sum overflowed (amounts beyond what can be added); the totals are not valid"
+                );
+            }
+        }
         let _ = match self.cmi() {
             Some(cmi) => writeln!(out, "CMI {} over {} grouped cases", W4(cmi), self.cmi_cases),
             None => writeln!(out, "CMI: no grouped case with a weight"),
@@ -229,13 +281,57 @@ mod tests {
         let summary: PaySummary = sample().iter().collect();
         let normal = summary.category(Category::Normal);
         assert_eq!(normal.cases, 3);
-        assert_eq!(normal.payment, dec!(72100.005));
-        assert_eq!(normal.fund_due, dec!(57100.005));
+        // 40000.005 is published as 40000.01, and the total adds what is published.
+        assert_eq!(normal.payment, dec!(72100.01));
+        assert_eq!(normal.fund_due, dec!(57100.01));
         assert_eq!(summary.category(Category::Low).cases, 0);
         let total = summary.total();
         assert_eq!(total.cases, 7);
         assert_eq!(total.total_cost, dec!(195800));
         assert_eq!(total.own, dec!(59200));
+    }
+
+    #[test]
+    fn a_total_is_the_sum_of_the_published_lines_to_the_fen() {
+        // Three cases of 0.005 each: published as 0.01 each, so the total is 0.03 (not 0.02,
+        // the rounded exact sum 0.015).
+        let cases: Vec<Payment> = (0..3)
+            .map(|_| {
+                payment(
+                    Category::Normal,
+                    GroupStatus::Grouped,
+                    Some(dec!(1)),
+                    [dec!(0.005), dec!(0.005), dec!(0), dec!(0.005)],
+                )
+            })
+            .collect();
+        let summary: PaySummary = cases.iter().collect();
+        assert_eq!(summary.total().payment, dec!(0.03));
+        assert_eq!(Fen(summary.total().fund_due).to_string(), "0.03");
+    }
+
+    #[test]
+    fn an_overflowing_sum_is_reported_not_wrapped_or_panicking() {
+        let huge = Decimal::MAX;
+        let cases: Vec<Payment> = (0..2)
+            .map(|_| {
+                payment(
+                    Category::Normal,
+                    GroupStatus::Grouped,
+                    Some(dec!(1)),
+                    [huge, huge, dec!(0), huge],
+                )
+            })
+            .collect();
+        let summary: PaySummary = cases.iter().collect();
+        assert!(summary.overflowed());
+        assert_eq!(summary.checked_total(), None);
+        assert!(summary.render_text().contains("overflow"));
+        let mut merged = PaySummary::new();
+        merged.merge(&summary);
+        assert!(merged.overflowed());
+        let fine: PaySummary = sample().iter().collect();
+        assert!(!fine.overflowed());
     }
 
     #[test]

@@ -332,6 +332,7 @@ impl From<&MonthlyStatement> for StatementJson {
             amount_due,
             declaration_deadline,
             due_by,
+            due_working_days: _,
         } = s;
         StatementJson {
             hospital_id: hospital_id.clone(),

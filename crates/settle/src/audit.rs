@@ -138,6 +138,12 @@ pub enum Action {
     SpecialCaseWithdrawn,
     /// The API refused a request (403): who asked, for what (in the reason), on what.
     AccessRefused,
+    /// A re-run of a month was refused: it would have replaced a hospital's settled month
+    /// with fewer than half as many cases (a truncated upload).
+    MonthReplacementRefused,
+    /// A re-run of a month replaced a hospital's settled month with fewer than half as many
+    /// cases because the operator forced it (`--force`).
+    MonthReplacementForced,
 }
 
 impl Action {
@@ -155,6 +161,8 @@ impl Action {
             Action::SecondReviewRecorded => "special_case.second_review_recorded",
             Action::SpecialCaseWithdrawn => "special_case.withdrawn",
             Action::AccessRefused => "api.access_refused",
+            Action::MonthReplacementRefused => "settlement.month_replacement_refused",
+            Action::MonthReplacementForced => "settlement.month_replacement_forced",
         }
     }
 }

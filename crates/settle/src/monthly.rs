@@ -186,8 +186,16 @@ pub struct MonthlyStatement {
     pub amount_due: Decimal,
     /// 申报截止日 — the declaration deadline the due date counts from.
     pub declaration_deadline: Date,
-    /// The last day to pay: the 30th working day after the declaration deadline.
+    /// The last day to pay: the `due_working_days`th working day after the declaration
+    /// deadline.
     pub due_by: Date,
+    /// The working days counted (`[settlement].due_working_days`, 30 by default).
+    #[serde(default = "default_due_working_days")]
+    pub due_working_days: u32,
+}
+
+fn default_due_working_days() -> u32 {
+    PAYMENT_WORKING_DAYS
 }
 
 impl MonthlyStatement {
@@ -240,8 +248,8 @@ impl fmt::Display for MonthlyStatement {
         )?;
         write!(
             f,
-            "declaration deadline {}; due by {} (working day {PAYMENT_WORKING_DAYS} after it)",
-            self.declaration_deadline, self.due_by
+            "declaration deadline {}; due by {} (working day {} after it)",
+            self.declaration_deadline, self.due_by, self.due_working_days
         )
     }
 }
@@ -335,7 +343,8 @@ where
     }
 
     let deposit_rate = params.budget.monthly_quality_deposit_rate;
-    let due_by = calendar.nth_working_day_after(declaration_deadline, PAYMENT_WORKING_DAYS);
+    let due_working_days = params.settlement.due_working_days;
+    let due_by = calendar.nth_working_day_after(declaration_deadline, due_working_days);
     let mut statements = Vec::with_capacity(by_hospital.len());
     let mut events = Vec::with_capacity(by_hospital.len());
     for (hospital_id, cases) in by_hospital {
@@ -363,6 +372,7 @@ where
             amount_due: fund_due_total - deposit_withheld,
             declaration_deadline,
             due_by,
+            due_working_days,
         };
         events.push(
             AuditEvent::new(

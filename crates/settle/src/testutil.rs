@@ -110,5 +110,6 @@ pub fn hospital(id: &str, credit: &str, score: Decimal, agreement_years: u32) ->
         performance_score: score,
         agreement_years,
         traceability_code_upload: true,
+        kind: None,
     }
 }

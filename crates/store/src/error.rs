@@ -20,6 +20,15 @@ pub enum StoreError {
     /// A write whose input is inconsistent (nothing was written).
     #[error("refused: {0}")]
     Invalid(String),
+    /// A re-run of a month that would replace hospitals' settled months with fewer than half
+    /// as many cases (a truncated upload); nothing was replaced, the refusal was audited.
+    #[error("refused to replace {month}: {}; nothing was replaced (if the upload is complete, re-run with --force)", shrinks.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("; "))]
+    Shrink {
+        /// The month.
+        month: String,
+        /// Each hospital whose month would shrink by half or more.
+        shrinks: Vec<Shrink>,
+    },
     /// A stored row that cannot be read back (written by another program, or damaged).
     #[error("stored {what} cannot be read: {message}")]
     Corrupt {
@@ -28,6 +37,27 @@ pub enum StoreError {
         /// Why it failed.
         message: String,
     },
+}
+
+/// A hospital whose settled month a re-run would replace with fewer than half as many cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shrink {
+    /// The hospital.
+    pub hospital_id: String,
+    /// Cases settled now.
+    pub settled: i64,
+    /// Cases of the re-run.
+    pub new: i64,
+}
+
+impl std::fmt::Display for Shrink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} has {} settled case(s), the re-run {} (fewer than half)",
+            self.hospital_id, self.settled, self.new
+        )
+    }
 }
 
 // The database's error is in the message (not a `source`), so that a chain of contexts

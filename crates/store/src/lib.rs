@@ -39,7 +39,7 @@ pub use drgdip_settle::{
     Action, Actor, Application, AuditEvent, ClearingStatement, MonthlyStatement, Period,
     PrepaymentDecision, Role, SettledCase, YearMonth,
 };
-pub use error::StoreError;
+pub use error::{Shrink, StoreError};
 /// The database toolkit underneath (re-exported for tests and tools that need raw SQL, e.g.
 /// to create a scratch PostgreSQL schema).
 pub use sqlx;
@@ -337,6 +337,15 @@ fn prepayment_state(d: &PrepaymentDecision) -> String {
 // -------------------------------------------------------------------------------------------
 // The store
 
+/// Whether [`Store::replace_month_with`] may replace a month with far fewer cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Refuse (and audit the refusal) when a hospital's month would shrink below half.
+    Guarded,
+    /// Replace anyway (`--force`), and audit that it was forced.
+    Forced,
+}
+
 impl Store {
     /// Opens the ledger at `url` and brings its schema up to date:
     /// - `sqlite://PATH` (`sqlite:PATH`): a file, created on first use (WAL journal);
@@ -522,6 +531,23 @@ impl Store {
         statements: &[MonthlyStatement],
         audit: &[AuditEvent],
     ) -> Result<(), StoreError> {
+        self.replace_month_with(month, cases, statements, audit, Replace::Guarded)
+            .await
+    }
+
+    /// [`Store::replace_month`], with the truncation guard as `mode` says: a re-run that
+    /// would replace a hospital's settled month with fewer than half as many cases (a
+    /// hospital that disappears counts) is refused with the numbers ([`StoreError::Shrink`])
+    /// and the refusal is audited, unless `mode` is [`Replace::Forced`], which replaces it
+    /// and audits that it was forced.
+    pub async fn replace_month_with(
+        &self,
+        month: YearMonth,
+        cases: &[SettledCase],
+        statements: &[MonthlyStatement],
+        audit: &[AuditEvent],
+        mode: Replace,
+    ) -> Result<(), StoreError> {
         let mut seen = HashSet::with_capacity(cases.len());
         for c in cases {
             if c.discharge_month != month {
@@ -567,13 +593,66 @@ impl Store {
                 .map(|r| json(r, "monthly statement"))
                 .collect::<Result<_>>()?
         };
-        let replaced_cases = {
-            let row = sqlx::query("SELECT COUNT(*) AS n FROM cases WHERE month = $1")
-                .bind(m.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-            int(&row, "n")?
+        let settled: BTreeMap<String, i64> = {
+            let rows = sqlx::query(
+                "SELECT hospital_id, COUNT(*) AS n FROM cases WHERE month = $1 GROUP BY hospital_id",
+            )
+            .bind(m.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((text(r, "hospital_id")?, int(r, "n")?)))
+                .collect::<Result<_>>()?
         };
+        let replaced_cases: i64 = settled.values().sum();
+        let mut new_counts: BTreeMap<&str, i64> = BTreeMap::new();
+        for c in cases {
+            *new_counts.entry(c.hospital_id.as_str()).or_default() += 1;
+        }
+        let shrinks: Vec<Shrink> = settled
+            .iter()
+            .filter_map(|(h, &old)| {
+                let new = new_counts.get(h.as_str()).copied().unwrap_or(0);
+                (new * 2 < old).then(|| Shrink {
+                    hospital_id: h.clone(),
+                    settled: old,
+                    new,
+                })
+            })
+            .collect();
+        let actor = actor_of(audit);
+        let shrink_events = |action: Action, why: &str| -> Vec<AuditEvent> {
+            shrinks
+                .iter()
+                .map(|sh| {
+                    AuditEvent::new(
+                        &actor,
+                        action,
+                        format!("{}/{month}", sh.hospital_id),
+                        format!("{why}: {sh}"),
+                    )
+                    .before(format!("cases={}", sh.settled))
+                    .after(format!("cases={}", sh.new))
+                })
+                .collect()
+        };
+        let forced_events = match (shrinks.is_empty(), mode) {
+            (true, _) => Vec::new(),
+            (false, Replace::Forced) => shrink_events(
+                Action::MonthReplacementForced,
+                "re-run of the monthly settlement forced by the operator",
+            ),
+            (false, Replace::Guarded) => {
+                tx.rollback().await?;
+                let refused = shrink_events(
+                    Action::MonthReplacementRefused,
+                    "re-run of the monthly settlement refused (a truncated upload?)",
+                );
+                self.append_audit(&refused).await?;
+                return Err(StoreError::Shrink { month: m, shrinks });
+            }
+        };
+
         sqlx::query("DELETE FROM cases WHERE month = $1")
             .bind(m.as_str())
             .execute(&mut *tx)
@@ -651,7 +730,6 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
 
-        let actor = actor_of(audit);
         sqlx::query(&insert_sql(
             self.backend,
             "settlement_runs",
@@ -690,7 +768,8 @@ impl Store {
             .iter()
             .map(|s| (s.subject(), s.summary()))
             .collect();
-        let mut events: Vec<AuditEvent> = audit.to_vec();
+        let mut events: Vec<AuditEvent> = forced_events;
+        events.extend_from_slice(audit);
         for e in &mut events {
             if e.action == Action::MonthlyStatementIssued && e.before.is_none() {
                 e.before = before.get(&e.subject).cloned();

@@ -101,6 +101,7 @@ fn hospital(id: &str, credit: &str, score: Decimal, years: u32) -> Hospital {
         performance_score: score,
         agreement_years: years,
         traceability_code_upload: false,
+        kind: None,
     }
 }
 
@@ -356,14 +357,28 @@ async fn a_rerun_replaces_the_month_and_records_what_it_replaced() {
             3
         );
 
-        // A corrected input: H001 changes, H003 disappears, H004 appears.
+        // A corrected input: H001 changes, H003 disappears, H004 appears. H003 losing its
+        // month is what a truncated upload looks like: refused, audited, nothing replaced...
         let second = vec![
             case("C1", "H001", "2025-06", Category::Normal, dec!(110)),
             case("C2", "H002", "2025-06", Category::Normal, dec!(200)),
             case("C4", "H004", "2025-06", Category::High, dec!(400)),
         ];
         let (s2, e2) = settle("2025-06", &second);
-        store.replace_month(june, &second, &s2, &e2).await.unwrap();
+        let err = store
+            .replace_month(june, &second, &s2, &e2)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "refused to replace 2025-06: H003 has 1 settled case(s), the re-run 0 (fewer than half); nothing was replaced (if the upload is complete, re-run with --force)"
+        );
+        assert_eq!(store.statements(Some(june), None).await.unwrap(), s1);
+        // ...until the operator forces it.
+        store
+            .replace_month_with(june, &second, &s2, &e2, Replace::Forced)
+            .await
+            .unwrap();
         assert_eq!(store.statements(Some(june), None).await.unwrap(), s2);
         let ids: Vec<String> = store
             .settled_cases(Some(june), None)
@@ -404,7 +419,22 @@ async fn a_rerun_replaces_the_month_and_records_what_it_replaced() {
             Some(s2[0].summary().as_str())
         );
         let h003 = store.audit_of("H003/2025-06").await.unwrap();
-        assert_eq!(h003.len(), 3);
+        let actions: Vec<Action> = h003.iter().map(|r| r.event.action).collect();
+        assert_eq!(
+            actions,
+            [
+                Action::MonthlyStatementIssued,
+                Action::MonthlyStatementIssued,
+                Action::MonthReplacementRefused,
+                Action::MonthReplacementForced,
+                Action::MonthlyStatementIssued,
+            ]
+        );
+        for refusal_or_force in &h003[2..4] {
+            assert_eq!(refusal_or_force.event.before.as_deref(), Some("cases=1"));
+            assert_eq!(refusal_or_force.event.after.as_deref(), Some("cases=0"));
+        }
+        let h003 = &h003[2..];
         assert_eq!(
             h003[2].event.before.as_deref(),
             Some(s1[2].summary().as_str())

@@ -290,3 +290,175 @@ fn a_weights_path_is_kept_and_syntax_errors_are_reported() {
     assert!(matches!(err, ParamsError::Syntax { .. }));
     assert_eq!(err.key(), None);
 }
+
+/// The revision-2 sections of the shipped file, to append to BASE_TOML.
+const REVISION_2: &str = r#"
+[settlement]
+calendar = "../calendar/cn-holidays.txt"
+declaration_day = 10
+due_working_days = 30
+
+[limits]
+max_case_cost = "100000000.00"
+"#;
+
+const BUDGET_PLAN: &str = "monthly_quality_deposit_rate = \"0.05\"
+version = 2
+approved = \"2025-07-01 test bureau doc 7\"
+total = \"1500000000.00\"
+outpatient = \"520000000.00\"
+reserve_share = \"0.05\"
+[budget.inpatient]
+drg = \"480000000.00\"
+dip = \"0.00\"
+per_diem = \"90000000.00\"
+per_item = \"230000000.00\"
+other = \"105000000.00\"
+";
+
+fn with_plan() -> String {
+    edited("monthly_quality_deposit_rate = \"0.05\"\n", BUDGET_PLAN)
+}
+
+#[test]
+fn a_file_without_the_revision_2_sections_reads_with_the_documented_defaults() {
+    let p = params(BASE_TOML);
+    assert_eq!(p.settlement, Settlement::default());
+    assert_eq!(p.settlement.declaration_day, 10);
+    assert_eq!(p.settlement.due_working_days, 30);
+    assert_eq!(p.settlement.calendar, None);
+    assert_eq!(p.limits.max_case_cost, dec!(100000000.00));
+    assert_eq!(p.budget.plan, None);
+    assert_eq!(p.budget.drg(), dec!(480000000.00));
+    assert_eq!(p.budget.dip(), dec!(480000000.00));
+    let s = &p.special_case;
+    assert_eq!(s.allocation, QuotaAllocation::Pooled);
+    assert_eq!((s.min_per_hospital, s.first_review_experts), (1, 2));
+    assert_eq!(s.max_extra_points, dec!(2000));
+    assert_eq!(s.spot_check_share, dec!(0.10));
+    assert!(p.warnings().is_empty(), "{:?}", p.warnings());
+}
+
+#[test]
+fn the_revision_2_sections_are_read_and_checked() {
+    let p = params(&format!("{BASE_TOML}{REVISION_2}"));
+    assert_eq!(
+        p.settlement.calendar.as_deref(),
+        Some("../calendar/cn-holidays.txt")
+    );
+    let err = error_of(&format!(
+        "{BASE_TOML}{}",
+        REVISION_2.replace("declaration_day = 10", "declaration_day = 31")
+    ));
+    assert_eq!(
+        err.to_string(),
+        "settlement.declaration_day: expected a day of the month 1..28, found integer 31"
+    );
+    let err = error_of(&format!(
+        "{BASE_TOML}{}",
+        REVISION_2.replace("due_working_days = 30", "due_working_dayz = 30")
+    ));
+    assert_eq!(err.key(), Some("settlement.due_working_dayz"));
+    let err = error_of(&format!(
+        "{BASE_TOML}{}",
+        REVISION_2.replace("\"100000000.00\"", "\"1e3\"")
+    ));
+    assert_eq!(err.key(), Some("limits.max_case_cost"));
+    let err = error_of(&format!(
+        "{BASE_TOML}{}",
+        REVISION_2.replace("\"100000000.00\"", "\"100.001\"")
+    ));
+    assert_eq!(
+        err.to_string(),
+        "limits.max_case_cost: expected an amount in CNY with at most 2 decimals, found \"100.001\""
+    );
+    let special = edited(
+        "outcome_default = \"per_item\"\n",
+        "outcome_default = \"per_item\"\nallocation = \"per_hospital\"\nmin_per_hospital = 0\nfirst_review_experts = 3\nmax_extra_points = \"500\"\nspot_check_share = \"0.2\"\n",
+    );
+    let s = params(&special).special_case;
+    assert_eq!(s.allocation, QuotaAllocation::PerHospital);
+    assert_eq!((s.min_per_hospital, s.first_review_experts), (0, 3));
+    assert_eq!(
+        (s.max_extra_points, s.spot_check_share),
+        (dec!(500), dec!(0.2))
+    );
+    let err = error_of(&special.replace("\"per_hospital\"", "\"hospital\""));
+    assert_eq!(
+        err.to_string(),
+        "special_case.allocation: expected one of \"pooled\", \"per_hospital\", found \"hospital\""
+    );
+    let err = error_of(&special.replace("first_review_experts = 3", "first_review_experts = 0"));
+    assert_eq!(err.key(), Some("special_case.first_review_experts"));
+    let err = error_of(&special.replace("max_extra_points = \"500\"", "max_extra_points = \"0\""));
+    assert_eq!(err.key(), Some("special_case.max_extra_points"));
+}
+
+#[test]
+fn the_budget_plan_is_all_or_nothing_and_its_parts_are_cross_checked() {
+    let p = params(&with_plan());
+    let plan = p.budget.plan.as_ref().unwrap();
+    assert_eq!(plan.version, 2);
+    assert_eq!(plan.approved, "2025-07-01 test bureau doc 7");
+    assert_eq!(plan.inpatient.per_diem, dec!(90000000.00));
+    assert_eq!(p.budget.drg(), dec!(480000000.00));
+    assert_eq!(p.budget.dip(), dec!(0.00));
+    assert!(p.warnings().is_empty(), "{:?}", p.warnings());
+
+    // One key of the plan makes the others required.
+    let err = error_of(&with_plan().replace("outpatient = \"520000000.00\"\n", ""));
+    assert_eq!(err.key(), Some("budget.outpatient"));
+    assert!(
+        err.to_string()
+            .contains("the whole budget plan is required"),
+        "{err}"
+    );
+    let err = error_of(&with_plan().replace("other = \"105000000.00\"\n", ""));
+    assert_eq!(err.key(), Some("budget.inpatient.other"));
+    let err = error_of(&with_plan().replace("version = 2", "version = 0"));
+    assert_eq!(err.key(), Some("budget.version"));
+
+    // Parts that do not add up are a warning with the numbers, not a refusal.
+    let p =
+        params(&with_plan().replace("per_item = \"230000000.00\"", "per_item = \"230000001.00\""));
+    assert_eq!(
+        p.warnings(),
+        ["budget.total 1500000000.00 differs from outpatient + inpatient methods + reserve = 1500000001.00 (difference -1.00)"]
+    );
+    // A DIP region whose DIP budget is 0 is warned about too.
+    let p = params(&with_plan().replace("method = \"drg\"", "method = \"dip\""));
+    assert_eq!(p.budget.dip(), dec!(0.00));
+    assert_eq!(
+        p.warnings(),
+        ["region.method is \"dip\" but budget.inpatient.dip is 0"]
+    );
+}
+
+#[test]
+fn both_shipped_example_files_parse_without_warnings() {
+    for (file, method, drg, dip) in [
+        (
+            "params/region-350100-2025.toml",
+            Method::Drg,
+            dec!(480000000),
+            dec!(0),
+        ),
+        (
+            "params/region-350100-2025-dip.toml",
+            Method::Dip,
+            dec!(0),
+            dec!(480000000),
+        ),
+    ] {
+        let Some(text) = shared_file(file) else {
+            return;
+        };
+        let p = Params::from_toml_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(p.region.method, method);
+        assert_eq!((p.budget.drg(), p.budget.dip()), (drg, dip), "{file}");
+        assert_eq!(p.settlement.due_working_days, 30);
+        assert!(p.settlement.calendar.is_some());
+        assert_eq!(p.limits.max_case_cost, dec!(100000000.00));
+        assert!(p.warnings().is_empty(), "{file}: {:?}", p.warnings());
+    }
+}
