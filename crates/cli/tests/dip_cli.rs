@@ -26,7 +26,7 @@ fn testdata(shared: &Path, rel: &str) -> String {
 
 fn params(shared: &Path) -> String {
     shared
-        .join("params/region-350100-2025.toml")
+        .join("params/region-350100-2025-dip.toml")
         .display()
         .to_string()
 }

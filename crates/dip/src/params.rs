@@ -1,6 +1,7 @@
-//! DIP parameters of a region: the `[dip]` table, `[dip.hospital_level_coefficient]` and
-//! `[budget].inpatient_fund_budget` of a region parameter file. Other tables are left to the
-//! crates that own them.
+//! DIP parameters of a region: the `[dip]` table, `[dip.hospital_level_coefficient]` and the
+//! DIP budget of a region parameter file (`[budget.inpatient].dip`, or in a file without that
+//! split `[budget].inpatient_fund_budget`, payment-model §4). Other tables are left to the
+//! crates that own them (and validated there).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -77,8 +78,11 @@ pub struct DipParams {
     pub point_value: PointValueSource,
     /// 医疗机构等级系数 by hospital level.
     pub hospital_level_coefficient: BTreeMap<u8, Decimal>,
-    /// 年度统筹基金支出预算 for inpatient DRG/DIP payment (CNY).
+    /// The DIP budget `B` the point value spends (CNY): `[budget.inpatient].dip`, or
+    /// `[budget].inpatient_fund_budget` in a file without the split.
     pub inpatient_fund_budget: Decimal,
+    /// The key `inpatient_fund_budget` was read from.
+    pub budget_key: &'static str,
     /// Trimming before the means: optional key `[dip].trim`, `"none"` (default) or `"iqr"`.
     pub trim: Trim,
 }
@@ -279,9 +283,22 @@ impl DipParams {
         }
 
         let budget = table(&root, "budget", "budget")?;
-        let key = "budget.inpatient_fund_budget";
         let expected = format!("an amount ≥ 0 in CNY, {DECIMAL_EXPECTED}");
-        let v = required(budget, "inpatient_fund_budget", key, &expected)?;
+        let (key, v) = match budget.get("inpatient").and_then(Value::as_table) {
+            Some(split) => (
+                "budget.inpatient.dip",
+                required(split, "dip", "budget.inpatient.dip", &expected)?,
+            ),
+            None => (
+                "budget.inpatient_fund_budget",
+                required(
+                    budget,
+                    "inpatient_fund_budget",
+                    "budget.inpatient_fund_budget",
+                    &expected,
+                )?,
+            ),
+        };
         let inpatient_fund_budget = decimal(v, key)?;
         if inpatient_fund_budget < Decimal::ZERO {
             return Err(invalid(key, v, expected));
@@ -295,6 +312,7 @@ impl DipParams {
             point_value,
             hospital_level_coefficient,
             inpatient_fund_budget,
+            budget_key: key,
             trim,
         })
     }
@@ -389,6 +407,26 @@ point_value = "budget"
         assert_eq!(err_key(e.clone()), "dip.low_multiple");
         assert!(e.to_string().contains("below dip.high_multiple"), "{e}");
         assert!(with("low_multiple = \"0.5\"", "low_multiple = \"1.99\"").is_ok());
+    }
+
+    #[test]
+    fn the_dip_budget_is_the_inpatient_split_s_dip_part_when_the_file_has_the_split() {
+        let p = DipParams::from_toml_str(REGION).unwrap();
+        assert_eq!(p.budget_key, "budget.inpatient_fund_budget");
+        assert_eq!(p.inpatient_fund_budget, dec!(480000000.00));
+        let split = with(
+            "inpatient_fund_budget = \"480000000.00\"",
+            "inpatient_fund_budget = \"480000000.00\"\n[budget.inpatient]\ndrg = \"0\"\ndip = \"470000000.00\"",
+        )
+        .unwrap();
+        assert_eq!(split.budget_key, "budget.inpatient.dip");
+        assert_eq!(split.inpatient_fund_budget, dec!(470000000.00));
+        let e = with(
+            "inpatient_fund_budget = \"480000000.00\"",
+            "inpatient_fund_budget = \"480000000.00\"\n[budget.inpatient]\ndrg = \"0\"",
+        )
+        .unwrap_err();
+        assert_eq!(err_key(e), "budget.inpatient.dip");
     }
 
     #[test]

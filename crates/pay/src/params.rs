@@ -983,7 +983,7 @@ fn read_level_coefficients(s: Section<'_>) -> Result<BTreeMap<u8, Decimal>> {
                     format!("\"{name}\""),
                 )
             })?;
-        map.insert(level, decimal_value(&key, value, Bound::Positive)?);
+        map.insert(level, decimal_value(&key, value, Bound::Factor)?);
     }
     for level in REQUIRED_LEVELS {
         if !map.contains_key(&level) {
@@ -1021,8 +1021,8 @@ fn read_outliers(mut s: Section<'_>) -> Result<Outliers> {
 fn read_exclusion(mut s: Section<'_>) -> Result<Exclusion> {
     let mode = s.choice("mode", ExclusionMode::ALL)?;
     let weight_bonus = match mode {
-        ExclusionMode::WeightBonus => Some(s.decimal("weight_bonus", Bound::NonNegative)?),
-        ExclusionMode::PerItem => s.optional_decimal("weight_bonus", Bound::NonNegative)?,
+        ExclusionMode::WeightBonus => Some(s.decimal("weight_bonus", Bound::SmallNonNegative)?),
+        ExclusionMode::PerItem => s.optional_decimal("weight_bonus", Bound::SmallNonNegative)?,
     };
     // Read by the exclusion catalogue's own loader (being added).
     s.ignore("catalogue");
@@ -1077,7 +1077,7 @@ fn read_cross_region(mut s: Section<'_>) -> Result<CrossRegion> {
 fn read_clearing(mut s: Section<'_>) -> Result<Clearing> {
     let clearing = Clearing {
         surplus_retained_share: s.decimal("surplus_retained_share", Bound::Share)?,
-        surplus_cap_rate: s.decimal("surplus_cap_rate", Bound::NonNegative)?,
+        surplus_cap_rate: s.decimal("surplus_cap_rate", Bound::SmallNonNegative)?,
         overspend_bands: s.bands(
             "overspend_bands",
             ("up_to_rate", Bound::Positive),
@@ -1090,7 +1090,7 @@ fn read_clearing(mut s: Section<'_>) -> Result<Clearing> {
 }
 
 fn read_prepayment(mut s: Section<'_>) -> Result<Prepayment> {
-    let months = s.decimal("months", Bound::NonNegative)?;
+    let months = s.decimal("months", Bound::SmallNonNegative)?;
     let key = s.key("eligible_credit");
     let eligible_credit = match s.require("eligible_credit", "an array of credit ratings")? {
         Value::Array(items) => items
@@ -1125,35 +1125,53 @@ fn read_prepayment(mut s: Section<'_>) -> Result<Prepayment> {
 // ---------------------------------------------------------------------------------------
 // The reader
 
-/// The range a decimal parameter must lie in.
+/// The range a decimal parameter must lie in. Every range is bounded above, so that no
+/// product of parameters and case amounts (each bounded too: `[limits]`, weights ≤ 1,000)
+/// can overflow a decimal: amounts at most 10^15, factors at most 10, multiples at most 100.
 #[derive(Debug, Clone, Copy)]
 enum Bound {
-    /// ≥ 0.
+    /// 0 ≤ x ≤ 10^15 (amounts, rates, scales).
     NonNegative,
-    /// > 0.
+    /// 0 < x ≤ 10^15.
     Positive,
     /// A share: 0 ≤ x ≤ 1.
     Share,
-    /// ≥ 1 (a multiple of the standard).
+    /// 1 ≤ x ≤ 100 (a multiple of the standard).
     AtLeastOne,
+    /// 0 < x ≤ 10 (a coefficient).
+    Factor,
+    /// 0 ≤ x ≤ 10 (a bonus, a number of months, a cap rate).
+    SmallNonNegative,
 }
+
+/// 10^15: the largest amount a parameter may be.
+const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
 impl Bound {
     fn accepts(self, x: Decimal) -> bool {
+        let ten = Decimal::TEN;
         match self {
-            Bound::NonNegative => x >= Decimal::ZERO,
-            Bound::Positive => x > Decimal::ZERO,
+            Bound::NonNegative => x >= Decimal::ZERO && x <= MAX_AMOUNT,
+            Bound::Positive => x > Decimal::ZERO && x <= MAX_AMOUNT,
             Bound::Share => x >= Decimal::ZERO && x <= Decimal::ONE,
-            Bound::AtLeastOne => x >= Decimal::ONE,
+            Bound::AtLeastOne => x >= Decimal::ONE && x <= Decimal::ONE_HUNDRED,
+            Bound::Factor => x > Decimal::ZERO && x <= ten,
+            Bound::SmallNonNegative => x >= Decimal::ZERO && x <= ten,
         }
     }
 
     fn expected(self) -> &'static str {
         match self {
-            Bound::NonNegative => "a decimal ≥ 0 (a string such as \"0.20\" or an integer)",
-            Bound::Positive => "a decimal > 0 (a string such as \"38000.00\" or an integer)",
+            Bound::NonNegative => {
+                "a decimal from 0 to 10^15 (a string such as \"0.20\" or an integer)"
+            }
+            Bound::Positive => {
+                "a decimal > 0 and at most 10^15 (a string such as \"38000.00\" or an integer)"
+            }
             Bound::Share => "a share between 0 and 1 (a string such as \"0.90\")",
-            Bound::AtLeastOne => "a multiple ≥ 1 (a string such as \"2.5\")",
+            Bound::AtLeastOne => "a multiple from 1 to 100 (a string such as \"2.5\")",
+            Bound::Factor => "a coefficient > 0 and at most 10 (a string such as \"0.90\")",
+            Bound::SmallNonNegative => "a decimal from 0 to 10 (a string such as \"0.20\")",
         }
     }
 }

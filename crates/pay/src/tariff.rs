@@ -29,8 +29,9 @@ pub enum TariffError {
     /// `drg.payment = "rate"` has no use for a point value.
     #[error("drg.payment = \"rate\": a point value was given ({0}) but the rate method does not use one")]
     PointValueUnused(Decimal),
-    /// The point value must be positive.
-    #[error("point value: expected a value > 0, found {0}")]
+    /// The point value must be positive and at most 1,000,000 CNY per point (a bound that keeps
+    /// every standard far from a decimal overflow).
+    #[error("point value: expected a value > 0 and at most 1000000, found {0}")]
     PointValueNotPositive(Decimal),
 }
 
@@ -151,7 +152,9 @@ impl Tariff {
             },
             (PaymentMethod::Rate, Some(value)) => return Err(TariffError::PointValueUnused(value)),
             (PaymentMethod::Point, None) => return Err(TariffError::PointValueRequired),
-            (PaymentMethod::Point, Some(value)) if value <= Decimal::ZERO => {
+            (PaymentMethod::Point, Some(value))
+                if value <= Decimal::ZERO || value > Decimal::from(1_000_000) =>
+            {
                 return Err(TariffError::PointValueNotPositive(value))
             }
             (PaymentMethod::Point, Some(point_value)) => Pricing::Point {

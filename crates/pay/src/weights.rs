@@ -12,6 +12,10 @@ use std::str::FromStr;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+
+/// The largest relative weight a weights file may give (a group 1,000 times the average
+/// case): a bound that keeps every standard far from a decimal overflow.
+const MAX_WEIGHT: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
 use rustc_hash::FxHashMap;
 use thiserror::Error;
 
@@ -395,8 +399,8 @@ impl WeightTable {
             }
             let weight = Decimal::from_str(weight_text)
                 .ok()
-                .filter(|w| !w.is_sign_negative())
-                .ok_or_else(|| bad("weight", "a decimal ≥ 0", weight_text))?;
+                .filter(|w| !w.is_sign_negative() && *w <= MAX_WEIGHT)
+                .ok_or_else(|| bad("weight", "a decimal from 0 to 1000", weight_text))?;
             let cases = match field(cases_col) {
                 "" => 0,
                 text => text
@@ -661,7 +665,7 @@ mod tests {
         let err = WeightTable::from_csv_str("drg,weight\nAA11,1.0\nAA13,heavy\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "weights CSV line 3, field weight: expected a decimal ≥ 0, found \"heavy\""
+            "weights CSV line 3, field weight: expected a decimal from 0 to 1000, found \"heavy\""
         );
         let err = WeightTable::from_csv_str("drg,weight\nAA11,1.0\nAA11,2.0\n").unwrap_err();
         assert_eq!(

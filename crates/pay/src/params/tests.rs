@@ -92,7 +92,7 @@ fn a_negative_base_rate_is_refused_naming_the_key() {
     assert_eq!(err.key(), Some("drg.base_rate"));
     assert_eq!(
         err.to_string(),
-        "drg.base_rate: expected a decimal > 0 (a string such as \"38000.00\" or an integer), found \"-38000.00\""
+        "drg.base_rate: expected a decimal > 0 and at most 10^15 (a string such as \"38000.00\" or an integer), found \"-38000.00\""
     );
 }
 
