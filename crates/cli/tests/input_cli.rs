@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{drgdip, read_csv, shared, tempdir};
+use common::{drgdip, pay_inputs, read_csv, shared, tempdir};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -56,94 +56,6 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-}
-
-/// The removal of `key` (a dotted path) from a TOML table; whether it was there.
-fn remove_key(table: &mut toml::Table, key: &str) -> bool {
-    let mut parts: Vec<&str> = key.split('.').collect();
-    let Some(last) = parts.pop() else {
-        return false;
-    };
-    let mut t = table;
-    for p in parts {
-        match t.get_mut(p) {
-            Some(toml::Value::Table(inner)) => t = inner,
-            _ => return false,
-        }
-    }
-    t.remove(last).is_some()
-}
-
-/// The shared parameter and hospitals files as this build's readers take them, for `pay`
-/// and `settle`. The shared data gained keys and a hospitals column that the readers on
-/// this branch do not know yet (another change in flight): while they refuse them, a copy
-/// without what they refuse (keys and columns they would not use anyway); once they take
-/// the files, the files themselves.
-fn pay_inputs(shared: &Path, dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let mut params = shared.join("params/region-350100-2025.toml");
-    let mut hospitals = shared.join("testdata/chs-drg-2.0/hospitals.csv");
-    let weights = dir.join("weights.csv");
-    std::fs::write(&weights, "drg,weight\nFR59,1.0000\n").unwrap();
-    let probe = dir.join("probe.csv");
-    std::fs::write(
-        &probe,
-        "case_id,hospital_id,gender,age,diagnoses,discharge_date,total_cost,fund_paid\n\
-         P1,H001,1,38,I24.001,2025-06-01,100.00,50.00\n",
-    )
-    .unwrap();
-    let out = dir.join("probe-out.csv");
-    for _ in 0..60 {
-        let o = drgdip(
-            shared,
-            &[
-                "pay",
-                "-q",
-                "--params",
-                s(&params),
-                "--hospitals",
-                s(&hospitals),
-                "--weights",
-                s(&weights),
-                "-i",
-                s(&probe),
-                "-o",
-                s(&out),
-            ],
-        );
-        if o.status.success() {
-            return (params, hospitals, weights);
-        }
-        let err = stderr(&o);
-        if let Some(at) = err.find(": unknown key") {
-            let key = err[..at].rsplit(": ").next().unwrap().to_string();
-            let mut table: toml::Table = std::fs::read_to_string(&params).unwrap().parse().unwrap();
-            assert!(remove_key(&mut table, &key), "cannot remove {key}: {err}");
-            params = dir.join("params.toml");
-            std::fs::write(&params, toml::to_string(&table).unwrap()).unwrap();
-        } else if let Some(at) = err.find("unknown field `") {
-            let rest = &err[at + "unknown field `".len()..];
-            let column = &rest[..rest.find('`').unwrap()];
-            let table = rows(&hospitals);
-            let Some(i) = table[0].iter().position(|h| h == column) else {
-                panic!("{err}")
-            };
-            let mut w = csv::Writer::from_path(dir.join("hospitals.csv")).unwrap();
-            for r in &table {
-                let kept: Vec<&String> = r
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, f)| f)
-                    .collect();
-                w.write_record(kept).unwrap();
-            }
-            w.flush().unwrap();
-            hospitals = dir.join("hospitals.csv");
-        } else {
-            panic!("pay refuses the shared data for another reason:\n{err}");
-        }
-    }
-    panic!("pay still refuses the shared data")
 }
 
 /// The dev cases with one `"` put at the start of a random field of `n` random lines:
