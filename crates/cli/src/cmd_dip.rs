@@ -27,8 +27,12 @@ use drgdip_dip::{
     DipCase, DipParams, DipScore, Fallback, GroupKind, Library, PointValueComputation,
     PointValueSource, ProcedureSets, Severity,
 };
+use drgdip_drg::Lang;
 use drgdip_drg::Trace;
-use drgdip_io::{csv_field, run_batch, CaseRecord, Columns, Problem, RowIn, RowOutcome};
+use drgdip_io::{
+    csv_field, problems_text, run_batch_with, BatchOptions, CaseRecord, Columns, Problem,
+    ProblemKind, Purpose, RowIn, RowOutcome,
+};
 use drgdip_pay::Hospitals;
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
@@ -36,7 +40,8 @@ use rust_decimal::Decimal;
 use crate::cmd_group::group_record;
 use crate::progress::Progress;
 use crate::shared::{
-    create_output, open_errors, open_input, problems_text, read_hospitals, Schemes, SharedOpts,
+    create_output, open_errors, open_input, parse_lang, read_hospitals, InputOpts, Schemes,
+    SharedOpts,
 };
 
 #[derive(Debug, clap::Args)]
@@ -67,9 +72,23 @@ pub struct DipCommon {
     /// parameter file, else chs-drg-2.0).
     #[arg(long)]
     pub scheme: Option<String>,
+    /// Language of the row problems (the errors file, the `reasons` of an invalid row): en
+    /// (default) or zh.
+    #[arg(long)]
+    pub lang: Option<String>,
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub input_opts: InputOpts,
+}
+
+impl DipCommon {
+    /// How the case file is read for `purpose`.
+    fn batch(&self, purpose: Purpose) -> Result<BatchOptions> {
+        let lang = parse_lang(self.lang.as_deref(), Lang::En)?;
+        Ok(self.input_opts.batch(purpose, lang))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -217,14 +236,8 @@ fn severity_of(level: u8) -> Severity {
     }
 }
 
-fn problem(r: &CaseRecord, field: &str, value: &str, message: &str) -> Problem {
-    Problem {
-        line: r.line,
-        case_id: r.case_id.clone(),
-        field: field.to_owned(),
-        value: value.to_owned(),
-        message: message.to_owned(),
-    }
+fn problem(r: &CaseRecord, field: &str, value: &str, kind: ProblemKind) -> Problem {
+    Problem::new(r.line, r.case_id.as_str(), field, value, kind)
 }
 
 /// The DIP view of a valid record. DIP keys read only the principal diagnosis, so only it is
@@ -331,13 +344,12 @@ fn run_build(shared: &SharedOpts, a: BuildArgs) -> Result<()> {
                 return 1;
             }
         };
+        // the reader reports an empty total_cost (Purpose::DipLibrary)
         let Some(total_cost) = r.total_cost else {
-            probs.push(problem(
-                &r,
-                "total_cost",
-                "",
-                "DIP needs the case's total_cost",
-            ));
+            let kind = ProblemKind::CostMissing {
+                purpose: Purpose::DipLibrary,
+            };
+            probs.push(problem(&r, "total_cost", "", kind));
             return 1;
         };
         // fund_paid and the hospital level take no part in the library.
@@ -354,14 +366,17 @@ fn run_build(shared: &SharedOpts, a: BuildArgs) -> Result<()> {
             .push((r.line, case));
         0
     };
-    let stats = run_batch(
+    let options = a.common.batch(Purpose::DipLibrary)?;
+    let stats = run_batch_with(
         input,
+        &options,
         b"",
         &mut std::io::sink(),
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
         row_fn,
         |n| progress.set(n),
-    )?;
+    )
+    .with_context(|| format!("the history {}", a.history.display()))?;
     progress.finish();
     let mut history = history.into_inner().unwrap_or_else(|e| e.into_inner());
     // Input order (the build does not depend on it, but a stable order costs little).
@@ -458,33 +473,28 @@ impl ScoreCtx<'_> {
                 return (case_id, Outcome::Invalid(problems))
             }
         };
+        // the reader reports an empty total_cost or fund_paid (Purpose::DipScore)
         let mut problems = Vec::new();
         if r.total_cost.is_none() {
-            problems.push(problem(
-                &r,
-                "total_cost",
-                "",
-                "DIP needs the case's total_cost",
-            ));
+            let kind = ProblemKind::CostMissing {
+                purpose: Purpose::DipScore,
+            };
+            problems.push(problem(&r, "total_cost", "", kind));
         }
         if r.fund_paid.is_none() {
-            problems.push(problem(
-                &r,
-                "fund_paid",
-                "",
-                "DIP needs fund_paid: the patient's own share is total_cost − fund_paid",
-            ));
+            let kind = ProblemKind::FundPaidMissing {
+                purpose: Purpose::DipScore,
+            };
+            problems.push(problem(&r, "fund_paid", "", kind));
         }
         let (level, level_from_row) = match (self.hospitals.get(&r.hospital_id), r.hospital_level) {
             (Some(h), _) => (h.level, false),
             (None, Some(l)) => (l, true),
             (None, None) => {
-                problems.push(problem(
-                    &r,
-                    "hospital_id",
-                    &r.hospital_id,
-                    "the hospital is not in the hospitals file and the row has no hospital_level",
-                ));
+                let kind = ProblemKind::HospitalUnknown {
+                    hospital_id: r.hospital_id.clone(),
+                };
+                problems.push(problem(&r, "hospital_id", &r.hospital_id, kind));
                 (0, false)
             }
         };
@@ -711,6 +721,8 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     let totals = Mutex::new(Totals::default());
     let trace = a.trace;
     let pv_known = known.as_ref().map(|c| c.point_value);
+    let options = a.common.batch(Purpose::DipScore)?;
+    let in_file = || format!("the case file {}", a.input.display());
 
     // Pass 1: score every row. With a known point value the rows are final; else the row ends
     // after `case_score` with the exact own share, for pass 2 to fill in the payment.
@@ -725,7 +737,11 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
                     out.push(b',');
                 }
                 if trace {
-                    let _ = write!(out, ",{}", csv_field(&problems_text(&problems)));
+                    let _ = write!(
+                        out,
+                        ",{}",
+                        csv_field(&problems_text(&problems, options.lang))
+                    );
                 }
                 probs.extend(problems);
                 lock(&totals).invalid += 1;
@@ -761,27 +777,31 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     let stats = match pv_known {
         Some(_) => {
             let mut out = create_output(&a.output)?;
-            run_batch(
+            run_batch_with(
                 input,
+                &options,
                 header.as_bytes(),
                 &mut out,
                 errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
                 row_fn,
                 |n| progress.set(n),
-            )?
+            )
+            .with_context(in_file)?
         }
         None => {
             let path = temp_path(&a.output);
             let mut out = create_output(&path)?;
             temp = Some(TempFile(path));
-            let stats = run_batch(
+            let stats = run_batch_with(
                 input,
+                &options,
                 b"",
                 &mut out,
                 errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
                 row_fn,
                 |n| progress.set(n),
-            )?;
+            )
+            .with_context(in_file)?;
             out.flush()?;
             stats
         }
@@ -925,8 +945,10 @@ fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
     let totals = Mutex::new(Totals::default());
     let monthly = a.monthly;
     let progress = Progress::new(a.common.quiet);
-    let stats = run_batch(
+    let options = a.common.batch(Purpose::DipScore)?;
+    let stats = run_batch_with(
         input,
+        &options,
         b"",
         &mut std::io::sink(),
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),

@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use drgdip_drg::{explain, Lang, Trace};
-use drgdip_io::{Columns, RowIn, RowOutcome};
+use drgdip_io::{CaseReader, Columns, ReadOptions, RowIn, RowOutcome};
 
 use crate::cmd_group::group_record;
-use crate::shared::{open_input, Schemes, SharedOpts};
+use crate::shared::{open_input, parse_lang, InputOpts, Schemes, SharedOpts};
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
@@ -43,40 +43,25 @@ pub struct ExplainArgs {
     /// The scheme, or `auto`.
     #[arg(long, default_value = "chs-drg-2.0")]
     pub scheme: String,
-    /// Language: zh or en.
-    #[arg(long, default_value = "zh")]
-    pub lang: String,
+    /// Language of the explanation and of the row problems: zh or en. Without it the
+    /// explanation is in Chinese and the problems in English.
+    #[arg(long)]
+    pub lang: Option<String>,
+    #[command(flatten)]
+    pub input_opts: InputOpts,
     #[command(flatten)]
     pub shared: SharedOpts,
 }
 
-fn find_row(path: &Path, id: &str) -> Result<(Columns, RowIn)> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(open_input(path)?);
-    let mut head = csv::ByteRecord::new();
-    if !rdr.read_byte_record(&mut head)? {
-        bail!("{} is empty", path.display());
-    }
-    let names: Vec<String> = head
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
-    let cols = Columns::from_header(names.iter().map(String::as_str))?;
+fn find_row(path: &Path, id: &str, multiline: bool) -> Result<(Columns, RowIn)> {
+    let mut rdr = CaseReader::new(open_input(path)?, multiline);
+    let cols = rdr
+        .columns(ReadOptions::default())
+        .with_context(|| format!("the case file {}", path.display()))?;
     let pos = cols.pos("case_id").unwrap_or(0);
-    let mut rec = csv::ByteRecord::new();
-    while rdr.read_byte_record(&mut rec)? {
-        if rec.get(pos).map(|f| f.trim_ascii()) == Some(id.as_bytes()) {
-            let line = rec.position().map_or(0, |p| p.line());
-            return Ok((
-                cols,
-                RowIn {
-                    line,
-                    record: rec,
-                    duplicate_of: None,
-                },
-            ));
+    while let Some(row) = rdr.next_row()? {
+        if row.record.get(pos).map(|f| f.trim_ascii()) == Some(id.as_bytes()) {
+            return Ok((cols, row));
         }
     }
     bail!("case {id:?} is not in {}", path.display())
@@ -86,10 +71,10 @@ fn find_row(path: &Path, id: &str) -> Result<(Columns, RowIn)> {
 pub fn run(a: ExplainArgs) -> Result<()> {
     let env = a.shared.resolve()?;
     let schemes = Schemes::load(&env, &a.scheme, None)?;
-    let lang = Lang::parse(&a.lang)
-        .ok_or_else(|| anyhow::anyhow!("--lang {:?}: expected zh or en", a.lang))?;
+    let lang = parse_lang(a.lang.as_deref(), Lang::Zh)?;
+    let problems_lang = parse_lang(a.lang.as_deref(), Lang::En)?;
     let (cols, row) = match (&a.input, &a.case_id) {
-        (Some(p), Some(id)) => find_row(p, id)?,
+        (Some(p), Some(id)) => find_row(p, id, a.input_opts.multiline)?,
         _ => {
             if a.dx.is_none() || a.gender.is_none() || a.age.is_none() {
                 bail!("give --input FILE --case-id ID, or at least --gender, --age and --dx");
@@ -113,15 +98,9 @@ pub fn run(a: ExplainArgs) -> Result<()> {
             .filter_map(|(k, v)| v.map(|v| (k, v)))
             .collect();
             let cols = Columns::from_header(given.iter().map(|(k, _)| *k))?;
-            let rec =
-                csv::ByteRecord::from(given.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>());
             (
                 cols,
-                RowIn {
-                    line: 2,
-                    record: rec,
-                    duplicate_of: None,
-                },
+                RowIn::from_fields(2, given.iter().map(|(_, v)| v.as_str())),
             )
         }
     };
@@ -138,7 +117,7 @@ pub fn run(a: ExplainArgs) -> Result<()> {
                 }
             );
             for p in problems {
-                println!("  {} {:?}: {}", p.field, p.value, p.message);
+                println!("  {} {:?}: {}", p.field, p.value, p.message(problems_lang));
             }
         }
         RowOutcome::Valid(r) => {

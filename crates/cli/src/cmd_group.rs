@@ -5,11 +5,16 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use drgdip_drg::{explain, group, Grouping, Lang, Status, Trace};
-use drgdip_io::{csv_field, run_batch, CaseRecord, Columns, Problem, RowIn, RowOutcome};
+use drgdip_io::{
+    csv_field, problems_text, run_batch_with, CaseRecord, Columns, Problem, Purpose, RowIn,
+    RowOutcome,
+};
 use drgdip_scheme::Scheme;
 
 use crate::progress::Progress;
-use crate::shared::{create_output, open_errors, open_input, problems_text, Schemes, SharedOpts};
+use crate::shared::{
+    create_output, open_errors, open_input, parse_lang, InputOpts, Schemes, SharedOpts,
+};
 
 /// Output format of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -39,14 +44,17 @@ pub struct GroupArgs {
     /// Add the explanation of every result.
     #[arg(long)]
     pub trace: bool,
-    /// Language of the trace.
-    #[arg(long, default_value = "zh")]
-    pub lang: String,
+    /// Language of the trace and of the row problems (the `problems` column, the errors
+    /// file): zh or en. Without it the trace is in Chinese and the problems in English.
+    #[arg(long)]
+    pub lang: Option<String>,
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub input_opts: InputOpts,
     #[command(flatten)]
     pub shared: SharedOpts,
 }
@@ -83,6 +91,8 @@ struct Ctx<'a> {
     schemes: &'a Schemes,
     trace: bool,
     lang: Lang,
+    /// The language of the row problems.
+    problems_lang: Lang,
     format: Format,
 }
 
@@ -147,7 +157,8 @@ fn group_row(
 ) -> usize {
     match row.read(cols, ctx.schemes.catalog()) {
         RowOutcome::Invalid { case_id, problems } => {
-            write_row(ctx, out, &case_id, None, "", &problems_text(&problems));
+            let text = problems_text(&problems, ctx.problems_lang);
+            write_row(ctx, out, &case_id, None, "", &text);
             probs.extend(problems);
             3
         }
@@ -174,12 +185,13 @@ fn group_row(
 pub fn run(a: GroupArgs) -> Result<()> {
     let env = a.shared.resolve()?;
     let schemes = Schemes::load(&env, &a.scheme, a.region.clone())?;
-    let lang = Lang::parse(&a.lang)
-        .ok_or_else(|| anyhow::anyhow!("--lang {:?}: expected zh or en", a.lang))?;
+    let lang = parse_lang(a.lang.as_deref(), Lang::Zh)?;
+    let problems_lang = parse_lang(a.lang.as_deref(), Lang::En)?;
     let ctx = Ctx {
         schemes: &schemes,
         trace: a.trace,
         lang,
+        problems_lang,
         format: a.format,
     };
     let input = open_input(&a.input)?;
@@ -193,8 +205,10 @@ pub fn run(a: GroupArgs) -> Result<()> {
         }
     };
     let progress = Progress::new(a.quiet);
-    let stats = run_batch(
+    let options = a.input_opts.batch(Purpose::Group, problems_lang);
+    let stats = run_batch_with(
         input,
+        &options,
         header,
         &mut out,
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),

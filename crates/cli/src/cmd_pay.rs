@@ -11,8 +11,9 @@
 //!   and `0000` codes, and codes of no ADRG, are not DRGs that carry a weight);
 //! - the hospital level comes from the hospitals file by `hospital_id`, else from the row's
 //!   `hospital_level` (a rule line says which); a case with neither is not paid;
-//! - a case whose `total_cost` or `fund_paid` is missing cannot be paid (its own share is
-//!   unknown): it is reported and written as `invalid`;
+//! - a case whose `total_cost` or `fund_paid` is empty cannot be paid (its own share is
+//!   unknown): the reader reports it (`drgdip_io::Purpose::Pay`) and it is written as
+//!   `invalid`; a file without those columns is refused at its header;
 //! - special-case approvals (特例单议) come from `--special` (or, in `drgdip settle`, from the
 //!   ledger's reviewed applications); without them no case is `special`;
 //! - the summary is accumulated per worker thread and merged at the end (exact decimals, so
@@ -25,9 +26,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
-use drgdip_drg::{Status, Trace};
+use drgdip_drg::{Lang, Status, Trace};
 use drgdip_io::{
-    csv_field, run_batch, BatchStats, CaseRecord, Columns, Problem, RowIn, RowOutcome,
+    csv_field, problems_text, run_batch_with, BatchOptions, BatchStats, CaseRecord, Columns,
+    Problem, ProblemKind, Purpose, RowIn, RowOutcome,
 };
 use drgdip_pay::money::{Fen, W4};
 use drgdip_pay::params::{Method, WeightsSource};
@@ -43,7 +45,8 @@ use rustc_hash::FxHashMap;
 use crate::cmd_group::{bucket, group_record};
 use crate::progress::Progress;
 use crate::shared::{
-    create_output, open_errors, open_input, read_hospitals, read_text, Env, SharedOpts,
+    create_output, open_errors, open_input, parse_lang, read_hospitals, read_text, Env, InputOpts,
+    SharedOpts,
 };
 
 #[derive(Debug, clap::Args)]
@@ -63,9 +66,14 @@ pub struct WeightsArgs {
     /// Group the history with this scheme instead of the parameters' `region.scheme`.
     #[arg(long)]
     pub scheme: Option<String>,
+    /// Language of the row problems (the errors file): en (default) or zh.
+    #[arg(long)]
+    pub lang: Option<String>,
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub input_opts: InputOpts,
     #[command(flatten)]
     pub shared: SharedOpts,
 }
@@ -106,9 +114,15 @@ pub struct PayArgs {
     /// Add a `rules` column: how each payment was reached, the lines joined with " | ".
     #[arg(long)]
     pub trace: bool,
+    /// Language of the row problems (the errors file, the `rules` of an invalid row): en
+    /// (default) or zh.
+    #[arg(long)]
+    pub lang: Option<String>,
     /// No progress bar, no parameters echo and no summary (warnings are still printed).
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub input_opts: InputOpts,
     #[command(flatten)]
     pub shared: SharedOpts,
 }
@@ -173,14 +187,8 @@ impl<T: Default> Shards<T> {
     }
 }
 
-fn problem(r: &CaseRecord, field: &str, value: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        line: r.line,
-        case_id: r.case_id.clone(),
-        field: field.into(),
-        value: value.into(),
-        message: message.into(),
-    }
+fn problem(r: &CaseRecord, field: &str, value: &str, kind: ProblemKind) -> Problem {
+    Problem::new(r.line, r.case_id.as_str(), field, value, kind)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -209,18 +217,23 @@ fn scheme_drgs(scheme: &Scheme) -> Vec<(&str, &str)> {
 }
 
 /// Groups the history and computes the weights of §1 over every DRG of the scheme.
+/// `options`: how the history is read (its purpose is set here).
 fn weights_from_history(
     scheme: &Scheme,
     params: &Params,
     path: &Path,
+    options: BatchOptions,
     errors: Option<&mut dyn Write>,
     quiet: bool,
 ) -> Result<History> {
     let input = open_input(path)?;
     let shards: Shards<Vec<(u64, &str, &str, Decimal)>> = Shards::new();
     let progress = Progress::new(quiet);
-    let stats = run_batch(
+    let mut options = options;
+    options.read.purpose = Purpose::Weights;
+    let stats = run_batch_with(
         input,
+        &options,
         b"",
         &mut std::io::sink(),
         errors,
@@ -232,13 +245,12 @@ fn weights_from_history(
                 }
                 RowOutcome::Valid(r) => r,
             };
+            // the reader reports an empty total_cost (Purpose::Weights)
             let Some(cost) = r.total_cost else {
-                probs.push(problem(
-                    &r,
-                    "total_cost",
-                    "",
-                    "missing: a history case needs its per-item total cost",
-                ));
+                let kind = ProblemKind::CostMissing {
+                    purpose: Purpose::Weights,
+                };
+                probs.push(problem(&r, "total_cost", "", kind));
                 return INVALID;
             };
             let g = group_record(scheme, &r, &mut Trace::disabled());
@@ -311,12 +323,14 @@ fn history_text(h: &History, params: &Params, scheme: &Scheme) -> String {
 /// Runs `drgdip weights`.
 pub fn run_weights(a: WeightsArgs) -> Result<()> {
     let env = a.shared.resolve()?;
+    let lang = parse_lang(a.lang.as_deref(), Lang::En)?;
     let (params, scheme) = load_params(&env, &a.params, a.scheme.as_deref())?;
     let mut errors = open_errors(a.errors.as_deref())?;
     let history = weights_from_history(
         &scheme,
         &params,
         &a.history,
+        a.input_opts.batch(Purpose::Weights, lang),
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
         a.quiet,
     )?;
@@ -353,6 +367,8 @@ struct PayCtx<'a> {
     special: &'a FxHashMap<String, SpecialApproval>,
     hospitals: &'a Hospitals,
     trace: bool,
+    /// The language of the row problems.
+    lang: Lang,
     summary: Shards<PaySummary>,
     level_from_row: AtomicU64,
 }
@@ -383,11 +399,7 @@ impl PayCtx<'_> {
     fn invalid(&self, out: &mut Vec<u8>, case_id: &str, problems: &[Problem]) -> usize {
         let _ = write!(out, "{},invalid,,,,invalid,,,,,,", csv_field(case_id));
         if self.trace {
-            let text = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let text = problems_text(problems, self.lang);
             let _ = write!(
                 out,
                 ",{}",
@@ -415,33 +427,25 @@ impl PayCtx<'_> {
             RowOutcome::Valid(r) => *r,
         };
         let level = self.level(&r);
+        // the reader reports an empty total_cost or fund_paid (Purpose::Pay)
         let mut missing = Vec::new();
         if r.total_cost.is_none() {
-            missing.push(problem(
-                &r,
-                "total_cost",
-                "",
-                "missing: a case cannot be paid without its per-item total cost",
-            ));
+            let kind = ProblemKind::CostMissing {
+                purpose: Purpose::Pay,
+            };
+            missing.push(problem(&r, "total_cost", "", kind));
         }
         if r.fund_paid.is_none() {
-            missing.push(problem(
-                &r,
-                "fund_paid",
-                "",
-                "missing: a case cannot be paid without it (own = total_cost − fund_paid)",
-            ));
+            let kind = ProblemKind::FundPaidMissing {
+                purpose: Purpose::Pay,
+            };
+            missing.push(problem(&r, "fund_paid", "", kind));
         }
         if level.is_none() {
-            missing.push(problem(
-                &r,
-                "hospital_level",
-                &r.hospital_id,
-                format!(
-                    "hospital {:?} is not in the hospitals file and the row gives no hospital_level",
-                    r.hospital_id
-                ),
-            ));
+            let kind = ProblemKind::HospitalUnknown {
+                hospital_id: r.hospital_id.clone(),
+            };
+            missing.push(problem(&r, "hospital_level", &r.hospital_id, kind));
         }
         let (Some(total_cost), Some(fund_paid), Some((level, from))) =
             (r.total_cost, r.fund_paid, level)
@@ -537,7 +541,8 @@ fn pay_weights(a: &PayArgs, params: &Params, scheme: &Scheme) -> Result<(WeightT
         return read(w);
     }
     if let Some(h) = &a.history {
-        let history = weights_from_history(scheme, params, h, None, a.quiet)?;
+        let options = a.input_opts.batch(Purpose::Weights, Lang::En);
+        let history = weights_from_history(scheme, params, h, options, None, a.quiet)?;
         if history.stats.problems > 0 {
             eprintln!(
                 "drgdip: warning: history {}: {} invalid row(s) not counted (list them with `drgdip weights --errors`)",
@@ -614,6 +619,7 @@ fn check_weights(table: &WeightTable, scheme: &Scheme) -> Vec<String> {
 /// Runs `drgdip pay`.
 pub fn run_pay(a: PayArgs) -> Result<()> {
     let env = a.shared.resolve()?;
+    let lang = parse_lang(a.lang.as_deref(), Lang::En)?;
     let (params, scheme) = load_params(&env, &a.params, None)?;
     let hospitals = read_hospitals(&a.hospitals)?;
     let point_value = a
@@ -659,18 +665,23 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
         special: &special,
         hospitals: &hospitals,
         trace: a.trace,
+        lang,
         summary: Shards::new(),
         level_from_row: AtomicU64::new(0),
     };
     let progress = Progress::new(a.quiet);
-    let stats = run_batch(
+    // one line to change when the parameters give the bounds: options.read.limits
+    let options = a.input_opts.batch(Purpose::Pay, lang);
+    let stats = run_batch_with(
         input,
+        &options,
         header.as_bytes(),
         &mut out,
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
         |cols, row, buf, probs| ctx.row(cols, row, buf, probs),
         |n| progress.set(n),
-    )?;
+    )
+    .with_context(|| format!("the case file {}", a.input.display()))?;
     progress.finish();
     let level_from_row = ctx.level_from_row.load(Ordering::Relaxed);
     let mut summary = PaySummary::new();

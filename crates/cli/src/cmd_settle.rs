@@ -28,7 +28,8 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
-use drgdip_io::csv_field;
+use drgdip_drg::Lang;
+use drgdip_io::{csv_field, CaseReader, Problem, ProblemKind, Purpose, ReadOptions};
 use drgdip_pay::money::{round_fen, Fen};
 use drgdip_pay::params::Method;
 use drgdip_pay::{Category, Hospital, Hospitals, Params};
@@ -42,7 +43,7 @@ use drgdip_store::Store;
 use rust_decimal::Decimal;
 
 use crate::cmd_pay::{run_pay, PayArgs};
-use crate::shared::{read_hospitals, read_text, SharedOpts};
+use crate::shared::{parse_lang, read_hospitals, read_text, InputOpts, SharedOpts};
 
 // ---------------------------------------------------------------------------------------
 // Arguments
@@ -74,6 +75,8 @@ pub struct PayOpts {
     /// CNY per point, when `drg.payment = "point"`.
     #[arg(long)]
     pub point_value: Option<String>,
+    #[command(flatten)]
+    pub input_opts: InputOpts,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +95,9 @@ pub struct SettleArgs {
     /// (lines of the input file).
     #[arg(long, short)]
     pub errors: Option<PathBuf>,
+    /// Language of the row problems (the errors file): en (default) or zh.
+    #[arg(long)]
+    pub lang: Option<String>,
     /// The declaration deadline (申报截止日), `YYYY-MM-DD`; payment is due
     /// `[settlement].due_working_days` (30) working days after it. Default: the parameters'
     /// `[settlement].declaration_day` (the 10th) of the following month.
@@ -159,7 +165,7 @@ pub struct PrepayArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum PrepayCommand {
     /// Decide the year's prepayments from the previous year's monthly fund payments.
-    Decide(DecideArgs),
+    Decide(Box<DecideArgs>),
     /// The yearly public list of prepayments (预付金公示).
     List(ListArgs),
 }
@@ -288,79 +294,102 @@ struct Selection {
     read: u64,
     /// Rows discharged in another month.
     other: u64,
-    /// Rows without a readable discharge date: `(line, case_id, value)`.
-    undated: Vec<(u64, String, String)>,
+    /// Rows without a readable discharge month (not settled), as problems: the date is not
+    /// a real one, or a quote left open on the line hides it.
+    undated: Vec<Problem>,
+    /// The work file has quoted line breaks (the input was read with `--multiline`).
+    multiline: bool,
 }
 
-/// Copies the rows of `input` whose discharge month passes `keep` to `work/name`.
+/// Copies the rows of `input` whose discharge month passes `keep` to `work/name`. The input
+/// is read as `drgdip pay` reads it (`multiline`), and its header must have what paying
+/// needs.
 fn select_rows(
     input: &Path,
+    multiline: bool,
     keep: impl Fn(YearMonth) -> bool,
     work: &WorkDir,
     name: &str,
 ) -> Result<Selection> {
     let file = std::fs::File::open(input)
         .with_context(|| format!("cannot open the input file {}", input.display()))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
-    let path = work.path(name);
-    let out = std::fs::File::create(&path)
-        .with_context(|| format!("cannot create the work file {}", path.display()))?;
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
-    let mut head = csv::ByteRecord::new();
-    if !rdr.read_byte_record(&mut head)? {
-        bail!("{}: empty file (expected a header line)", input.display());
-    }
+    let mut rdr = CaseReader::new(std::io::BufReader::with_capacity(1 << 20, file), multiline);
+    let cols = rdr
+        .columns(ReadOptions::for_purpose(Purpose::Pay))
+        .with_context(|| format!("the case file {}", input.display()))?;
     let pos = |name: &str| {
-        head.iter()
-            .position(|h| std::str::from_utf8(h).is_ok_and(|h| h.trim() == name))
+        cols.pos(name)
             .ok_or_else(|| anyhow!("{}: no column {name:?} in the header", input.display()))
     };
     let (date_at, case_at, hospital_at) =
         (pos("discharge_date")?, pos("case_id")?, pos("hospital_id")?);
-    w.write_byte_record(&head)?;
-    let lines_in = |r: &csv::ByteRecord| r.iter().flatten().filter(|&&b| b == b'\n').count() as u64;
-    let mut work_line = 1 + lines_in(&head);
+    let path = work.path(name);
+    let out = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create the work file {}", path.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
+    let header: Vec<String> = cols
+        .names
+        .iter()
+        .map(|n| csv_field(n).into_owned())
+        .collect();
+    let header = header.join(",");
+    writeln!(w, "{header}")?;
+    let newlines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
+    // the number of the next line of the work file
+    let mut work_line = 2 + newlines(header.as_bytes());
     let mut sel = Selection {
         path: path.clone(),
         rows: Vec::new(),
         read: 0,
         other: 0,
         undated: Vec::new(),
+        multiline,
     };
-    let mut rec = csv::ByteRecord::new();
-    while rdr
-        .read_byte_record(&mut rec)
+    while let Some(row) = rdr
+        .next_row()
         .with_context(|| format!("cannot read {}", input.display()))?
     {
-        if rec.len() == 1 && rec[0].trim_ascii().is_empty() {
-            continue; // a blank line is no row
-        }
         sel.read += 1;
-        let line = rec.position().map_or(0, |p| p.line());
-        let field = |i: usize| String::from_utf8_lossy(rec.get(i).unwrap_or_default()).into_owned();
+        let field =
+            |i: usize| String::from_utf8_lossy(row.record.get(i).unwrap_or_default()).into_owned();
+        let case_id = || drgdip_io::escape_control(field(case_at).trim().trim_start_matches('"'));
         let date = field(date_at);
         let month = drgdip_io::parse_date(&date).and_then(|iso| iso[..7].parse::<YearMonth>().ok());
         match month {
-            None => sel
-                .undated
-                .push((line, field(case_at).trim().to_string(), date)),
+            None => sel.undated.push(match row.open_quote {
+                Some(k) => {
+                    let name = cols
+                        .names
+                        .get(k)
+                        .cloned()
+                        .unwrap_or_else(|| format!("field {}", k + 1));
+                    let kind = ProblemKind::UnbalancedQuote {
+                        field: name.clone(),
+                    };
+                    Problem::new(row.line, case_id(), name, row.lossy(k), kind)
+                }
+                None => Problem::new(
+                    row.line,
+                    case_id(),
+                    "discharge_date",
+                    drgdip_io::escape_control(&date),
+                    ProblemKind::NoDischargeMonth,
+                ),
+            }),
             Some(m) if !keep(m) => sel.other += 1,
             Some(m) => {
-                w.write_byte_record(&rec)?;
-                work_line += 1;
+                // a row with a quote left open is copied as it was: pay reports it
+                let bytes = row.to_line();
+                w.write_all(&bytes)?;
+                w.write_all(b"\n")?;
                 sel.rows.push(KeptRow {
                     case_id: field(case_at).trim().to_string(),
                     hospital_id: field(hospital_at).trim().to_string(),
                     month: m,
-                    line,
-                    work_line: work_line - 1,
+                    line: row.line,
+                    work_line,
                 });
-                work_line += lines_in(&rec);
+                work_line += 1 + newlines(&bytes);
             }
         }
     }
@@ -383,6 +412,7 @@ fn pay_selection(
     sel: &Selection,
     work: &WorkDir,
     errors: Option<&Path>,
+    lang: Lang,
     special: Option<&Path>,
 ) -> Result<Paid> {
     let output = work.path("paid.csv");
@@ -398,7 +428,11 @@ fn pay_selection(
         point_value: pay.point_value.clone(),
         special: special.map(Path::to_path_buf),
         trace: false,
+        lang: Some(if lang == Lang::Zh { "zh" } else { "en" }.to_string()),
         quiet: true,
+        input_opts: InputOpts {
+            multiline: sel.multiline,
+        },
         shared: shared.clone(),
     })?;
 
@@ -487,15 +521,15 @@ fn pay_selection(
             .with_context(|| format!("cannot create the errors file {}", path.display()))?;
         w.write_record(["line", "case_id", "field", "value", "message"])?;
         let mut problems: Vec<(u64, Vec<String>)> = Vec::new();
-        for (line, case_id, value) in &sel.undated {
+        for p in &sel.undated {
             problems.push((
-                *line,
+                p.line,
                 vec![
-                    line.to_string(),
-                    case_id.clone(),
-                    "discharge_date".into(),
-                    value.clone(),
-                    "not a real date (expected YYYY-MM-DD): the row has no discharge month and is not settled".into(),
+                    p.line.to_string(),
+                    p.case_id.clone(),
+                    p.field.clone(),
+                    p.value.clone(),
+                    p.message(lang),
                 ],
             ));
         }
@@ -660,7 +694,14 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
     }
 
     let work = WorkDir::new("settle")?;
-    let sel = select_rows(&a.input, |m| m == month, &work, "month.csv")?;
+    let lang = parse_lang(a.lang.as_deref(), Lang::En)?;
+    let sel = select_rows(
+        &a.input,
+        a.pay.input_opts.multiline,
+        |m| m == month,
+        &work,
+        "month.csv",
+    )?;
     // 特例单议: the cases approved in reviewed applications are paid as special
     let special = work.path("special.csv");
     let approved = block_on(async {
@@ -694,6 +735,7 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
         &sel,
         &work,
         a.errors.as_deref(),
+        lang,
         Some(&special),
     )?;
     let paid_at = start.elapsed();
@@ -1070,7 +1112,7 @@ fn write_clearing_csv(path: &Path, statements: &[ClearingStatement]) -> Result<(
 /// Runs `drgdip prepay`.
 pub fn run_prepay(a: PrepayArgs) -> Result<()> {
     match a.command {
-        PrepayCommand::Decide(d) => run_decide(&a.shared, d),
+        PrepayCommand::Decide(d) => run_decide(&a.shared, *d),
         PrepayCommand::List(l) => run_list(l),
     }
 }
@@ -1107,8 +1149,14 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
     let source = match (&a.previous_year, a.from_store) {
         (Some(path), _) => {
             let work = WorkDir::new("prepay")?;
-            let sel = select_rows(path, |m| m.year() == previous, &work, "previous.csv")?;
-            let paid = pay_selection(shared, &a.pay, &sel, &work, None, None)?;
+            let sel = select_rows(
+                path,
+                a.pay.input_opts.multiline,
+                |m| m.year() == previous,
+                &work,
+                "previous.csv",
+            )?;
+            let paid = pay_selection(shared, &a.pay, &sel, &work, None, Lang::En, None)?;
             for c in &paid.cases {
                 *sums
                     .entry(c.hospital_id.clone())

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use drgdip_io::Problem;
+use drgdip_drg::Lang;
+use drgdip_io::{BatchOptions, Purpose, ReadLimits, ReadOptions};
 use drgdip_scheme::selection::{Selection, BUILTIN_SELECTION};
 use drgdip_scheme::{DirFiles, Registry, Scheme};
 use serde::Deserialize;
@@ -202,12 +203,36 @@ pub fn open_errors(path: Option<&Path>) -> Result<Option<Box<dyn std::io::Write>
     }
 }
 
-/// A row's problems in one cell: `field: message; field: message`.
-pub fn problems_text(p: &[Problem]) -> String {
-    p.iter()
-        .map(|p| format!("{}: {}", p.field, p.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+/// How a command reads its case files, and the language of its row problems.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct InputOpts {
+    /// The case files have quoted line breaks: a quoted field may span lines. Without it a
+    /// record is one physical line, and a quote left open makes only its own row invalid.
+    #[arg(long)]
+    pub multiline: bool,
+}
+
+impl InputOpts {
+    /// The batch options for rows read for `purpose`, problems in `lang`. The bounds on
+    /// figures are the defaults (`payment-model.md` §12).
+    pub fn batch(&self, purpose: Purpose, lang: Lang) -> BatchOptions {
+        BatchOptions {
+            multiline: self.multiline,
+            read: ReadOptions {
+                purpose,
+                limits: ReadLimits::default(),
+            },
+            lang,
+        }
+    }
+}
+
+/// Parses `--lang` (`zh` or `en`); `None` gives `default`.
+pub fn parse_lang(arg: Option<&str>, default: Lang) -> Result<Lang> {
+    match arg {
+        None => Ok(default),
+        Some(s) => Lang::parse(s).ok_or_else(|| anyhow::anyhow!("--lang {s:?}: expected zh or en")),
+    }
 }
 
 /// Reads a whole text file; the error names what it is (`the parameter file …`).

@@ -1,5 +1,7 @@
 //! The corrupted upload: every cosmetic row is repaired and grouped as its clean twin, every
 //! reject row is `invalid` and named in the errors file by line and field, and no row is lost.
+//! An empty `total_cost` (a `bad_cost` reject) is absent, not invalid, for grouping: `group`
+//! groups those rows as their clean twins, and `pay`, which needs the cost, rejects them.
 
 mod common;
 
@@ -51,6 +53,23 @@ fn cosmetic_rows_are_repaired_and_reject_rows_reported() {
     );
     let expected = read_csv(&dir.join("expected_if_repaired.csv"));
     let got = read_csv(&res);
+    // whether each input row's total_cost is empty (some rows are not UTF-8 or have the wrong
+    // number of fields: read as bytes)
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(dir.join("cases.csv"))
+        .unwrap();
+    let at = rdr
+        .byte_headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == b"total_cost")
+        .unwrap();
+    let cost_empty: Vec<bool> = rdr
+        .byte_records()
+        .map(|r| r.unwrap().get(at).is_some_and(|c| c.is_empty()))
+        .collect();
+    assert_eq!(cost_empty.len(), expected.len());
     assert_eq!(got.len(), expected.len(), "row count preserved");
     // the manifest names rows by their original case id: row i is A{i:07}
     let manifest: HashMap<String, (String, String)> = read_csv(&dir.join("manifest.csv"))
@@ -69,12 +88,14 @@ fn cosmetic_rows_are_repaired_and_reject_rows_reported() {
             .or_default()
             .insert(e["field"].clone());
     }
-    let (mut cosmetic, mut rejected) = (0, 0);
+    let (mut cosmetic, mut rejected, mut absent) = (0, 0, 0);
     for (i, (e, g)) in expected.iter().zip(&got).enumerate() {
         let id = format!("A{:07}", i + 1);
         let line = i as u64 + 2;
+        // grouping does without the cost: an empty one is no defect of the row for `group`
+        let cost_absent = cost_empty[i];
         match manifest.get(&id) {
-            Some((defect, kind)) if kind == "reject" => {
+            Some((defect, kind)) if kind == "reject" && !(defect == "bad_cost" && cost_absent) => {
                 rejected += 1;
                 assert_eq!(g["status"], "invalid", "{id} ({defect}) must be invalid");
                 let fields = reported
@@ -86,8 +107,10 @@ fn cosmetic_rows_are_repaired_and_reject_rows_reported() {
                 );
             }
             other => {
-                if other.is_some() {
-                    cosmetic += 1;
+                match other {
+                    Some((_, kind)) if kind == "reject" => absent += 1,
+                    Some(_) => cosmetic += 1,
+                    None => {}
                 }
                 assert!(
                     !reported.contains_key(&line),
@@ -106,9 +129,55 @@ fn cosmetic_rows_are_repaired_and_reject_rows_reported() {
         }
     }
     assert!(
-        cosmetic > 400 && rejected > 600,
-        "{cosmetic} cosmetic, {rejected} rejected"
+        cosmetic > 400 && rejected + absent > 600 && absent > 10,
+        "{cosmetic} cosmetic, {rejected} rejected, {absent} without a cost"
     );
+
+    // pay needs the cost: every bad_cost row, the empty ones included, is invalid there and
+    // reported under total_cost; pay writes one row per input row too
+    let (params, hospitals, weights) = pay_inputs(&shared, &out);
+    let (paid, pay_err) = (out.join("pay.csv"), out.join("pay-e.csv"));
+    let o = drgdip(
+        &shared,
+        &[
+            "pay",
+            "-q",
+            "--params",
+            params.to_str().unwrap(),
+            "--hospitals",
+            hospitals.to_str().unwrap(),
+            "--weights",
+            weights.to_str().unwrap(),
+            "-i",
+            dir.join("cases.csv").to_str().unwrap(),
+            "-o",
+            paid.to_str().unwrap(),
+            "-e",
+            pay_err.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let paid = read_csv(&paid);
+    assert_eq!(paid.len(), expected.len(), "row count preserved");
+    let mut cost_problems: HashMap<u64, String> = HashMap::new();
+    for e in read_csv(&pay_err) {
+        if e["field"] == "total_cost" {
+            cost_problems.insert(e["line"].parse().unwrap(), e["message"].clone());
+        }
+    }
+    let mut empty = 0;
+    for (i, row) in paid.iter().enumerate() {
+        let id = format!("A{:07}", i + 1);
+        if manifest.get(&id).is_some_and(|(d, _)| d == "bad_cost") {
+            assert_eq!(row["category"], "invalid", "{id}");
+            let message = &cost_problems[&(i as u64 + 2)];
+            if cost_empty[i] {
+                empty += 1;
+                assert_eq!(message, "missing: pay needs the case's per-item cost");
+            }
+        }
+    }
+    assert!(empty > 10, "{empty} empty costs");
 }
 
 #[test]

@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::record::{Columns, ColumnsError, Problem, RowOutcome};
+use drgdip_drg::Lang;
+
+use crate::problem::{escape_control, Problem, ProblemKind};
+use crate::reader::CaseReader;
+use crate::record::{Columns, ColumnsError, ReadOptions, RowOutcome};
 
 /// Rows per chunk handed to the workers.
 const CHUNK_ROWS: usize = 8192;
@@ -24,9 +28,23 @@ pub struct RowIn {
     pub record: csv::ByteRecord,
     /// The line of an earlier row with the same case id.
     pub duplicate_of: Option<u64>,
+    /// The field (its index) whose opening quote is still open at the end of the line: the
+    /// row is invalid, and `record` holds the fields from that one on as the line split at
+    /// every comma, quotes kept.
+    pub open_quote: Option<usize>,
 }
 
 impl RowIn {
+    /// A row of the given fields (tools and tests).
+    pub fn from_fields<'a>(line: u64, fields: impl IntoIterator<Item = &'a str>) -> RowIn {
+        RowIn {
+            line,
+            record: fields.into_iter().collect(),
+            duplicate_of: None,
+            open_quote: None,
+        }
+    }
+
     /// The fields as text; `Err(i)` names the first field that is not UTF-8.
     pub fn fields(&self) -> Result<smallvec::SmallVec<[&str; 32]>, usize> {
         self.record
@@ -42,37 +60,88 @@ impl RowIn {
             .map(|f| String::from_utf8_lossy(f).trim().to_string())
             .unwrap_or_default()
     }
+
+    /// The row as one line of a case file (without its line end) that reads back as the
+    /// same row: fields quoted where they need it, and for a row with an open quote the
+    /// fields from that one on as they were on the line.
+    pub fn to_line(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.record.as_slice().len() + 16);
+        for (i, f) in self.record.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let raw = self.open_quote.is_some_and(|k| i >= k);
+            if !raw && f.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+                out.push(b'"');
+                for &b in f {
+                    if b == b'"' {
+                        out.push(b'"');
+                    }
+                    out.push(b);
+                }
+                out.push(b'"');
+            } else {
+                out.extend_from_slice(f);
+            }
+        }
+        out
+    }
+
+    /// The case id to report (control characters escaped), for a row not parsed.
+    fn shown_case_id(&self, cols: &Columns) -> String {
+        let id = cols
+            .pos("case_id")
+            .map(|p| self.lossy(p))
+            .unwrap_or_default();
+        let id = match (self.open_quote, cols.pos("case_id")) {
+            (Some(k), Some(p)) if k == p => id.trim_start_matches('"').trim().to_string(),
+            _ => id,
+        };
+        escape_control(&id)
+    }
 }
 
 impl RowIn {
-    /// Reads, repairs and validates the row: not-UTF-8 bytes, the checks of
-    /// [`parse_row`](crate::parse_row), and a case id repeated from an earlier row.
+    /// Reads, repairs and validates the row: an unbalanced quote, not-UTF-8 bytes, the
+    /// checks of [`parse_row`](crate::parse_row), and a case id repeated from an earlier row.
     pub fn read(&self, cols: &Columns, catalog: &drgdip_codes::Catalog) -> RowOutcome {
-        let fields = match self.fields() {
-            Ok(f) => f,
-            Err(i) => {
-                let case_id = cols
-                    .pos("case_id")
-                    .map(|p| self.lossy(p))
-                    .unwrap_or_default();
-                let field = cols
-                    .names
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("field {}", i + 1));
-                return RowOutcome::Invalid {
-                    problems: vec![Problem {
-                        line: self.line,
-                        case_id: case_id.clone(),
-                        field,
-                        value: self.lossy(i),
-                        message: "bytes that are not UTF-8".into(),
-                    }],
-                    case_id,
-                };
+        let field_name = |i: usize| {
+            cols.names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("field {}", i + 1))
+        };
+        let outcome = if let Some(k) = self.open_quote {
+            let case_id = self.shown_case_id(cols);
+            let field = field_name(k);
+            RowOutcome::Invalid {
+                problems: vec![Problem::new(
+                    self.line,
+                    case_id.clone(),
+                    field.clone(),
+                    self.lossy(k),
+                    ProblemKind::UnbalancedQuote { field },
+                )],
+                case_id,
+            }
+        } else {
+            match self.fields() {
+                Ok(fields) => crate::record::parse_row(&fields, self.line, cols, catalog),
+                Err(i) => {
+                    let case_id = self.shown_case_id(cols);
+                    RowOutcome::Invalid {
+                        problems: vec![Problem::new(
+                            self.line,
+                            case_id.clone(),
+                            field_name(i),
+                            escape_control(&self.lossy(i)),
+                            ProblemKind::NotUtf8,
+                        )],
+                        case_id,
+                    }
+                }
             }
         };
-        let outcome = crate::record::parse_row(&fields, self.line, cols, catalog);
         let Some(first) = self.duplicate_of else {
             return outcome;
         };
@@ -82,13 +151,13 @@ impl RowIn {
         };
         problems.insert(
             0,
-            Problem {
-                line: self.line,
-                case_id: case_id.clone(),
-                field: "case_id".into(),
-                value: case_id.clone(),
-                message: format!("case id repeats the row on line {first}"),
-            },
+            Problem::new(
+                self.line,
+                case_id.clone(),
+                "case_id",
+                case_id.clone(),
+                ProblemKind::CaseIdRepeated { first_line: first },
+            ),
         );
         RowOutcome::Invalid { case_id, problems }
     }
@@ -108,6 +177,8 @@ pub enum BatchError {
     NoHeader,
     #[error("the header is not UTF-8")]
     HeaderNotUtf8,
+    #[error("the header has an unbalanced quote in field {0}")]
+    HeaderQuote(usize),
     #[error(transparent)]
     Columns(#[from] ColumnsError),
 }
@@ -129,10 +200,57 @@ impl BatchStats {
     }
 }
 
+/// How a batch reads its input and writes its errors file.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchOptions {
+    /// The input has quoted line breaks: a record may span lines (the csv crate reads it).
+    /// Otherwise a record is one physical line.
+    pub multiline: bool,
+    /// What the rows are read for, and the bounds on their figures.
+    pub read: ReadOptions,
+    /// The language of the errors file's messages.
+    pub lang: Lang,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            multiline: false,
+            read: ReadOptions::default(),
+            lang: Lang::En,
+        }
+    }
+}
+
 fn id_hash(field: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     field.trim_ascii().hash(&mut h);
     h.finish()
+}
+
+/// [`run_batch_with`] with the default options: one record per line, rows read for
+/// grouping, messages in English.
+pub fn run_batch<R, F>(
+    input: R,
+    header: &[u8],
+    out: &mut dyn Write,
+    errors: Option<&mut dyn Write>,
+    row_fn: F,
+    progress: impl FnMut(u64),
+) -> Result<BatchStats, BatchError>
+where
+    R: Read + Send,
+    F: Fn(&Columns, &RowIn, &mut Vec<u8>, &mut Vec<Problem>) -> usize + Sync,
+{
+    run_batch_with(
+        input,
+        &BatchOptions::default(),
+        header,
+        out,
+        errors,
+        row_fn,
+        progress,
+    )
 }
 
 /// Runs `row_fn` over every row of `input`, writing `header` then each row's output to `out`
@@ -140,9 +258,10 @@ fn id_hash(field: &[u8]) -> u64 {
 ///
 /// `row_fn(columns, row, out, problems)` appends the row's output line(s) to `out`, pushes its
 /// problems, and returns a status bucket (< 16) for the counts. `progress(rows_done)` is called
-/// after each chunk.
-pub fn run_batch<R, F>(
+/// after each chunk. The header must have the columns `options.read.purpose` requires.
+pub fn run_batch_with<R, F>(
     input: R,
+    options: &BatchOptions,
     header: &[u8],
     out: &mut dyn Write,
     mut errors: Option<&mut dyn Write>,
@@ -154,65 +273,41 @@ where
     F: Fn(&Columns, &RowIn, &mut Vec<u8>, &mut Vec<Problem>) -> usize + Sync,
 {
     let start = Instant::now();
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(input);
-    let mut head = csv::ByteRecord::new();
-    if !rdr
-        .read_byte_record(&mut head)
-        .map_err(|e| BatchError::Read(e.to_string()))?
-    {
-        return Err(BatchError::NoHeader);
-    }
-    let names: Vec<&str> = head
-        .iter()
-        .map(std::str::from_utf8)
-        .collect::<Result<_, _>>()
-        .map_err(|_| BatchError::HeaderNotUtf8)?;
-    let cols = Columns::from_header(names.iter().copied())?;
+    let mut rdr = CaseReader::new(input, options.multiline);
+    let cols = rdr.columns(options.read)?;
     let id_pos = cols.pos("case_id");
     out.write_all(header)?;
     let mut stats = BatchStats::default();
+    let lang = options.lang;
 
     std::thread::scope(|scope| -> Result<(), BatchError> {
-        let (tx, rx) = crossbeam_channel::bounded::<Result<Chunk, String>>(2);
+        let (tx, rx) = crossbeam_channel::bounded::<Result<Chunk, BatchError>>(2);
         scope.spawn(move || {
             let mut seen: FxHashMap<u64, u64> = FxHashMap::default();
             loop {
                 let mut chunk = Vec::with_capacity(CHUNK_ROWS);
                 let mut failed = None;
                 while chunk.len() < CHUNK_ROWS {
-                    let mut rec = csv::ByteRecord::new();
-                    match rdr.read_byte_record(&mut rec) {
-                        Ok(true) => {
-                            let line = rec.position().map_or(0, |p| p.line());
-                            // a blank line is no row
-                            if rec.len() == 1 && rec[0].trim_ascii().is_empty() {
-                                continue;
-                            }
-                            let duplicate_of = id_pos
-                                .and_then(|i| rec.get(i))
+                    match rdr.next_row() {
+                        Ok(Some(mut row)) => {
+                            row.duplicate_of = id_pos
+                                .and_then(|i| row.record.get(i))
                                 .filter(|f| !f.trim_ascii().is_empty())
                                 .and_then(|f| {
                                     let h = id_hash(f);
                                     match seen.get(&h) {
                                         Some(&first) => Some(first),
                                         None => {
-                                            seen.insert(h, line);
+                                            seen.insert(h, row.line);
                                             None
                                         }
                                     }
                                 });
-                            chunk.push(RowIn {
-                                line,
-                                record: rec,
-                                duplicate_of,
-                            });
+                            chunk.push(row);
                         }
-                        Ok(false) => break,
+                        Ok(None) => break,
                         Err(e) => {
-                            failed = Some(e.to_string());
+                            failed = Some(e);
                             break;
                         }
                     }
@@ -231,7 +326,7 @@ where
             }
         });
         for chunk in rx {
-            let chunk = chunk.map_err(BatchError::Read)?;
+            let chunk = chunk?;
             let parts: Vec<(Vec<u8>, Vec<Problem>, [u64; 16])> = chunk
                 .par_chunks(TASK_ROWS)
                 .map(|rows| {
@@ -250,7 +345,7 @@ where
                 stats.problems += probs.len() as u64;
                 if let Some(e) = errors.as_deref_mut() {
                     for p in &probs {
-                        e.write_all(p.to_csv_line().as_bytes())?;
+                        e.write_all(p.to_csv_line(lang).as_bytes())?;
                     }
                 }
                 for (a, b) in stats.by_status.iter_mut().zip(counts) {
@@ -320,13 +415,13 @@ mod tests {
                     format!("{},{},{}\n", f[0], r.line, r.duplicate_of.unwrap_or(0)).as_bytes(),
                 );
                 if r.duplicate_of.is_some() {
-                    probs.push(Problem {
-                        line: r.line,
-                        case_id: f[0].into(),
-                        field: "case_id".into(),
-                        value: f[0].into(),
-                        message: "dup".into(),
-                    });
+                    probs.push(Problem::new(
+                        r.line,
+                        f[0],
+                        "case_id",
+                        f[0],
+                        ProblemKind::CaseIdRepeated { first_line: 0 },
+                    ));
                     1
                 } else {
                     0
@@ -384,6 +479,164 @@ mod tests {
                 0
             }, |_| {}).unwrap();
             proptest::prop_assert_eq!(stats.rows as usize, out.len());
+        }
+    }
+
+    fn tiny_catalog() -> drgdip_codes::Catalog {
+        drgdip_codes::Catalog {
+            diagnoses: drgdip_codes::CodeTable::parse("d", "K86.102 a\n").unwrap(),
+            procedures: drgdip_codes::CodeTable::parse("p", "07.7202 a\n").unwrap(),
+        }
+    }
+
+    /// Runs a file through `RowIn::read`, one output line `case_id,status` per row; returns
+    /// the output and the errors file.
+    fn read_all(input: &str, options: &BatchOptions) -> (Vec<String>, Vec<String>) {
+        let catalog = tiny_catalog();
+        let (mut out, mut errs) = (Vec::new(), Vec::new());
+        run_batch_with(
+            input.as_bytes(),
+            options,
+            b"",
+            &mut out,
+            Some(&mut errs),
+            |cols, row, buf, probs| match row.read(cols, &catalog) {
+                RowOutcome::Valid(r) => {
+                    buf.extend_from_slice(format!("{},valid\n", r.case_id).as_bytes());
+                    0
+                }
+                RowOutcome::Invalid { case_id, problems } => {
+                    buf.extend_from_slice(format!("{case_id},invalid\n").as_bytes());
+                    probs.extend(problems);
+                    1
+                }
+            },
+            |_| {},
+        )
+        .unwrap();
+        let lines = |b: Vec<u8>| {
+            String::from_utf8(b)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect()
+        };
+        (lines(out), lines(errs))
+    }
+
+    #[test]
+    fn a_stray_quote_makes_its_row_invalid_and_the_next_lines_are_read() {
+        let input = "case_id,gender,age,diagnoses\n\
+                     C1,1,30,K86.102\n\
+                     C2,1,30,\"K86.102\n\
+                     C3,1,30,K86.102\r\n\
+                     \n\
+                     C4,1,\"30\",\"K86.102\"\n";
+        let (out, errs) = read_all(input, &BatchOptions::default());
+        assert_eq!(out, ["C1,valid", "C2,invalid", "C3,valid", "C4,valid"]);
+        assert_eq!(
+            errs,
+            ["3,C2,diagnoses,\"\"\"K86.102\",unbalanced quote in field diagnoses"]
+        );
+        // the case id itself opened the quote: it is still reported
+        let (out, errs) = read_all(
+            "case_id,gender,age,diagnoses\n\"C1,1,30,K86.102\nC2,1,30,K86.102\n",
+            &BatchOptions::default(),
+        );
+        assert_eq!(out, ["C1,invalid", "C2,valid"]);
+        assert!(errs[0].starts_with("2,C1,case_id,"), "{errs:?}");
+        // in Chinese
+        let zh = BatchOptions {
+            lang: Lang::Zh,
+            ..BatchOptions::default()
+        };
+        let (_, errs) = read_all(input, &zh);
+        assert!(
+            errs[0].ends_with(",字段 diagnoses 的引号未闭合"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn multiline_reads_quoted_line_breaks_as_the_csv_crate_does() {
+        let input = "case_id,gender,age,diagnoses\nC1,1,30,\"K86.102\n\"\nC2,1,30,K86.102\n";
+        let multi = BatchOptions {
+            multiline: true,
+            ..BatchOptions::default()
+        };
+        let (out, errs) = read_all(input, &multi);
+        assert_eq!(out, ["C1,valid", "C2,valid"], "{errs:?}");
+        // line by line, the same file has an open quote on line 2 and a stray one on line 3
+        let (out, _) = read_all(input, &BatchOptions::default());
+        assert_eq!(out, ["C1,invalid", ",invalid", "C2,valid"]);
+    }
+
+    #[test]
+    fn a_header_the_purpose_cannot_use_stops_the_run_once() {
+        let options = BatchOptions {
+            read: ReadOptions::for_purpose(crate::Purpose::Pay),
+            ..BatchOptions::default()
+        };
+        let e = run_batch_with(
+            "case_id,gender,age,diagnoses,total_cost\nC1,1,30,K86.102,1\n".as_bytes(),
+            &options,
+            b"",
+            &mut Vec::new(),
+            None,
+            |_, _, _, _| 0,
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the header lacks the column(s) fund_paid, which pay needs"
+        );
+    }
+
+    #[test]
+    fn a_row_writes_back_as_a_line_that_reads_as_the_same_row() {
+        let mut rdr = CaseReader::new(
+            "h\nC1,\"a,b\",\"say \"\"x\"\"\",plain\nC2,\"a,b\",\"open,x,y\n".as_bytes(),
+            false,
+        );
+        rdr.header().unwrap();
+        while let Some(row) = rdr.next_row().unwrap() {
+            let line = row.to_line();
+            let mut again = csv::ByteRecord::new();
+            let open = crate::reader::split_line(&line, &mut again);
+            assert_eq!((again, open), (row.record.clone(), row.open_quote));
+        }
+    }
+
+    proptest::proptest! {
+        /// Lines of anything but line breaks, quotes included: one row per non-blank line,
+        /// each valid or reported, with its physical line.
+        #[test]
+        fn every_non_blank_line_is_one_row(lines in proptest::collection::vec("[a-z0-9,\" .|\r]{0,30}", 0..40)) {
+            let catalog = tiny_catalog();
+            let mut input = "case_id,gender,age,diagnoses\n".to_string();
+            for l in &lines {
+                input.push_str(l);
+                input.push('\n');
+            }
+            let expected: Vec<u64> = lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !l.trim_end_matches('\r').trim_ascii().is_empty())
+                .map(|(i, _)| i as u64 + 2)
+                .collect();
+            let mut out = Vec::new();
+            let stats = run_batch(input.as_bytes(), b"", &mut out, None, |cols, row, buf, _| {
+                if let RowOutcome::Invalid { problems, .. } = row.read(cols, &catalog) {
+                    assert!(!problems.is_empty());
+                    assert!(problems.iter().all(|p| p.line == row.line));
+                }
+                buf.extend_from_slice(format!("{}\n", row.line).as_bytes());
+                0
+            }, |_| {}).unwrap();
+            let got: Vec<u64> = String::from_utf8(out).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+            proptest::prop_assert_eq!(stats.rows as usize, expected.len());
+            proptest::prop_assert_eq!(got, expected);
         }
     }
 }

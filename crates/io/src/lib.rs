@@ -1,12 +1,23 @@
-//! Case files: the discharge-record CSV (by header name, any column order), the repair and
-//! validation of each row into a [`CaseRecord`], the errors file, and a streaming, parallel
+//! Case files: the discharge-record CSV (by header name, any column order; one record per
+//! physical line unless declared multiline), the repair and validation of each row into a
+//! [`CaseRecord`], the typed row problems and the errors file, and a streaming, parallel
 //! batch runner that keeps input order and never drops a row.
 
 mod batch;
+mod problem;
+mod reader;
 mod record;
 
-pub use batch::{read_valid_records, run_batch, BatchError, BatchStats, Chunk, RowIn};
+pub use batch::{
+    read_valid_records, run_batch, run_batch_with, BatchError, BatchOptions, BatchStats, Chunk,
+    RowIn,
+};
+pub use problem::{
+    csv_field, escape_control, problems_text, AmountError, AmountUnit, CodeList, Problem,
+    ProblemKind, Purpose, Unit,
+};
+pub use reader::CaseReader;
 pub use record::{
-    col, csv_field, parse_date, parse_row, CaseRecord, Columns, ColumnsError, Problem, RowOutcome,
-    COLUMNS,
+    col, parse_amount, parse_date, parse_row, CaseRecord, Columns, ColumnsError, ReadLimits,
+    ReadOptions, RowOutcome, COLUMNS,
 };

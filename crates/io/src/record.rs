@@ -7,6 +7,10 @@ use drgdip_scheme::Gender;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
+use crate::problem::{
+    escape_control, AmountError, AmountUnit, CodeList, Problem, ProblemKind, Purpose, Unit,
+};
+
 /// The columns drgdip reads from a case file (others are ignored).
 pub const COLUMNS: &[&str] = &[
     "case_id",
@@ -57,7 +61,51 @@ pub const fn col(name: &str) -> usize {
 /// Columns without which a file cannot be grouped.
 const REQUIRED: &[&str] = &["case_id", "gender", "age", "diagnoses"];
 
-/// Positions of the known columns in a file's header.
+/// Bounds on the figures of a row (`payment-model.md` §12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// The largest amount of money a case's field may hold (`[limits].max_case_cost`,
+    /// default 100,000,000.00 CNY): `total_cost`, `fund_paid`, `drug_cost`, `material_cost`.
+    pub max_case_cost: Decimal,
+    /// The largest number of ventilation hours (default 100,000: eleven years).
+    pub max_vent_hours: Decimal,
+}
+
+impl ReadLimits {
+    /// 100,000,000.00 CNY.
+    pub const DEFAULT_MAX_CASE_COST: Decimal = Decimal::from_parts(0x540B_E400, 2, 0, false, 2);
+    /// 100,000 hours.
+    pub const DEFAULT_MAX_VENT_HOURS: Decimal = Decimal::from_parts(100_000, 0, 0, false, 0);
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_case_cost: Self::DEFAULT_MAX_CASE_COST,
+            max_vent_hours: Self::DEFAULT_MAX_VENT_HOURS,
+        }
+    }
+}
+
+/// How the rows of a file are read: for what (the columns and cells it requires) and with
+/// which bounds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub purpose: Purpose,
+    pub limits: ReadLimits,
+}
+
+impl ReadOptions {
+    /// Rows read for `purpose`, with the default limits.
+    pub fn for_purpose(purpose: Purpose) -> ReadOptions {
+        ReadOptions {
+            purpose,
+            limits: ReadLimits::default(),
+        }
+    }
+}
+
+/// Positions of the known columns in a file's header, and how its rows are read.
 #[derive(Debug, Clone)]
 pub struct Columns {
     idx: [Option<usize>; COLUMNS.len()],
@@ -65,6 +113,8 @@ pub struct Columns {
     pub width: usize,
     /// The header's names, as written.
     pub names: Vec<String>,
+    /// What the rows are read for and the bounds on their figures.
+    pub options: ReadOptions,
 }
 
 /// A header that cannot be read.
@@ -72,14 +122,26 @@ pub struct Columns {
 pub enum ColumnsError {
     #[error("the header lacks the required column(s) {0}")]
     Missing(String),
+    /// Columns that grouping does without but the purpose needs.
+    #[error("the header lacks the column(s) {columns}, which {purpose} needs")]
+    NeededBy { columns: String, purpose: Purpose },
     #[error("the header names column {0:?} twice")]
     Duplicate(String),
 }
 
 impl Columns {
-    /// Maps header names (trimmed, case-insensitive) to positions.
+    /// Maps header names (trimmed, case-insensitive) to positions, for grouping.
     pub fn from_header<'a>(
         names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Columns, ColumnsError> {
+        Columns::from_header_for(names, ReadOptions::default())
+    }
+
+    /// Maps header names (trimmed, case-insensitive) to positions; the header must have the
+    /// columns grouping needs and those of `options.purpose`.
+    pub fn from_header_for<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+        options: ReadOptions,
     ) -> Result<Columns, ColumnsError> {
         let mut idx = [None; COLUMNS.len()];
         let mut width = 0;
@@ -103,10 +165,24 @@ impl Columns {
         if !missing.is_empty() {
             return Err(ColumnsError::Missing(missing.join(", ")));
         }
+        let needed: Vec<&str> = options
+            .purpose
+            .cost_columns()
+            .iter()
+            .filter(|c| idx[COLUMNS.iter().position(|x| x == *c).unwrap_or(0)].is_none())
+            .copied()
+            .collect();
+        if !needed.is_empty() {
+            return Err(ColumnsError::NeededBy {
+                columns: needed.join(", "),
+                purpose: options.purpose,
+            });
+        }
         Ok(Columns {
             idx,
             width,
             names: header,
+            options,
         })
     }
 
@@ -122,40 +198,6 @@ impl Columns {
     #[inline]
     pub fn at(&self, k: usize) -> Option<usize> {
         self.idx[k]
-    }
-}
-
-/// One problem of one row, as written to the errors file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Physical line of the row (the header is line 1).
-    pub line: u64,
-    pub case_id: String,
-    pub field: String,
-    pub value: String,
-    pub message: String,
-}
-
-impl Problem {
-    /// The errors-file row `line,case_id,field,value,message`.
-    pub fn to_csv_line(&self) -> String {
-        format!(
-            "{},{},{},{},{}\n",
-            self.line,
-            csv_field(&self.case_id),
-            csv_field(&self.field),
-            csv_field(&self.value),
-            csv_field(&self.message)
-        )
-    }
-}
-
-/// Quotes a CSV field when it needs it.
-pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
     }
 }
 
@@ -265,9 +307,66 @@ pub fn parse_date(s: &str) -> Option<String> {
     Some(format!("{y:04}-{m:02}-{d:02}"))
 }
 
+/// Parses a plain non-negative decimal: digits, optionally `.` and one or two more digits,
+/// at most `max`. Exponents, signs, separators, NaN/infinity, a third decimal and values
+/// above `max` are each named.
+pub fn parse_amount(s: &str, max: Decimal) -> Result<Decimal, AmountError> {
+    let b = s.as_bytes();
+    let (int, frac) = match memchr::memchr(b'.', b) {
+        Some(p) => (&b[..p], Some(&b[p + 1..])),
+        None => (b, None),
+    };
+    let digits = |x: &[u8]| !x.is_empty() && x.iter().all(u8::is_ascii_digit);
+    let plain = digits(int) && frac.is_none_or(digits);
+    if !plain {
+        let lower = s.to_ascii_lowercase();
+        let unsigned = lower.trim_start_matches(['+', '-']);
+        let has_digit = b.iter().any(u8::is_ascii_digit);
+        let error = if matches!(unsigned, "nan" | "inf" | "infinity") {
+            AmountError::NotANumber
+        } else if b.first().is_some_and(|c| matches!(c, b'+' | b'-')) || s.starts_with('−') {
+            AmountError::Sign {
+                negative: !s.starts_with('+'),
+            }
+        } else if has_digit
+            && b.iter().any(|c| matches!(c, b'e' | b'E'))
+            && b.iter()
+                .all(|c| c.is_ascii_digit() || matches!(c, b'e' | b'E' | b'.' | b'+' | b'-'))
+        {
+            AmountError::Exponent
+        } else if has_digit
+            && s.contains([',', '_', ' ', '\'', '，', '\u{a0}'])
+            && s.chars().all(|c| {
+                c.is_ascii_digit() || matches!(c, '.' | ',' | '_' | ' ' | '\'' | '，' | '\u{a0}')
+            })
+        {
+            AmountError::Separator
+        } else {
+            AmountError::NotDecimal
+        };
+        return Err(error);
+    }
+    if let Some(f) = frac {
+        if f.len() > 2 {
+            return Err(AmountError::TooManyDecimals { decimals: f.len() });
+        }
+    }
+    // more whole digits than any limit allows (and than a Decimal holds)
+    let whole = int.iter().skip_while(|&&c| c == b'0').count();
+    if whole > 26 {
+        return Err(AmountError::AboveLimit { limit: max });
+    }
+    let d = Decimal::from_str(s).map_err(|_| AmountError::NotDecimal)?;
+    if d > max {
+        return Err(AmountError::AboveLimit { limit: max });
+    }
+    Ok(d)
+}
+
 struct RowCtx<'a> {
     line: u64,
-    case_id: &'a str,
+    /// The case id as reported (control characters escaped).
+    case_id: std::borrow::Cow<'a, str>,
     problems: Vec<Problem>,
     fields: &'a [&'a str],
     cols: &'a Columns,
@@ -281,17 +380,17 @@ impl<'a> RowCtx<'a> {
             .and_then(|i| self.fields.get(i))
             .map(|s| s.trim())
     }
-    fn bad(&mut self, field: &str, value: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            line: self.line,
-            case_id: self.case_id.to_string(),
-            field: field.to_string(),
-            value: value.to_string(),
-            message: message.into(),
-        });
+    fn bad(&mut self, field: &str, value: &str, kind: ProblemKind) {
+        self.problems.push(Problem::new(
+            self.line,
+            self.case_id.as_ref(),
+            field,
+            value,
+            kind,
+        ));
     }
-    /// An optional whole number within a range (empty or absent: `None`).
-    fn uint(&mut self, k: usize, max: u32, what: &str) -> Option<u32> {
+    /// An optional whole number from 0 to `max` (empty or absent: `None`).
+    fn uint(&mut self, k: usize, max: u32, unit: Unit) -> Option<u32> {
         let field = COLUMNS[k];
         let v = self.get_at(k)?;
         if v.is_empty() {
@@ -300,30 +399,39 @@ impl<'a> RowCtx<'a> {
         match v.parse::<u32>() {
             Ok(n) if n <= max => Some(n),
             _ => {
-                self.bad(
-                    field,
-                    v,
-                    format!("{what}: expected a whole number from 0 to {max}"),
-                );
+                self.bad(field, v, ProblemKind::WholeNumber { max, unit });
                 None
             }
         }
     }
-    /// An optional non-negative decimal. `required`: present column must not be empty.
-    fn money(&mut self, k: usize, required: bool) -> Option<Decimal> {
+    /// An optional amount of money (empty or absent: `None`; empty where the purpose needs
+    /// the column: a problem).
+    fn money(&mut self, k: usize) -> Option<Decimal> {
         let field = COLUMNS[k];
         let v = self.get_at(k)?;
-        if v.is_empty() && !required {
+        if v.is_empty() {
+            let purpose = self.cols.options.purpose;
+            if purpose.needs(field) {
+                let kind = if field == "fund_paid" {
+                    ProblemKind::FundPaidMissing { purpose }
+                } else {
+                    ProblemKind::CostMissing { purpose }
+                };
+                self.bad(field, v, kind);
+            }
             return None;
         }
-        match Decimal::from_str(v) {
-            Ok(d) if !d.is_sign_negative() || d.is_zero() => Some(d),
-            Ok(_) => {
-                self.bad(field, v, "negative amount: expected a non-negative decimal");
-                None
-            }
-            Err(_) => {
-                self.bad(field, v, "not a decimal number (expected e.g. 1234.56)");
+        match parse_amount(v, self.cols.options.limits.max_case_cost) {
+            Ok(d) => Some(d),
+            Err(error) => {
+                self.bad(
+                    field,
+                    v,
+                    ProblemKind::Amount {
+                        unit: AmountUnit::Yuan,
+                        error,
+                    },
+                );
                 None
             }
         }
@@ -333,11 +441,15 @@ impl<'a> RowCtx<'a> {
 fn lookup_list(
     ctx: &mut RowCtx,
     table: &CodeTable,
-    field: &'static str,
+    list: CodeList,
     raw: &str,
-    principal_required: bool,
     repairs: &mut Vec<(&'static str, RepairSet)>,
 ) -> SmallVec<[u32; 8]> {
+    let field = match list {
+        CodeList::Diagnoses => "diagnoses",
+        CodeList::Procedures => "procedures",
+    };
+    let principal_required = list == CodeList::Diagnoses;
     let (items, other_sep) = drgdip_codes::split_list(raw);
     let mut set = RepairSet::default();
     if other_sep {
@@ -345,33 +457,32 @@ fn lookup_list(
     }
     let mut ids = SmallVec::new();
     if items.is_empty() && principal_required {
-        ctx.bad(field, raw, "the principal diagnosis is empty");
+        ctx.bad(field, raw, ProblemKind::PrincipalDiagnosisEmpty);
     }
-    for (pos, item) in items.iter().enumerate() {
+    for (position, item) in items.iter().enumerate() {
         match table.lookup(item) {
             Ok(l) => {
                 set.extend(l.repairs);
                 ids.push(l.id);
             }
             Err(e) => {
-                let which = match (pos, principal_required) {
-                    (0, true) => "principal diagnosis".to_string(),
-                    (0, false) => "principal procedure".to_string(),
-                    (n, _) => format!("code {} of the list", n + 1),
+                let kind = match e {
+                    LookupError::Empty if position == 0 && principal_required => {
+                        ProblemKind::PrincipalDiagnosisEmpty
+                    }
+                    LookupError::Empty => ProblemKind::CodeEmpty { list, position },
+                    LookupError::Truncated(code) => ProblemKind::CodeTruncated {
+                        list,
+                        position,
+                        code,
+                    },
+                    LookupError::Unknown(code) => ProblemKind::CodeUnknown {
+                        list,
+                        position,
+                        code,
+                    },
                 };
-                let msg = match &e {
-                    LookupError::Empty if pos == 0 && principal_required => {
-                        "the principal diagnosis is empty".to_string()
-                    }
-                    LookupError::Empty => format!("{which} is empty (stray separator)"),
-                    LookupError::Truncated(c) => {
-                        format!("{which} {c:?} is truncated: only a prefix of catalog codes")
-                    }
-                    LookupError::Unknown(c) => {
-                        format!("{which} {c:?} is not in the catalog nor in the retired-code map")
-                    }
-                };
-                ctx.bad(field, item, msg);
+                ctx.bad(field, item, kind);
             }
         }
     }
@@ -382,12 +493,19 @@ fn lookup_list(
 }
 
 /// Reads, repairs and validates one row (`fields` already split). `line` is the physical
-/// line. Duplicate case ids are the caller's concern (it sees the whole file).
+/// line. Duplicate case ids are the caller's concern (it sees the whole file). What is
+/// required and the bounds on figures are `cols.options`.
 pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) -> RowOutcome {
-    let case_id: &str = cols
+    let raw_id: &str = cols
         .at(const { col("case_id") })
         .and_then(|i| fields.get(i))
         .map_or("", |s| s.trim());
+    let control = raw_id.chars().any(char::is_control);
+    let case_id = if control {
+        std::borrow::Cow::Owned(escape_control(raw_id))
+    } else {
+        std::borrow::Cow::Borrowed(raw_id)
+    };
     let mut ctx = RowCtx {
         line,
         case_id,
@@ -396,23 +514,26 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         cols,
     };
     if fields.len() != cols.width {
-        let msg = format!(
-            "the row has {} fields, the header {}",
-            fields.len(),
-            cols.width
-        );
-        ctx.bad("row", &fields.join(","), msg);
+        let kind = ProblemKind::RowWidth {
+            fields: fields.len(),
+            header: cols.width,
+        };
+        ctx.bad("row", &escape_control(&fields.join(",")), kind);
         return RowOutcome::Invalid {
-            case_id: case_id.to_string(),
+            case_id: ctx.case_id.into_owned(),
             problems: ctx.problems,
         };
     }
-    if case_id.is_empty() {
-        ctx.bad("case_id", "", "empty case id");
+    if raw_id.is_empty() {
+        ctx.bad("case_id", "", ProblemKind::CaseIdEmpty);
+    }
+    if control {
+        let shown = ctx.case_id.to_string();
+        ctx.bad("case_id", &shown, ProblemKind::CaseIdControl);
     }
     let mut r = CaseRecord {
         line,
-        case_id: case_id.to_string(),
+        case_id: ctx.case_id.to_string(),
         ..Default::default()
     };
     let g = ctx.get_at(const { col("gender") }).unwrap_or("");
@@ -420,52 +541,41 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
         "1" => Some(Gender::Male),
         "2" => Some(Gender::Female),
         "" => {
-            ctx.bad("gender", g, "empty gender (病人性别为空): expected 1 or 2");
+            ctx.bad("gender", g, ProblemKind::GenderEmpty);
             None
         }
         _ => {
-            ctx.bad("gender", g, "gender must be 1 (male) or 2 (female)");
+            ctx.bad("gender", g, ProblemKind::GenderInvalid);
             None
         }
     };
     let age = ctx.get_at(const { col("age") }).unwrap_or("");
     match age.parse::<u32>() {
         Ok(a) if a <= 150 => r.age_years = a,
-        _ => ctx.bad(
-            "age",
-            age,
-            "age: expected a whole number of years from 0 to 150",
-        ),
+        _ => ctx.bad("age", age, ProblemKind::AgeInvalid),
     }
-    r.age_days = ctx.uint(const { col("age_days") }, 366, "age in days");
+    r.age_days = ctx.uint(const { col("age_days") }, 366, Unit::Days);
     if age == "0" && r.age_days.is_none() && !ctx.problems.iter().any(|p| p.field == "age_days") {
         ctx.bad(
             "age_days",
             ctx.get_at(const { col("age_days") }).unwrap_or(""),
-            "an infant (age 0) needs age_days",
+            ProblemKind::InfantWithoutAgeDays,
         );
     }
-    r.birth_weight = ctx.uint(
-        const { col("birth_weight") },
-        10_000,
-        "birth weight in grams",
-    );
-    r.admission_weight = ctx.uint(
-        const { col("admission_weight") },
-        300_000,
-        "admission weight in grams",
-    );
-    r.hospital_level = ctx
-        .uint(const { col("hospital_level") }, 3, "hospital level")
-        .map(|n| n as u8);
-    if r.hospital_level == Some(0) {
-        ctx.bad("hospital_level", "0", "hospital level: expected 1, 2 or 3");
+    r.birth_weight = ctx.uint(const { col("birth_weight") }, 10_000, Unit::Grams);
+    r.admission_weight = ctx.uint(const { col("admission_weight") }, 300_000, Unit::Grams);
+    if let Some(v) = ctx.get_at(const { col("hospital_level") }) {
+        match v.parse::<u8>() {
+            _ if v.is_empty() => {}
+            Ok(n @ 1..=3) => r.hospital_level = Some(n),
+            _ => ctx.bad("hospital_level", v, ProblemKind::HospitalLevelInvalid),
+        }
     }
     if let Some(v) = ctx.get_at(const { col("los") }) {
         match v.parse::<i64>() {
             Ok(n) if (0..=36_500).contains(&n) => r.los = Some(n as u32),
-            Ok(n) if n < 0 => ctx.bad("los", v, "negative length of stay"),
-            _ => ctx.bad("los", v, "length of stay: expected a whole number of days"),
+            Ok(n) if n < 0 => ctx.bad("los", v, ProblemKind::LosNegative),
+            _ => ctx.bad("los", v, ProblemKind::LosInvalid),
         }
     }
     let dx_raw = ctx.get_at(const { col("diagnoses") }).unwrap_or("");
@@ -473,55 +583,56 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
     r.diagnoses = lookup_list(
         &mut ctx,
         &catalog.diagnoses,
-        "diagnoses",
+        CodeList::Diagnoses,
         dx_raw,
-        true,
         &mut repairs,
     );
     let px_raw = ctx.get_at(const { col("procedures") }).unwrap_or("");
     r.procedures = lookup_list(
         &mut ctx,
         &catalog.procedures,
-        "procedures",
+        CodeList::Procedures,
         px_raw,
-        false,
         &mut repairs,
     );
     r.repairs = repairs;
     if let Some(d) = ctx.get_at(const { col("discharge_date") }) {
         match parse_date(d) {
             Some(iso) => r.discharge_date = iso,
-            None => ctx.bad("discharge_date", d, "not a real date (expected YYYY-MM-DD)"),
+            None => ctx.bad("discharge_date", d, ProblemKind::DateInvalid),
         }
     }
     if let Some(f) = ctx.get_at(const { col("new_tech_flag") }) {
         match f {
             "" | "0" => {}
             "1" => r.new_tech_flag = true,
-            _ => ctx.bad("new_tech_flag", f, "expected 0 or 1"),
+            _ => ctx.bad("new_tech_flag", f, ProblemKind::FlagInvalid),
         }
     }
-    r.total_cost = ctx.money(const { col("total_cost") }, true);
-    r.fund_paid = ctx.money(const { col("fund_paid") }, false);
-    r.drug_cost = ctx.money(const { col("drug_cost") }, false);
-    r.material_cost = ctx.money(const { col("material_cost") }, false);
+    r.total_cost = ctx.money(const { col("total_cost") });
+    r.fund_paid = ctx.money(const { col("fund_paid") });
+    r.drug_cost = ctx.money(const { col("drug_cost") });
+    r.material_cost = ctx.money(const { col("material_cost") });
     if let (Some(t), Some(f)) = (r.total_cost, r.fund_paid) {
         if f > t {
             ctx.bad(
                 "fund_paid",
                 &f.to_string(),
-                format!("fund_paid exceeds total_cost {t}"),
+                ProblemKind::FundPaidAboveTotal { total_cost: t },
             );
         }
     }
     if let Some(v) = ctx.get_at(const { col("vent_hours") }) {
         if !v.is_empty() {
-            match Decimal::from_str(v) {
-                Ok(d) if !d.is_sign_negative() => r.vent_hours = Some(d),
-                _ => ctx.bad(
+            match parse_amount(v, cols.options.limits.max_vent_hours) {
+                Ok(d) => r.vent_hours = Some(d),
+                Err(error) => ctx.bad(
                     "vent_hours",
                     v,
-                    "ventilation hours: expected a non-negative number",
+                    ProblemKind::Amount {
+                        unit: AmountUnit::Hours,
+                        error,
+                    },
                 ),
             }
         }
@@ -551,6 +662,7 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
 mod tests {
     use super::*;
     use drgdip_codes::CodeKind;
+    use drgdip_drg::Lang;
 
     fn catalog() -> Catalog {
         let mut diagnoses =
@@ -592,9 +704,23 @@ mod tests {
     }
 
     fn parse(over: &[(&str, &str)]) -> RowOutcome {
+        parse_for(Purpose::Group, over)
+    }
+
+    fn parse_for(purpose: Purpose, over: &[(&str, &str)]) -> RowOutcome {
         let r = row(over);
         let f: Vec<&str> = r.iter().map(String::as_str).collect();
-        parse_row(&f, 2, &cols(), &catalog())
+        let cols =
+            Columns::from_header_for(COLUMNS.iter().copied(), ReadOptions::for_purpose(purpose))
+                .unwrap();
+        parse_row(&f, 2, &cols, &catalog())
+    }
+
+    fn problems(o: &RowOutcome) -> Vec<Problem> {
+        match o {
+            RowOutcome::Valid(_) => vec![],
+            RowOutcome::Invalid { problems, .. } => problems.clone(),
+        }
     }
 
     fn problem_fields(o: &RowOutcome) -> Vec<String> {
@@ -659,7 +785,18 @@ mod tests {
             (("total_cost", "12,3.4"), "total_cost"),
             (("total_cost", "NaN"), "total_cost"),
             (("total_cost", "-100.00"), "total_cost"),
-            (("total_cost", ""), "total_cost"),
+            (("fund_paid", "1e3"), "fund_paid"),
+            (("drug_cost", "1.234"), "drug_cost"),
+            (("material_cost", "+5"), "material_cost"),
+            (("vent_hours", "-1"), "vent_hours"),
+            (("vent_hours", "1e2"), "vent_hours"),
+            (("vent_hours", "100001"), "vent_hours"),
+            (("hospital_level", "0"), "hospital_level"),
+            (("hospital_level", "4"), "hospital_level"),
+            (("age_days", "400"), "age_days"),
+            (("new_tech_flag", "2"), "new_tech_flag"),
+            (("case_id", ""), "case_id"),
+            (("case_id", "C\u{0}1"), "case_id"),
             (("discharge_date", "2025-13-40"), "discharge_date"),
             (("discharge_date", "yesterday"), "discharge_date"),
             (("discharge_date", "2025-02-29"), "discharge_date"),
@@ -703,6 +840,214 @@ mod tests {
             match parse_row(&f, 2, &cols(), &catalog()) {
                 RowOutcome::Valid(_) => {}
                 RowOutcome::Invalid { problems, .. } => proptest::prop_assert!(!problems.is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn money_is_a_plain_decimal_with_at_most_two_decimals_and_at_most_the_limit() {
+        let max = ReadLimits::default().max_case_cost;
+        assert_eq!(max.to_string(), "100000000.00");
+        for ok in ["0", "1234", "1234.5", "1234.56", "0012.30", "100000000.00"] {
+            assert_eq!(parse_amount(ok, max), Ok(ok.parse().unwrap()), "{ok}");
+        }
+        use AmountError as E;
+        for (bad, want) in [
+            ("1e3", E::Exponent),
+            ("1.5E+3", E::Exponent),
+            ("+5", E::Sign { negative: false }),
+            ("-5", E::Sign { negative: true }),
+            ("−5", E::Sign { negative: true }),
+            ("1.234", E::TooManyDecimals { decimals: 3 }),
+            ("1,234.56", E::Separator),
+            ("1 234", E::Separator),
+            ("1_234", E::Separator),
+            ("NaN", E::NotANumber),
+            ("inf", E::NotANumber),
+            ("-Infinity", E::NotANumber),
+            (".5", E::NotDecimal),
+            ("5.", E::NotDecimal),
+            ("1.2.3", E::NotDecimal),
+            ("abc", E::NotDecimal),
+            ("１２", E::NotDecimal),
+            ("100000000.01", E::AboveLimit { limit: max }),
+            (
+                "79228162514264337593543950335",
+                E::AboveLimit { limit: max },
+            ),
+            (
+                "792281625142643375935439503350000",
+                E::AboveLimit { limit: max },
+            ),
+        ] {
+            assert_eq!(parse_amount(bad, max), Err(want), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_limit_is_a_reader_option() {
+        let r = row(&[("total_cost", "5000.00"), ("fund_paid", "4000")]);
+        let f: Vec<&str> = r.iter().map(String::as_str).collect();
+        let limits = ReadLimits {
+            max_case_cost: Decimal::from(4500),
+            ..ReadLimits::default()
+        };
+        let options = ReadOptions {
+            purpose: Purpose::Pay,
+            limits,
+        };
+        let cols = Columns::from_header_for(COLUMNS.iter().copied(), options).unwrap();
+        let p = problems(&parse_row(&f, 2, &cols, &catalog()));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].field, "total_cost");
+        assert_eq!(
+            p[0].message(Lang::En),
+            "above the limit of 4500 CNY for one case ([limits].max_case_cost)"
+        );
+        assert!(matches!(
+            parse_for(
+                Purpose::Pay,
+                &[("total_cost", "5000.00"), ("fund_paid", "4000")]
+            ),
+            RowOutcome::Valid(_)
+        ));
+    }
+
+    #[test]
+    fn an_empty_cost_is_absent_for_grouping_and_a_problem_where_it_is_needed() {
+        let RowOutcome::Valid(r) = parse(&[("total_cost", "")]) else {
+            panic!()
+        };
+        assert_eq!(r.total_cost, None);
+        for purpose in [Purpose::Pay, Purpose::DipScore] {
+            let p = problems(&parse_for(
+                purpose,
+                &[("total_cost", ""), ("fund_paid", "")],
+            ));
+            let fields: Vec<&str> = p.iter().map(|p| p.field.as_str()).collect();
+            assert_eq!(fields, ["total_cost", "fund_paid"], "{purpose:?}");
+        }
+        let p = problems(&parse_for(
+            Purpose::Pay,
+            &[("total_cost", ""), ("fund_paid", "1")],
+        ));
+        assert_eq!(
+            p[0].text(Lang::En),
+            "total_cost: missing: pay needs the case's per-item cost"
+        );
+        // the weights and the DIP library use no fund_paid
+        for purpose in [Purpose::Weights, Purpose::DipLibrary] {
+            assert!(matches!(
+                parse_for(purpose, &[("fund_paid", "")]),
+                RowOutcome::Valid(_)
+            ));
+            assert_eq!(
+                problem_fields(&parse_for(purpose, &[("total_cost", "")])),
+                ["total_cost"]
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_without_the_cost_columns_a_purpose_needs_is_refused_once() {
+        let head = ["case_id", "gender", "age", "diagnoses"];
+        assert!(Columns::from_header(head).is_ok());
+        let e = Columns::from_header_for(head, ReadOptions::for_purpose(Purpose::Pay)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the header lacks the column(s) total_cost, fund_paid, which pay needs"
+        );
+        let e =
+            Columns::from_header_for(head, ReadOptions::for_purpose(Purpose::Weights)).unwrap_err();
+        assert_eq!(
+            e,
+            ColumnsError::NeededBy {
+                columns: "total_cost".into(),
+                purpose: Purpose::Weights
+            }
+        );
+    }
+
+    #[test]
+    fn a_control_character_in_the_case_id_is_named_and_shown_escaped() {
+        let o = parse(&[("case_id", "C\u{0}01\u{1b}")]);
+        let RowOutcome::Invalid { case_id, problems } = o else {
+            panic!()
+        };
+        assert_eq!(case_id, "C\\u{0}01\\u{1b}");
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            (
+                problems[0].line,
+                problems[0].field.as_str(),
+                problems[0].value.as_str()
+            ),
+            (2, "case_id", "C\\u{0}01\\u{1b}")
+        );
+        assert!(problems[0]
+            .to_csv_line(Lang::En)
+            .bytes()
+            .all(|b| b >= b' ' || b == b'\n'));
+    }
+
+    /// Every problem prints as `field: message`, the field once: no message starts with a
+    /// field name or a field's description, in either language.
+    #[test]
+    fn no_problem_repeats_its_field() {
+        let mut all = Vec::new();
+        for over in [
+            ("age", "187"),
+            ("age", "0"),
+            ("age_days", "999"),
+            ("birth_weight", "x"),
+            ("admission_weight", "-1"),
+            ("hospital_level", "9"),
+            ("los", "-1"),
+            ("los", "x"),
+            ("gender", ""),
+            ("gender", "3"),
+            ("diagnoses", ""),
+            ("diagnoses", "K86.1"),
+            ("diagnoses", "K86.102|Z99.999x999"),
+            ("procedures", "07.7202||x"),
+            ("discharge_date", "2025-02-30"),
+            ("new_tech_flag", "y"),
+            ("total_cost", "1e3"),
+            ("fund_paid", "200.00"),
+            ("drug_cost", "NaN"),
+            ("vent_hours", "1.234"),
+            ("case_id", ""),
+            ("case_id", "A\tB"),
+        ] {
+            all.extend(problems(&parse_for(Purpose::Pay, &[over])));
+        }
+        all.extend(problems(&parse_for(
+            Purpose::Pay,
+            &[("total_cost", ""), ("fund_paid", "")],
+        )));
+        let short = ["a"; 3];
+        all.extend(problems(&parse_row(&short, 3, &cols(), &catalog())));
+        assert!(all.len() >= 24, "{all:?}");
+        let labels = [
+            "age in days",
+            "length of stay",
+            "hospital level",
+            "ventilation hours",
+            "birth weight",
+            "admission weight",
+            "gender:",
+            "age:",
+        ];
+        for p in &all {
+            for lang in [Lang::En, Lang::Zh] {
+                let m = p.message(lang);
+                assert!(!m.starts_with(p.field.as_str()), "{p:?}: {m}");
+                assert!(
+                    !COLUMNS.iter().any(|c| m.starts_with(&format!("{c}:"))),
+                    "{m}"
+                );
+                assert!(!labels.iter().any(|l| m.starts_with(l)), "{m}");
+                assert_eq!(p.text(lang), format!("{}: {m}", p.field));
             }
         }
     }

@@ -270,9 +270,9 @@ fn problems_out(problems: Vec<drgdip_io::Problem>) -> Vec<ProblemOut> {
     problems
         .into_iter()
         .map(|p| ProblemOut {
+            message: p.message(Lang::En),
             field: p.field,
             value: p.value,
-            message: p.message,
         })
         .collect()
 }
