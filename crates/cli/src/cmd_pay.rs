@@ -330,7 +330,8 @@ pub fn run_weights(a: WeightsArgs) -> Result<()> {
         &scheme,
         &params,
         &a.history,
-        a.input_opts.batch(Purpose::Weights, lang),
+        a.input_opts
+            .batch_limited(Purpose::Weights, lang, params.limits.max_case_cost),
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
         a.quiet,
     )?;
@@ -541,7 +542,9 @@ fn pay_weights(a: &PayArgs, params: &Params, scheme: &Scheme) -> Result<(WeightT
         return read(w);
     }
     if let Some(h) = &a.history {
-        let options = a.input_opts.batch(Purpose::Weights, Lang::En);
+        let options =
+            a.input_opts
+                .batch_limited(Purpose::Weights, Lang::En, params.limits.max_case_cost);
         let history = weights_from_history(scheme, params, h, options, None, a.quiet)?;
         if history.stats.problems > 0 {
             eprintln!(
@@ -670,8 +673,9 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
         level_from_row: AtomicU64::new(0),
     };
     let progress = Progress::new(a.quiet);
-    // one line to change when the parameters give the bounds: options.read.limits
-    let options = a.input_opts.batch(Purpose::Pay, lang);
+    let options = a
+        .input_opts
+        .batch_limited(Purpose::Pay, lang, params.limits.max_case_cost);
     let stats = run_batch_with(
         input,
         &options,

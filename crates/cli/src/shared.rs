@@ -216,11 +216,24 @@ impl InputOpts {
     /// The batch options for rows read for `purpose`, problems in `lang`. The bounds on
     /// figures are the defaults (`payment-model.md` §12).
     pub fn batch(&self, purpose: Purpose, lang: Lang) -> BatchOptions {
+        self.batch_limited(purpose, lang, ReadLimits::default().max_case_cost)
+    }
+
+    /// [`InputOpts::batch`] with the parameters' `[limits].max_case_cost`.
+    pub fn batch_limited(
+        &self,
+        purpose: Purpose,
+        lang: Lang,
+        max_case_cost: rust_decimal::Decimal,
+    ) -> BatchOptions {
         BatchOptions {
             multiline: self.multiline,
             read: ReadOptions {
                 purpose,
-                limits: ReadLimits::default(),
+                limits: ReadLimits {
+                    max_case_cost,
+                    ..ReadLimits::default()
+                },
             },
             lang,
         }
