@@ -7,6 +7,8 @@ use drgdip_scheme::Gender;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
+use crate::new_tech::{parse_new_tech_items, NewTechItem};
+
 /// The columns drgdip reads from a case file (others are ignored).
 pub const COLUMNS: &[&str] = &[
     "case_id",
@@ -27,6 +29,7 @@ pub const COLUMNS: &[&str] = &[
     "insured_region",
     "insurance_type",
     "new_tech_flag",
+    "new_tech_items",
     "total_cost",
     "fund_paid",
     "drug_cost",
@@ -184,6 +187,9 @@ pub struct CaseRecord {
     pub insured_region: String,
     pub insurance_type: String,
     pub new_tech_flag: bool,
+    /// 除外 — the exclusion-catalogue items the case names (`new_tech_items`,
+    /// `CODE:COST|CODE:COST`), in order.
+    pub new_tech_items: Vec<NewTechItem>,
     pub total_cost: Option<Decimal>,
     pub fund_paid: Option<Decimal>,
     pub drug_cost: Option<Decimal>,
@@ -499,6 +505,16 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
             "" | "0" => {}
             "1" => r.new_tech_flag = true,
             _ => ctx.bad("new_tech_flag", f, "expected 0 or 1"),
+        }
+    }
+    if let Some(f) = ctx.get_at(const { col("new_tech_items") }) {
+        match parse_new_tech_items(f) {
+            Ok(items) => r.new_tech_items = items,
+            Err(bad) => {
+                for (entry, message) in bad {
+                    ctx.bad("new_tech_items", &entry, message);
+                }
+            }
         }
     }
     r.total_cost = ctx.money(const { col("total_cost") }, true);

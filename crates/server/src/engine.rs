@@ -113,8 +113,12 @@ case_fields! {
     insured_region,
     /// Insurance type.
     insurance_type,
-    /// 除外 — a new drug, device or technique (`0`/`1`).
+    /// 除外 — a new drug, device or technique (`0`/`1`); with an exclusion catalogue it gives
+    /// nothing by itself.
     new_tech_flag,
+    /// 除外 — the exclusion-catalogue items used, `CODE:COST|CODE:COST` (the item's own cost,
+    /// CNY).
+    new_tech_items,
     /// Per-item total cost, CNY (as text).
     total_cost,
     /// What the fund pays per item, CNY (as text).
