@@ -172,6 +172,7 @@ mod tests {
             own,
             fund_due,
             rules: Vec::new(),
+            exclusion: None,
         }
     }
 

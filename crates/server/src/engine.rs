@@ -12,7 +12,8 @@ use drgdip_pay::money::{Fen, W4};
 use drgdip_pay::params::Method;
 use drgdip_pay::weights::WeightOptions;
 use drgdip_pay::{
-    pay_case, GroupStatus, HistoryCase, Hospitals, Params, PayInput, Tariff, WeightTable,
+    pay_case, Date, GroupStatus, HistoryCase, Hospitals, ItemUse, Params, PayInput, Tariff,
+    WeightTable,
 };
 use drgdip_scheme::selection::Selection;
 use drgdip_scheme::Scheme;
@@ -508,6 +509,15 @@ impl Engine {
             hospital_level: level,
             insured_region: r.insured_region.clone(),
             new_tech_flag: r.new_tech_flag,
+            new_tech_items: r
+                .new_tech_items
+                .iter()
+                .map(|i| ItemUse {
+                    code: i.code.clone(),
+                    cost: i.cost,
+                })
+                .collect(),
+            discharge_date: Date::parse(&r.discharge_date),
             los: r.los,
             total_cost,
             fund_paid,
