@@ -58,31 +58,23 @@ fn problems_list(problems: &[CatalogueProblem]) -> String {
         .collect::<String>()
 }
 
+/// Reads and validates a catalogue text, its ADRG codes against `scheme`.
+fn parse_catalogue(text: &str, scheme: &Scheme) -> Result<Catalogue, Vec<CatalogueProblem>> {
+    let is_adrg = |a: &str| scheme.adrg_by_code(a).is_some();
+    Catalogue::from_csv_str_for_scheme(text, &scheme.name, &is_adrg).map_err(|e| e.problems)
+}
+
 /// Reads and validates a catalogue file, its ADRG codes against `scheme`.
 pub(crate) fn read_catalogue(path: &Path, scheme: &Scheme) -> Result<Catalogue> {
     let text = read_text(path, "exclusion catalogue")?;
-    let catalogue = Catalogue::from_csv_str(&text).map_err(|e| {
+    parse_catalogue(&text, scheme).map_err(|problems| {
         anyhow!(
             "exclusion catalogue {}: {} problem(s):{}",
             path.display(),
-            e.problems.len(),
-            problems_list(&e.problems)
+            problems.len(),
+            problems_list(&problems)
         )
-    })?;
-    let unknown = unknown_adrgs(&catalogue, scheme);
-    if !unknown.is_empty() {
-        bail!(
-            "exclusion catalogue {}: {} problem(s):{}",
-            path.display(),
-            unknown.len(),
-            problems_list(&unknown)
-        );
-    }
-    Ok(catalogue)
-}
-
-fn unknown_adrgs(catalogue: &Catalogue, scheme: &Scheme) -> Vec<CatalogueProblem> {
-    catalogue.unknown_adrgs(&scheme.name, |a| scheme.adrg_by_code(a).is_some())
+    })
 }
 
 /// `10 items: 3 per_item, 3 item_cost, 4 weight_bonus`.
@@ -292,10 +284,6 @@ fn run_check(shared: &SharedOpts, a: CheckArgs) -> Result<()> {
     let mut out = create_output(&a.output)?;
 
     let text = read_text(&a.catalogue, "exclusion catalogue")?;
-    let (catalogue, mut problems) = match Catalogue::from_csv_str(&text) {
-        Ok(c) => (Some(c), Vec::new()),
-        Err(e) => (None, e.problems),
-    };
     let (case_run, scheme) = match &a.input {
         Some(_) => {
             let (run, scheme) = case_run(&a, &env)?;
@@ -309,19 +297,18 @@ fn run_check(shared: &SharedOpts, a: CheckArgs) -> Result<()> {
             (None, scheme)
         }
     };
-    if let Some(c) = &catalogue {
-        problems.extend(unknown_adrgs(c, &scheme));
-    }
-    if !problems.is_empty() {
-        write_problems(&mut *out, a.format, &a.catalogue, &problems)?;
-        out.flush()?;
-        bail!(
-            "the exclusion catalogue {} has {} problem(s)",
-            a.catalogue.display(),
-            problems.len()
-        );
-    }
-    let catalogue = catalogue.expect("no problem, so a catalogue");
+    let catalogue = match parse_catalogue(&text, &scheme) {
+        Ok(c) => c,
+        Err(problems) => {
+            write_problems(&mut *out, a.format, &a.catalogue, &problems)?;
+            out.flush()?;
+            bail!(
+                "the exclusion catalogue {} has {} problem(s)",
+                a.catalogue.display(),
+                problems.len()
+            );
+        }
+    };
 
     let tally = match (&case_run, &a.input) {
         (Some(run), Some(input)) => Some(check_cases(run, &catalogue, &scheme, input)?),

@@ -194,6 +194,9 @@ pub const CATALOGUE_COLUMNS: [&str; 8] = [
     "adrgs",
 ];
 
+/// A scheme's name and the test of whether a code is one of its ADRGs.
+type SchemeAdrgs<'a> = (&'a str, &'a dyn Fn(&str) -> bool);
+
 /// The province's approved exclusion catalogue (除外目录), validated.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Catalogue {
@@ -238,6 +241,23 @@ impl Catalogue {
     /// Reads and validates a catalogue from its CSV text. All problems are collected: a
     /// catalogue with any problem is refused as a whole (it is the province's rule book).
     pub fn from_csv_str(text: &str) -> Result<Catalogue, CatalogueError> {
+        Self::parse(text, None)
+    }
+
+    /// As [`Catalogue::from_csv_str`], and every scope code must be an ADRG of the scheme
+    /// `scheme` (`is_adrg` says which are): those problems are reported with the others.
+    pub fn from_csv_str_for_scheme(
+        text: &str,
+        scheme: &str,
+        is_adrg: &dyn Fn(&str) -> bool,
+    ) -> Result<Catalogue, CatalogueError> {
+        Self::parse(text, Some((scheme, is_adrg)))
+    }
+
+    fn parse(
+        text: &str,
+        scheme: Option<SchemeAdrgs<'_>>,
+    ) -> Result<Catalogue, CatalogueError> {
         let mut problems = Vec::new();
         let text = text.trim_start_matches('\u{feff}');
         let mut rdr = csv::ReaderBuilder::new()
@@ -344,7 +364,7 @@ impl Catalogue {
                 continue;
             }
             let get = |k: usize| record.get(pos[k]).unwrap_or("").trim();
-            if let Some(item) = read_item(line, get, &mut problems) {
+            if let Some(item) = read_item(line, get, scheme, &mut problems) {
                 match catalogue.by_code.get(&item.code) {
                     Some(&first) => problems.push(CatalogueProblem {
                         line,
@@ -455,6 +475,7 @@ impl Catalogue {
 fn read_item<'a>(
     line: u64,
     get: impl Fn(usize) -> &'a str,
+    scheme: Option<SchemeAdrgs<'_>>,
     problems: &mut Vec<CatalogueProblem>,
 ) -> Option<CatalogueItem> {
     let before = problems.len();
@@ -555,6 +576,12 @@ fn read_item<'a>(
                     7,
                     part,
                     format!("the ADRG is listed twice in {adrgs_text:?}"),
+                );
+            } else if let Some((name, _)) = scheme.filter(|(_, is_adrg)| !is_adrg(part)) {
+                bad(
+                    7,
+                    part,
+                    format!("{part} is not an ADRG of the scheme {name}"),
                 );
             } else {
                 adrgs.push(part.to_string());

@@ -199,6 +199,23 @@ fn adrg_codes_unknown_to_the_scheme_are_named_by_the_caller_with_the_scheme() {
         "line 2, adrgs \"ZZ9\": ZZ9 is not an ADRG of the scheme fujian-2024"
     );
     assert!(c.unknown_adrgs("x", |_| true).is_empty());
+    // Checked while reading, the unknown ADRG is one problem among the others.
+    let err = Catalogue::from_csv_str_for_scheme(
+        &format!(
+            "{HEADER}A,drug,a,2025-01-01,2025-12-31,per_item,,FM1|ZZ9\nB,drug,,2025-01-01,2025-12-31,per_item,,\n"
+        ),
+        "fujian-2024",
+        &|a: &str| a == "FM1",
+    )
+    .unwrap_err();
+    let text: Vec<String> = err.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "line 2, adrgs \"ZZ9\": ZZ9 is not an ADRG of the scheme fujian-2024",
+            "line 3, name \"\": expected the item's name",
+        ]
+    );
 }
 
 #[test]
