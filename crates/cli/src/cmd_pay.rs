@@ -16,6 +16,9 @@
 //!   `invalid`; a file without those columns is refused at its header;
 //! - special-case approvals (特例单议) come from `--special` (or, in `drgdip settle`, from the
 //!   ledger's reviewed applications); without them no case is `special`;
+//! - the exclusion catalogue (除外目录) is the file `exclusion.catalogue` of the parameters
+//!   names (relative to the parameter file); it is validated whole, its ADRG codes against the
+//!   region's scheme, before the first case is paid (see `cmd_exclusions`);
 //! - the summary is accumulated per worker thread and merged at the end (exact decimals, so
 //!   the totals do not depend on the order in which the rows were paid).
 
@@ -35,13 +38,14 @@ use drgdip_pay::money::{Fen, W4};
 use drgdip_pay::params::{Method, WeightsSource};
 use drgdip_pay::weights::WeightOptions;
 use drgdip_pay::{
-    pay_case, Category, GroupStatus, HistoryCase, Hospitals, Params, PayInput, PaySummary, Payment,
-    SpecialApproval, Tariff, WeightSource, WeightTable,
+    pay_case, Category, Date, GroupStatus, HistoryCase, Hospitals, ItemUse, Params, PayInput,
+    PaySummary, Payment, RuleLine, SpecialApproval, Tariff, WeightSource, WeightTable,
 };
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
+use crate::cmd_exclusions::{exclusion_summary, tariff_for};
 use crate::cmd_group::{bucket, group_record};
 use crate::progress::Progress;
 use crate::shared::{
@@ -132,7 +136,11 @@ pub struct PayArgs {
 
 /// Reads and validates the parameters (the scheme must be a known one), then loads the
 /// scheme: the parameters' `region.scheme`, or `scheme` when given.
-fn load_params(env: &Env, path: &Path, scheme: Option<&str>) -> Result<(Params, Arc<Scheme>)> {
+pub(crate) fn load_params(
+    env: &Env,
+    path: &Path,
+    scheme: Option<&str>,
+) -> Result<(Params, Arc<Scheme>)> {
     let text = read_text(path, "parameter file")?;
     let mut registry = env.registry()?;
     let names = registry.names();
@@ -146,7 +154,7 @@ fn load_params(env: &Env, path: &Path, scheme: Option<&str>) -> Result<(Params, 
     Ok((params, scheme))
 }
 
-fn group_status(s: Status) -> GroupStatus {
+pub(crate) fn group_status(s: Status) -> GroupStatus {
     match s {
         Status::Grouped => GroupStatus::Grouped,
         Status::Ambiguous => GroupStatus::Ambiguous,
@@ -161,10 +169,10 @@ const INVALID: usize = 3;
 
 /// One accumulator per rayon worker (plus one for any other thread): each row locks only
 /// its own worker's, so the lock is never contended.
-struct Shards<T>(Vec<Mutex<T>>);
+pub(crate) struct Shards<T>(Vec<Mutex<T>>);
 
 impl<T: Default> Shards<T> {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Shards(
             (0..rayon::current_num_threads() + 1)
                 .map(|_| Mutex::default())
@@ -172,14 +180,14 @@ impl<T: Default> Shards<T> {
         )
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let last = self.0.len() - 1;
         let i = rayon::current_thread_index().map_or(last, |i| i.min(last));
         let mut guard = self.0[i].lock().unwrap_or_else(|e| e.into_inner());
         f(&mut guard)
     }
 
-    fn into_vec(self) -> Vec<T> {
+    pub(crate) fn into_vec(self) -> Vec<T> {
         self.0
             .into_iter()
             .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
@@ -187,7 +195,7 @@ impl<T: Default> Shards<T> {
     }
 }
 
-fn problem(r: &CaseRecord, field: &str, value: &str, kind: ProblemKind) -> Problem {
+pub(crate) fn problem(r: &CaseRecord, field: &str, value: &str, kind: ProblemKind) -> Problem {
     Problem::new(r.line, r.case_id.as_str(), field, value, kind)
 }
 
@@ -371,7 +379,85 @@ struct PayCtx<'a> {
     /// The language of the row problems.
     lang: Lang,
     summary: Shards<PaySummary>,
+    exclusions: Shards<ExclusionTally>,
     level_from_row: AtomicU64,
+}
+
+/// What rule 4 did over a run, for the summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ExclusionTally {
+    /// Cases paid as `excluded`.
+    pub excluded: u64,
+    /// Of those, paid the exclusion payment (it was larger than the ordinary one).
+    pub exclusion_larger: u64,
+    /// Σ (payment − ordinary payment) of the excluded cases.
+    pub extra_payment: Decimal,
+    /// Cases that named items, none of which applied.
+    pub no_applicable_item: u64,
+    /// Cases flagged `new_tech_flag = 1` that named no item (catalogue in force).
+    pub flag_without_item: u64,
+}
+
+impl ExclusionTally {
+    pub(crate) fn add(&mut self, p: &Payment) {
+        if let Some(e) = &p.exclusion {
+            self.excluded += 1;
+            self.exclusion_larger += u64::from(e.exclusion_larger());
+            self.extra_payment += p.payment - e.ordinary;
+        }
+        for rule in &p.rules {
+            match rule {
+                RuleLine::ExclusionNoApplicableItem => self.no_applicable_item += 1,
+                RuleLine::ExclusionFlagWithoutItem => self.flag_without_item += 1,
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn merge(&mut self, o: &ExclusionTally) {
+        self.excluded += o.excluded;
+        self.exclusion_larger += o.exclusion_larger;
+        self.extra_payment += o.extra_payment;
+        self.no_applicable_item += o.no_applicable_item;
+        self.flag_without_item += o.flag_without_item;
+    }
+}
+
+/// The payment input of a valid record, grouped: the record's money, region, flags, items
+/// and discharge date.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pay_input(
+    r: CaseRecord,
+    hospital_level: u8,
+    total_cost: Decimal,
+    fund_paid: Decimal,
+    status: GroupStatus,
+    (mdc, adrg, drg): (&str, &str, &str),
+    special: Option<SpecialApproval>,
+) -> PayInput {
+    PayInput {
+        discharge_date: Date::parse(&r.discharge_date),
+        new_tech_items: r
+            .new_tech_items
+            .into_iter()
+            .map(|i| ItemUse {
+                code: i.code,
+                cost: i.cost,
+            })
+            .collect(),
+        case_id: r.case_id,
+        hospital_level,
+        insured_region: r.insured_region,
+        new_tech_flag: r.new_tech_flag,
+        los: r.los,
+        total_cost,
+        fund_paid,
+        status,
+        mdc: mdc.to_string(),
+        adrg: adrg.to_string(),
+        drg: drg.to_string(),
+        special,
+    }
 }
 
 /// An unpaid (invalid) row, as the summary counts it: no amount.
@@ -386,6 +472,7 @@ fn unpaid() -> Payment {
         own: Decimal::ZERO,
         fund_due: Decimal::ZERO,
         rules: Vec::new(),
+        exclusion: None,
     }
 }
 
@@ -476,20 +563,15 @@ impl PayCtx<'_> {
             self.level_from_row.fetch_add(1, Ordering::Relaxed);
         }
         let special = self.special.get(&r.case_id).copied();
-        let input = PayInput {
-            case_id: r.case_id,
-            hospital_level: level,
-            insured_region: r.insured_region,
-            new_tech_flag: r.new_tech_flag,
-            los: r.los,
+        let input = pay_input(
+            r,
+            level,
             total_cost,
             fund_paid,
-            status: group_status(g.status),
-            mdc: mdc.to_string(),
-            adrg: adrg.to_string(),
-            drg: drg.to_string(),
+            group_status(g.status),
+            (mdc, adrg, drg),
             special,
-        };
+        );
         let p = pay_case(self.tariff, &input);
         let _ = write!(
             out,
@@ -525,6 +607,7 @@ impl PayCtx<'_> {
         }
         out.push(b'\n');
         self.summary.with(|s| s.add(&p));
+        self.exclusions.with(|t| t.add(&p));
         p.category as usize
     }
 }
@@ -634,10 +717,7 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
         })
         .transpose()?;
     let (weights, weights_desc) = pay_weights(&a, &params, &scheme)?;
-    let tariff = Tariff::new(&params, &weights, point_value).map_err(|e| match point_value {
-        None => anyhow!("{e} (give --point-value)"),
-        Some(_) => anyhow!("{e}"),
-    })?;
+    let (tariff, catalogue_desc) = tariff_for(&a.params, &params, &scheme, &weights, point_value)?;
     if params.region.method == Method::Dip {
         eprintln!(
             "drgdip: warning: region.method = \"dip\": this region pays by DIP; paying by DRG anyway"
@@ -670,6 +750,7 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
         trace: a.trace,
         lang,
         summary: Shards::new(),
+        exclusions: Shards::new(),
         level_from_row: AtomicU64::new(0),
     };
     let progress = Progress::new(a.quiet);
@@ -698,6 +779,10 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
             a.input.display()
         );
     }
+    let mut exclusions = ExclusionTally::default();
+    for part in ctx.exclusions.into_vec() {
+        exclusions.merge(&part);
+    }
     if !a.quiet {
         eprintln!("parameters ({}):", a.params.display());
         for line in params.summary_lines() {
@@ -724,6 +809,7 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
             Fen(total.total_cost),
             Fen(total.payment - total.total_cost)
         );
+        eprintln!("{}", exclusion_summary(&catalogue_desc, &exclusions));
         eprintln!(
             "special-case approvals (特例单议): {} case(s) given{}",
             special.len(),

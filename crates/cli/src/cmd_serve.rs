@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_pay::params::{Method, WeightsSource};
-use drgdip_pay::{Params, Tariff, WeightTable};
+use drgdip_pay::{Params, WeightTable};
 use drgdip_server::tokio;
 use drgdip_server::{AppState, Engine, Tokens};
 use rust_decimal::Decimal;
@@ -162,10 +162,8 @@ pub fn run(a: ServeArgs) -> Result<()> {
         })
         .transpose()?;
     let (weights, weights_desc) = load_weights(&a, &params, &pay_scheme)?;
-    let tariff = Tariff::new(&params, &weights, point_value).map_err(|e| match point_value {
-        None => anyhow!("{e} (give --point-value)"),
-        Some(_) => anyhow!("{e}"),
-    })?;
+    let (tariff, exclusion_desc) =
+        crate::cmd_exclusions::tariff_for(&a.params, &params, &pay_scheme, &weights, point_value)?;
     let tokens = Tokens::from_toml_str(&read_text(&a.tokens, "tokens file")?)
         .map_err(|e| anyhow!("tokens file {}: {e}", a.tokens.display()))?;
     for h in tokens.hospitals() {
@@ -194,7 +192,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
         .join(", ");
     let engine = Engine::new(schemes, selection, params, tariff, hospitals)?;
     eprintln!(
-        "drgdip serve: schemes {scheme_list} (payment: {}); weights {weights_desc}; {} hospitals; tokens: {bureau} bureau, {hospital} hospital, {reviewer} reviewer",
+        "drgdip serve: schemes {scheme_list} (payment: {}); weights {weights_desc}; {exclusion_desc}; {} hospitals; tokens: {bureau} bureau, {hospital} hospital, {reviewer} reviewer",
         pay_scheme.label(),
         engine.hospitals().len()
     );

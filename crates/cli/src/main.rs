@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod cmd_dip;
+mod cmd_exclusions;
 mod cmd_explain;
 mod cmd_group;
 mod cmd_pay;
@@ -36,6 +37,8 @@ enum Command {
     Pay(cmd_pay::PayArgs),
     /// DIP 2.0: build the region's disease library, score cases, the point value.
     Dip(cmd_dip::DipArgs),
+    /// The exclusion catalogue (除外目录): check it, and what each item did over a case file.
+    Exclusions(cmd_exclusions::ExclusionsArgs),
     /// Settle one month: import, group and pay its cases, one statement per hospital.
     Settle(cmd_settle::SettleArgs),
     /// Clear a year: final amounts per hospital, step by step.
@@ -57,6 +60,7 @@ fn main() {
         Command::Weights(a) => cmd_pay::run_weights(a),
         Command::Pay(a) => cmd_pay::run_pay(a),
         Command::Dip(a) => cmd_dip::run(a),
+        Command::Exclusions(a) => cmd_exclusions::run(a),
         Command::Settle(a) => cmd_settle::run_settle(a),
         Command::Clear(a) => cmd_settle::run_clear(a),
         Command::Prepay(a) => cmd_settle::run_prepay(a),

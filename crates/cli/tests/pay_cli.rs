@@ -13,7 +13,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 mod common;
 
-use common::{drgdip, shared, tempdir};
+use common::{drgdip, fixture, shared, tempdir};
 
 fn run_ok(shared: &Path, args: &[&str]) -> String {
     let out = drgdip(shared, args);
@@ -130,11 +130,13 @@ struct Paths {
     dev: PathBuf,
 }
 
-fn paths(shared: &Path) -> Paths {
+/// The shipped data, the parameter and hospitals files as copies this build reads (see
+/// `common::fixture`) in `dir`.
+fn paths(shared: &Path, dir: &Path) -> Paths {
     let t = shared.join("testdata/chs-drg-2.0");
     Paths {
-        params: shared.join("params/region-350100-2025.toml"),
-        hospitals: t.join("hospitals.csv"),
+        params: fixture::params(shared, dir, "params.toml"),
+        hospitals: fixture::hospitals(shared, dir),
         history: t.join("history-2024/cases.csv"),
         dev: t.join("dev/cases.csv"),
     }
@@ -143,8 +145,8 @@ fn paths(shared: &Path) -> Paths {
 #[test]
 fn weights_from_the_2024_history_cover_every_drg_of_the_scheme() {
     let Some(shared) = shared() else { return };
-    let p = paths(&shared);
     let dir = tempdir("weights");
+    let p = paths(&shared, &dir);
     let weights = dir.join("weights.csv");
     let errors = dir.join("errors.csv");
     let stderr = run_ok(
@@ -242,16 +244,79 @@ struct Input {
     case_id: String,
     hospital_id: String,
     insured_region: String,
-    new_tech: bool,
+    /// `new_tech_items` as written.
+    items: String,
+    discharge_date: String,
     total_cost: Decimal,
     fund_paid: Decimal,
+}
+
+/// One item of the shipped exclusion catalogue, read here independently of drgdip-pay.
+struct Listed {
+    form: String,
+    bonus: Decimal,
+    valid_from: String,
+    valid_to: String,
+    adrgs: Vec<String>,
+}
+
+fn shipped_catalogue(shared: &Path) -> HashMap<String, Listed> {
+    let (_, rows) = read_csv(&shared.join("params/fujian-exclusion-catalogue-2025.csv"));
+    rows.into_iter()
+        .map(|r| {
+            let listed = Listed {
+                form: r["form"].clone(),
+                bonus: if r["bonus"].is_empty() {
+                    Decimal::ZERO
+                } else {
+                    dec(&r["bonus"])
+                },
+                valid_from: r["valid_from"].clone(),
+                valid_to: r["valid_to"].clone(),
+                adrgs: r["adrgs"]
+                    .split('|')
+                    .filter(|a| !a.is_empty())
+                    .map(String::from)
+                    .collect(),
+            };
+            (r["code"].clone(), listed)
+        })
+        .collect()
+}
+
+/// §2 rule 4 read from the text: the item that decides (form, item cost, bonus) — the first
+/// applicable per_item item, else the first applicable one — if any applies.
+fn deciding_item<'c>(
+    catalogue: &'c HashMap<String, Listed>,
+    items: &str,
+    discharge_date: &str,
+    adrg: &str,
+) -> Option<(&'c Listed, Decimal)> {
+    let applicable: Vec<(&Listed, Decimal)> = items
+        .split('|')
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| {
+            let (code, cost) = e.split_once(':').unwrap();
+            let l = catalogue.get(code)?;
+            // ISO dates compare as text; both bounds inclusive.
+            let valid =
+                l.valid_from.as_str() <= discharge_date && discharge_date <= l.valid_to.as_str();
+            let in_scope = l.adrgs.is_empty() || l.adrgs.iter().any(|a| a == adrg);
+            (valid && in_scope).then(|| (l, dec(cost)))
+        })
+        .collect();
+    applicable
+        .iter()
+        .find(|(l, _)| l.form == "per_item")
+        .or(applicable.first())
+        .copied()
 }
 
 #[test]
 fn paying_the_dev_cases_balances() {
     let Some(shared) = shared() else { return };
-    let p = paths(&shared);
     let dir = tempdir("dev");
+    let p = paths(&shared, &dir);
     let weights = dir.join("weights.csv");
     let pay = dir.join("pay.csv");
     let errors = dir.join("errors.csv");
@@ -298,7 +363,8 @@ fn paying_the_dev_cases_balances() {
             case_id: r["case_id"].clone(),
             hospital_id: r["hospital_id"].clone(),
             insured_region: r["insured_region"].clone(),
-            new_tech: r["new_tech_flag"] == "1",
+            items: r["new_tech_items"].clone(),
+            discharge_date: r["discharge_date"].clone(),
             total_cost: dec(&r["total_cost"]),
             fund_paid: dec(&r["fund_paid"]),
         })
@@ -332,6 +398,8 @@ fn paying_the_dev_cases_balances() {
     let (header, rows) = read_csv(&pay);
     assert_eq!(header, PAY_HEADER);
     assert_eq!(rows.len(), inputs.len(), "one output row per input row");
+    let catalogue = shipped_catalogue(&shared);
+    let mut excluded = 0;
     let base_rate = dec("38000");
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut sums: BTreeMap<String, [Decimal; 4]> = BTreeMap::new();
@@ -400,9 +468,40 @@ fn paying_the_dev_cases_balances() {
             "grouped" => {}
             other => panic!("status {other} in the dev set: {row:?}"),
         }
-        assert_eq!(category == "excluded", input.new_tech, "{row:?}");
+        let decides = deciding_item(
+            &catalogue,
+            &input.items,
+            &input.discharge_date,
+            &row["adrg"],
+        );
+        assert_eq!(category == "excluded", decides.is_some(), "{row:?}");
+        // Rule 6 for a cost (standards are exact at the fen: weight × 38000 × coefficient).
+        let rule_6 = |cost: Decimal| {
+            if cost > multiple * standard {
+                standard + (cost - multiple * standard) * dec("0.90")
+            } else if cost < dec("0.4") * standard {
+                cost
+            } else {
+                standard
+            }
+        };
         match category {
-            "excluded" => assert_eq!(payment, fen(standard * dec("1.20")), "{row:?}"),
+            "excluded" => {
+                let (item, item_cost) = decides.unwrap();
+                let ordinary = rule_6(total);
+                let exclusion = match item.form.as_str() {
+                    "per_item" => total,
+                    "item_cost" => rule_6(total - item_cost) + item_cost,
+                    "weight_bonus" => ordinary + item.bonus * standard,
+                    other => panic!("form {other}"),
+                };
+                let expected = ordinary.max(exclusion);
+                assert!(
+                    (payment - expected).abs() <= dec("0.01"),
+                    "{row:?}: {expected}"
+                );
+                excluded += 1;
+            }
             "normal" => {
                 assert_eq!(payment, standard, "{row:?}");
                 assert!(total <= multiple * standard, "{row:?}");
@@ -420,6 +519,12 @@ fn paying_the_dev_cases_balances() {
             other => panic!("category {other}: {row:?}"),
         }
     }
+    // 110 dev cases name an item that applies (203 are flagged new_tech_flag = 1).
+    assert_eq!(excluded, 110);
+    assert!(
+        stderr.contains("exclusions (除外): 110 case(s) excluded"),
+        "{stderr}"
+    );
     // Every category of a realistic year shows up (the dev set has no 0000 case).
     for c in [
         "normal",
@@ -518,8 +623,8 @@ fn paying_the_dev_cases_balances() {
 #[test]
 fn bad_parameters_and_missing_files_stop_the_run_with_the_key() {
     let Some(shared) = shared() else { return };
-    let p = paths(&shared);
     let dir = tempdir("bad");
+    let p = paths(&shared, &dir);
     let text = std::fs::read_to_string(&p.params).unwrap();
     let weights = dir.join("w.csv");
     std::fs::write(&weights, "drg,weight\nFR59,1.0000\n").unwrap();
@@ -634,7 +739,7 @@ BE19,BE1,3,,0.1000,adrg
 US19,US1,1,,0.1000,default
 ";
 
-const CASE_HEADER: &str = "case_id,hospital_id,hospital_level,gender,age,age_days,birth_weight,admission_weight,dept,los,discharge_way,diagnoses,procedures,vent_hours,discharge_date,insured_region,insurance_type,new_tech_flag,total_cost,fund_paid,drug_cost,material_cost";
+const CASE_HEADER: &str = "case_id,hospital_id,hospital_level,gender,age,age_days,birth_weight,admission_weight,dept,los,discharge_way,diagnoses,procedures,vent_hours,discharge_date,insured_region,insurance_type,new_tech_flag,new_tech_items,total_cost,fund_paid,drug_cost,material_cost";
 
 /// A case row: FR59 (acute coronary syndrome, male 38), 0000 (Z91.700) or BQY (MDCB with a
 /// procedure that makes it ambiguous).
@@ -650,7 +755,15 @@ type HandCase<'a> = (
     &'a str,
 );
 
-fn case((id, hospital, level, group, region, new_tech, cost, fund): HandCase<'_>) -> String {
+fn case(row: HandCase<'_>) -> String {
+    case_naming(row, "")
+}
+
+/// A case row naming exclusion items (`new_tech_items`), discharged 2025-03-01.
+fn case_naming(
+    (id, hospital, level, group, region, new_tech, cost, fund): HandCase<'_>,
+    items: &str,
+) -> String {
     let (gender, age, dx, px) = match group {
         "FR59" => ("1", "38", "I24.001", ""),
         "0000" => ("1", "44", "Z91.700", ""),
@@ -658,14 +771,14 @@ fn case((id, hospital, level, group, region, new_tech, cost, fund): HandCase<'_>
         "bad" => ("9", "38", "I24.001", ""),
         other => panic!("{other}"),
     };
-    format!("{id},{hospital},{level},{gender},{age},,,,,5,1,{dx},{px},,2025-03-01,{region},employee,{new_tech},{cost},{fund},,\n")
+    format!("{id},{hospital},{level},{gender},{age},,,,,5,1,{dx},{px},,2025-03-01,{region},employee,{new_tech},{items},{cost},{fund},,\n")
 }
 
 #[test]
 fn hand_made_cases_are_paid_as_recomputed_by_hand() {
     let Some(shared) = shared() else { return };
-    let p = paths(&shared);
     let dir = tempdir("hand");
+    let p = paths(&shared, &dir);
     let weights = dir.join("hand-weights.csv");
     std::fs::write(&weights, HAND_WEIGHTS).unwrap();
     // The parameters point at the weights file (relative to the parameter file).
@@ -749,6 +862,55 @@ fn hand_made_cases_are_paid_as_recomputed_by_hand() {
     for row in rows {
         csv_text.push_str(&case(row));
     }
+    // Cases naming items of the shipped catalogue (discharged 2025-03-01, FR59 of ADRG FR5).
+    let named: [(HandCase<'_>, &str); 6] = [
+        (
+            (
+                "E1", "H001", "3", "FR59", local, "1", "30000.00", "20000.00",
+            ),
+            "T-EX006:5000.00",
+        ),
+        (
+            (
+                "E2", "H001", "3", "FR59", local, "1", "60000.00", "45000.00",
+            ),
+            "XL04AX-EX008:20000.00",
+        ),
+        (
+            (
+                "E3", "H001", "3", "FR59", local, "1", "30000.00", "20000.00",
+            ),
+            "C0301-EX003:10000.00",
+        ),
+        (
+            (
+                "E4",
+                "H001",
+                "3",
+                "FR59",
+                local,
+                "1",
+                "150000.00",
+                "100000.00",
+            ),
+            "C0302-EX004:50000.00",
+        ),
+        (
+            (
+                "E5", "H001", "3", "FR59", local, "0", "30000.00", "20000.00",
+            ),
+            "C0304-EX009:3000.00|XL01XX-ZZ901:1000.00",
+        ),
+        (
+            (
+                "E6", "H001", "3", "FR59", local, "1", "30000.00", "20000.00",
+            ),
+            "T-EX007:9000.00|XB01AX-EX010:100.00",
+        ),
+    ];
+    for (row, items) in named {
+        csv_text.push_str(&case_naming(row, items));
+    }
     let cases = dir.join("cases.csv");
     std::fs::write(&cases, csv_text).unwrap();
     let out = dir.join("pay.csv");
@@ -773,7 +935,7 @@ fn hand_made_cases_are_paid_as_recomputed_by_hand() {
     let (header, got) = read_csv(&out);
     assert_eq!(header[..12], PAY_HEADER);
     assert_eq!(header[12], "rules");
-    assert_eq!(got.len(), rows.len());
+    assert_eq!(got.len(), rows.len() + 6);
     let by_id: HashMap<&str, &HashMap<String, String>> =
         got.iter().map(|r| (r["case_id"].as_str(), r)).collect();
     // id → status, drg, category, weight, standard, payment, own, fund_due (by hand).
@@ -848,10 +1010,50 @@ fn hand_made_cases_are_paid_as_recomputed_by_hand() {
             "10000.00",
             "9000.00",
         ),
-        // Excluded: 38000 × 1.20 = 45600, no outlier rule; own 50000 > payment: fund_due 0.
+        // Flagged without an item: no exclusion (the flag alone gives nothing with the
+        // catalogue); 200000 > 114000 is high: 38000 + 86000 × 0.90 = 115400.
         (
-            "X1", "grouped", "FR59", "excluded", "1.0000", "38000.00", "45600.00", "50000.00",
-            "0.00",
+            "X1",
+            "grouped",
+            "FR59",
+            "high",
+            "1.0000",
+            "38000.00",
+            "115400.00",
+            "50000.00",
+            "65400.00",
+        ),
+        // T-EX006 weight_bonus 0.20: the ordinary 38000 + 0.20 × 38000 = 45600.
+        (
+            "E1", "grouped", "FR59", "excluded", "1.0000", "38000.00", "45600.00", "10000.00",
+            "35600.00",
+        ),
+        // XL04AX-EX008 per_item, valid to 2025-06-30: max(38000, 60000) = 60000.
+        (
+            "E2", "grouped", "FR59", "excluded", "1.0000", "38000.00", "60000.00", "15000.00",
+            "45000.00",
+        ),
+        // C0301-EX003 is for FM1|FM2|FL1|FB1|FB2|FC1, not FR5: the ordinary rules, normal.
+        (
+            "E3", "grouped", "FR59", "normal", "1.0000", "38000.00", "38000.00", "10000.00",
+            "28000.00",
+        ),
+        // C0302-EX004 item_cost: ordinary high 38000 + 36000 × 0.90 = 70400; the rest 100000
+        // is normal: 38000 + 50000 = 88000.
+        (
+            "E4", "grouped", "FR59", "excluded", "1.0000", "38000.00", "88000.00", "50000.00",
+            "38000.00",
+        ),
+        // C0304-EX009 is valid from 2025-07-01, XL01XX-ZZ901 is not listed: normal.
+        (
+            "E5", "grouped", "FR59", "normal", "1.0000", "38000.00", "38000.00", "10000.00",
+            "28000.00",
+        ),
+        // T-EX007 per_item: 30000 per item < the standard 38000: the ordinary payment, still
+        // excluded (XB01AX-EX010 is not for FR5).
+        (
+            "E6", "grouped", "FR59", "excluded", "1.0000", "38000.00", "38000.00", "10000.00",
+            "28000.00",
         ),
         // Cross-province: per item, weight and standard reported.
         (
@@ -942,13 +1144,36 @@ fn hand_made_cases_are_paid_as_recomputed_by_hand() {
         "{}",
         by_id["H1"]["rules"]
     );
+    // The rules of the exclusion name the item, its form, validity, both amounts, and why an
+    // item failed.
+    let rules = |id: &str| by_id[id]["rules"].clone();
+    assert!(rules("X1").contains("new_tech_flag = 1 but the case names no item"));
+    assert!(
+        rules("E2").contains("exclusion item XL04AX-EX008 (drug 罕见病用药（示例，2025-06-30 到期）; form per_item; valid 2024-01-01 to 2025-06-30; scope every group) applies"),
+        "{}",
+        rules("E2")
+    );
+    assert!(rules("E2").contains(
+        "payment = max(ordinary 38000.00, exclusion 60000.00) = 60000.00, the exclusion payment is larger"
+    ));
+    assert!(rules("E3").contains(
+        "exclusion item C0301-EX003 (item cost 10000.00) does not apply: outside its scope: ADRG FR5 is not in FM1|FM2|FL1|FB1|FB2|FC1"
+    ));
+    assert!(rules("E4").contains("on the remaining cost: normal: paid the standard 38000.00"));
+    assert!(rules("E5").contains("not yet valid: valid from 2025-07-01, discharged 2025-03-01"));
+    assert!(rules("E5").contains(
+        "XL01XX-ZZ901 (item cost 1000.00) does not apply: not in the approved catalogue (unlisted)"
+    ));
+    assert!(rules("E6")
+        .contains("the ordinary payment is not smaller (category excluded all the same)"));
 
     // The summary agrees with the rows.
     let table = summary_table(&stderr);
-    assert_eq!(table["total"][0], Decimal::from(17));
+    assert_eq!(table["total"][0], Decimal::from(23));
     assert_eq!(table["invalid"][0], Decimal::from(2));
     assert_eq!(table["invalid"][1], Decimal::ZERO);
-    assert_eq!(table["high"][0], Decimal::from(2));
+    assert_eq!(table["high"][0], Decimal::from(3));
+    assert_eq!(table["excluded"][0], Decimal::from(4));
     assert_eq!(table["total"][1], paid);
     assert_eq!(table["total"][4], due);
     assert!(

@@ -4,6 +4,7 @@
 //! batch runner that keeps input order and never drops a row.
 
 mod batch;
+mod new_tech;
 mod problem;
 mod reader;
 mod record;
@@ -12,6 +13,7 @@ pub use batch::{
     read_valid_records, run_batch, run_batch_with, BatchError, BatchOptions, BatchStats, Chunk,
     RowIn,
 };
+pub use new_tech::{parse_new_tech_items, NewTechItem};
 pub use problem::{
     csv_field, escape_control, problems_text, AmountError, AmountUnit, CodeList, Problem,
     ProblemKind, Purpose, Unit,

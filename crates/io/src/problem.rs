@@ -170,6 +170,10 @@ pub enum ProblemKind {
     HospitalUnknown { hospital_id: String },
     /// `drgdip settle`: the row has no readable discharge month and is not settled.
     NoDischargeMonth,
+    /// A malformed entry of `new_tech_items` (the value is the entry).
+    NewTechItem {
+        error: crate::new_tech::NewTechError,
+    },
 }
 
 fn which(list: CodeList, position: usize, lang: Lang) -> String {
@@ -367,6 +371,19 @@ impl ProblemKind {
             }
             K::NoDischargeMonth => {
                 "不是有效日期（应为 YYYY-MM-DD）：该行没有出院月份，不予结算".into()
+            }
+            K::NewTechItem { error } => {
+                use crate::new_tech::NewTechError as E;
+                match (error, en) {
+                    (E::NotCodeCost, true) => "expected CODE:COST (the item's code and its own cost in CNY, e.g. T-EX006:1200.50)".into(),
+                    (E::NotCodeCost, false) => "应为 编码:费用（除外项目编码及其费用，元，例如 T-EX006:1200.50）".into(),
+                    (E::BadCode { code }, true) => format!("{code:?} is not an item code (expected e.g. T-EX006)"),
+                    (E::BadCode { code }, false) => format!("{code:?} 不是项目编码（例如 T-EX006）"),
+                    (E::Cost { cost, error }, true) => format!("item cost {cost:?}: {}", error.render(AmountUnit::Yuan, lang)),
+                    (E::Cost { cost, error }, false) => format!("项目费用 {cost:?}：{}", error.render(AmountUnit::Yuan, lang)),
+                    (E::Twice { code }, true) => format!("item {code} is named twice"),
+                    (E::Twice { code }, false) => format!("项目 {code} 重复填写"),
+                }
             }
         }
     }

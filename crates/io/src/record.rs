@@ -7,6 +7,7 @@ use drgdip_scheme::Gender;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
+use crate::new_tech::{parse_new_tech_items, NewTechItem};
 use crate::problem::{
     escape_control, AmountError, AmountUnit, CodeList, Problem, ProblemKind, Purpose, Unit,
 };
@@ -31,6 +32,7 @@ pub const COLUMNS: &[&str] = &[
     "insured_region",
     "insurance_type",
     "new_tech_flag",
+    "new_tech_items",
     "total_cost",
     "fund_paid",
     "drug_cost",
@@ -226,6 +228,9 @@ pub struct CaseRecord {
     pub insured_region: String,
     pub insurance_type: String,
     pub new_tech_flag: bool,
+    /// 除外 — the exclusion-catalogue items the case names (`new_tech_items`,
+    /// `CODE:COST|CODE:COST`), in order.
+    pub new_tech_items: Vec<NewTechItem>,
     pub total_cost: Option<Decimal>,
     pub fund_paid: Option<Decimal>,
     pub drug_cost: Option<Decimal>,
@@ -607,6 +612,16 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
             "" | "0" => {}
             "1" => r.new_tech_flag = true,
             _ => ctx.bad("new_tech_flag", f, ProblemKind::FlagInvalid),
+        }
+    }
+    if let Some(f) = ctx.get_at(const { col("new_tech_items") }) {
+        match parse_new_tech_items(f, ctx.cols.options.limits.max_case_cost) {
+            Ok(items) => r.new_tech_items = items,
+            Err(bad) => {
+                for (entry, error) in bad {
+                    ctx.bad("new_tech_items", &entry, ProblemKind::NewTechItem { error });
+                }
+            }
         }
     }
     r.total_cost = ctx.money(const { col("total_cost") });

@@ -137,6 +137,8 @@ fn cases(rng: &mut Lcg, table: &WeightTable) -> Vec<PayInput> {
                 hospital_level: 1 + rng.below(3) as u8,
                 insured_region: insured_region.to_string(),
                 new_tech_flag: rng.below(100) == 0,
+                new_tech_items: Vec::new(),
+                discharge_date: None,
                 los: Some(1 + rng.below(30) as u32),
                 total_cost: total_cost.round_dp(2),
                 fund_paid,

@@ -6,7 +6,8 @@
 //! [`Tariff`] (standards per DRG and hospital level), one [`Payment`] per case with its
 //! rule lines, and a [`PaySummary`].
 //!
-//! The formulas are those of `payment-model.md` §1 and §2. Invariants of this crate:
+//! The formulas are those of `payment-model.md` §1 and §2 (revision 2: the exclusion by the
+//! approved catalogue, [`exclusion`]). Invariants of this crate:
 //! - pure: no file I/O, no global state, no async — callers hand in text and values;
 //! - money never passes through `f64`: every amount is a [`rust_decimal::Decimal`];
 //! - nothing is rounded in between: amounts are rounded half-up to the fen (0.01 CNY)
@@ -60,6 +61,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod exclusion;
 pub mod hospital;
 pub mod money;
 pub mod params;
@@ -71,11 +73,14 @@ pub mod weights;
 #[cfg(test)]
 mod testutil;
 
+pub use exclusion::{Catalogue, CatalogueError, Date, ExclusionForm, ItemUse};
 pub use hospital::{Hospital, HospitalKind, Hospitals, HospitalsError};
 pub use params::{Params, ParamsError};
-pub use payment::{pay_case, Category, PayInput, Payment, RuleLine, SpecialApproval};
+pub use payment::{
+    pay_case, Category, ExclusionOutcome, PayInput, Payment, RuleLine, SpecialApproval,
+};
 pub use summary::{PaySummary, Totals};
-pub use tariff::{Tariff, TariffError};
+pub use tariff::{ExclusionRule, Tariff, TariffError};
 pub use weights::{GroupStatus, HistoryCase, WeightRow, WeightSource, WeightTable};
 
 /// An enum written as a fixed string in files; see the `text_enum!` macro.

@@ -6,7 +6,8 @@
 //! found. Every section and key of the first-reading example file is required, except
 //! `drg.outliers.high_multiple_bands[last].max_weight` and
 //! `clearing.overspend_bands[last].up_to_rate` (the last band is open-ended and must have
-//! none) and `exclusion.weight_bonus` (required only when `mode = "weight_bonus"`).
+//! none), `exclusion.catalogue` or `exclusion.mode` (one of them is required) and
+//! `exclusion.weight_bonus` (required only when `mode = "weight_bonus"`).
 //!
 //! The sections and keys of revision 2 (payment-model §5, §6, §8, §12) are optional, so that a
 //! file written before it still reads, and each has a documented default: `[settlement]`
@@ -139,11 +140,11 @@ text_enum! {
 }
 
 text_enum! {
-    /// 除外机制 — payment of a case under the exclusion mechanism (`exclusion.mode`).
+    /// 除外机制 — the legacy form of a flagged case without a catalogue (`exclusion.mode`).
     pub enum ExclusionMode {
-        /// Paid total_cost.
+        /// The whole case per item: total_cost (rule 4's `per_item`).
         PerItem = "per_item",
-        /// Paid standard × (1 + weight_bonus).
+        /// The ordinary payment plus weight_bonus × standard (rule 4's `weight_bonus`).
         WeightBonus = "weight_bonus",
     }
 }
@@ -415,13 +416,37 @@ pub struct DrgParams {
     pub special_groups: SpecialGroups,
 }
 
-/// `[exclusion]` — 除外机制.
+/// `[exclusion]` — 除外机制 (`payment-model.md` §2 rule 4).
+///
+/// Revision 2: `catalogue` names the province's approved catalogue (a CSV path relative to the
+/// parameter file, read by the caller and parsed by [`crate::exclusion::Catalogue`]); only its
+/// items, named by a case in `new_tech_items`, give an exclusion, and `new_tech_flag` alone
+/// gives nothing. The first reading's keys `mode` and `weight_bonus` remain accepted: without
+/// a catalogue, a case flagged `new_tech_flag = 1` takes the form `mode` (with the bonus
+/// `weight_bonus`), paid by rule 4's formulas; with a catalogue they are read, validated,
+/// echoed and not used. A file needs `catalogue` or `mode`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exclusion {
-    /// Per item or weight bonus.
-    pub mode: ExclusionMode,
-    /// The bonus share (≥ 0); always present when `mode` is `weight_bonus`.
+    /// The approved catalogue's path as written (relative to the parameter file).
+    pub catalogue: Option<String>,
+    /// Legacy: the form a flagged case takes when there is no catalogue.
+    pub mode: Option<ExclusionMode>,
+    /// Legacy: the bonus share (≥ 0); always present when `mode` is `weight_bonus`.
     pub weight_bonus: Option<Decimal>,
+}
+
+impl Exclusion {
+    /// Reads only the `[exclusion]` table of a parameter file (for callers such as the DIP
+    /// command that do not read the rest of it). The error names the key.
+    pub fn from_params_toml(text: &str) -> Result<Exclusion> {
+        let table: Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ParamsError::Syntax {
+                message: e.to_string().trim_end().to_string(),
+            })?;
+        let mut root = Section::new(String::new(), &table);
+        read_exclusion(root.table("exclusion")?)
+    }
 }
 
 /// `[special_case]` — 特例单议.
@@ -683,9 +708,24 @@ impl Params {
             d.special_groups.ambiguous.to_string(),
         );
         let e = &self.exclusion;
-        line("exclusion.mode", e.mode.to_string());
+        if let Some(path) = &e.catalogue {
+            line(
+                "exclusion.catalogue",
+                format!(
+                    "{path} (the approved items named in new_tech_items decide; new_tech_flag alone gives nothing)"
+                ),
+            );
+        }
+        let unused = if e.catalogue.is_some() {
+            " (legacy: not used, the catalogue decides)"
+        } else {
+            " (legacy: a case flagged new_tech_flag = 1 takes this form)"
+        };
+        if let Some(mode) = e.mode {
+            line("exclusion.mode", format!("{mode}{unused}"));
+        }
         if let Some(bonus) = e.weight_bonus {
-            line("exclusion.weight_bonus", bonus.to_string());
+            line("exclusion.weight_bonus", format!("{bonus}{unused}"));
         }
         let s = &self.special_case;
         line("special_case.max_share_drg", s.max_share_drg.to_string());
@@ -1019,15 +1059,41 @@ fn read_outliers(mut s: Section<'_>) -> Result<Outliers> {
 }
 
 fn read_exclusion(mut s: Section<'_>) -> Result<Exclusion> {
-    let mode = s.choice("mode", ExclusionMode::ALL)?;
-    let weight_bonus = match mode {
-        ExclusionMode::WeightBonus => Some(s.decimal("weight_bonus", Bound::SmallNonNegative)?),
-        ExclusionMode::PerItem => s.optional_decimal("weight_bonus", Bound::SmallNonNegative)?,
+    let catalogue = match s.get("catalogue") {
+        None => None,
+        Some(Value::String(path)) if !path.trim().is_empty() => Some(path.trim().to_string()),
+        Some(other) => {
+            return Err(invalid(
+                s.key("catalogue"),
+                "the path of the approved catalogue (CSV), relative to this file",
+                describe(other),
+            ))
+        }
     };
-    // Read by the exclusion catalogue's own loader (being added).
-    s.ignore("catalogue");
+    let mode = match (&catalogue, s.table.contains_key("mode")) {
+        (None, false) => {
+            return Err(ParamsError::Missing {
+                key: s.key("catalogue"),
+                expected: "the path of the approved exclusion catalogue (CSV, relative to this \
+                           file), or the legacy key exclusion.mode"
+                    .to_string(),
+            })
+        }
+        (_, true) => Some(s.choice("mode", ExclusionMode::ALL)?),
+        (Some(_), false) => None,
+    };
+    let weight_bonus = match mode {
+        Some(ExclusionMode::WeightBonus) => {
+            Some(s.decimal("weight_bonus", Bound::SmallNonNegative)?)
+        }
+        _ => s.optional_decimal("weight_bonus", Bound::SmallNonNegative)?,
+    };
     s.finish()?;
-    Ok(Exclusion { mode, weight_bonus })
+    Ok(Exclusion {
+        catalogue,
+        mode,
+        weight_bonus,
+    })
 }
 
 fn read_special_case(mut s: Section<'_>) -> Result<SpecialCase> {

@@ -6,12 +6,24 @@
 //!    by default); inside the province but not the local code it is paid as a local case,
 //!    with a rule line saying so;
 //! 3. ungroupable (0000) / ambiguous (QY) → the Fujian special standard, nothing else;
-//! 4. exclusion (`new_tech_flag`) → per item or standard × (1 + weight_bonus);
+//! 4. exclusion (除外机制): an item of the approved catalogue that the case names in
+//!    `new_tech_items`, valid on its discharge date and with the case's ADRG in its scope
+//!    (the first applicable `per_item` item, else the first applicable item, decides):
+//!    `payment = max(ordinary, exclusion payment)` with `ordinary` what rule 6 gives and the
+//!    exclusion payment by the item's form — `per_item` total_cost; `item_cost` rule 6 on
+//!    total_cost − item cost, plus the item cost; `weight_bonus` ordinary + bonus × standard.
+//!    `new_tech_flag` alone gives nothing; an item that fails is named with its reason and
+//!    the case goes on to rules 5 and 6. Without a catalogue (a parameter file of the first
+//!    reading), a flagged case takes the legacy `exclusion.mode` by the same formulas;
 //! 5. approved special case → per item or standard + extra points;
 //! 6. high-cost, else low-cost (or short stay), else normal.
 //!
 //! `own = total_cost − fund_paid` and `fund_due = max(0, payment − own)` in every category.
 //! Amounts are exact; [`RuleLine`]s render them rounded to the fen.
+//!
+//! The category of a case with an applicable item is `excluded` whichever of the two amounts
+//! is larger: the category records the rule that decided (rule 4), the rule lines and
+//! [`Payment::exclusion`] say which amount was paid and what rule 6 alone would have given.
 //!
 //! Choices where the model is silent:
 //! - A grouped DRG that is not in the weight table does not panic: the category stays the
@@ -35,9 +47,10 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
+use crate::exclusion::{CatalogueItem, Date, ExclusionForm, ItemFailure, ItemUse};
 use crate::money::{Fen, W4};
 use crate::params::{CrossRegionRule, LowPayment, SpecialGroupRule};
-use crate::tariff::{NoStandard, Pricing, Scope, Standard, Tariff};
+use crate::tariff::{ExclusionRule, NoStandard, Pricing, Scope, Standard, Tariff};
 use crate::weights::GroupStatus;
 
 /// The outcome of a special-case review (特例单议) for one case.
@@ -58,8 +71,13 @@ pub struct PayInput {
     pub hospital_level: u8,
     /// The insured person's region code (参保地).
     pub insured_region: String,
-    /// 除外 — a new drug, device or technique under the exclusion mechanism.
+    /// The hospital's own flag of a new drug, device or technique: with a catalogue it gives
+    /// nothing by itself (only a rule line); without one it triggers the legacy exclusion.
     pub new_tech_flag: bool,
+    /// 除外 — the catalogue items the case names, with their own costs (`new_tech_items`).
+    pub new_tech_items: Vec<ItemUse>,
+    /// The discharge date, for the items' validity.
+    pub discharge_date: Option<Date>,
     /// Length of stay in days, if known.
     pub los: Option<u32>,
     /// Per-item total cost (按项目费用).
@@ -123,6 +141,39 @@ pub struct Payment {
     pub fund_due: Decimal,
     /// How the payment was reached, in order.
     pub rules: Vec<RuleLine>,
+    /// For an `excluded` case: the item, its form and both amounts.
+    pub exclusion: Option<ExclusionOutcome>,
+}
+
+/// What rule 4 did for an excluded case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExclusionOutcome {
+    /// The item that decided (`None` under the legacy flag rule without a catalogue).
+    pub item: Option<String>,
+    /// Its form.
+    pub form: ExclusionForm,
+    /// What rule 6 gives the case (its ordinary payment), exact.
+    pub ordinary: Decimal,
+    /// The category rule 6 gives it (normal, high or low; normal when it has no standard).
+    pub ordinary_category: Category,
+    /// The exclusion payment by the form, exact; the case is paid the larger of the two.
+    pub exclusion_payment: Decimal,
+}
+
+impl ExclusionOutcome {
+    /// Whether the exclusion payment was the larger (else the ordinary payment was paid).
+    pub fn exclusion_larger(&self) -> bool {
+        self.exclusion_payment > self.ordinary
+    }
+}
+
+/// Why an applicable item does not decide the payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotDeciding {
+    /// An applicable `per_item` item wins over the other forms.
+    PerItemWins,
+    /// The first applicable item decides.
+    FirstDecides,
 }
 
 /// Why a case is a low case.
@@ -205,20 +256,107 @@ pub enum RuleLine {
         /// Paid amount.
         total_cost: Decimal,
     },
-    /// 除外 — paid per item.
-    ExcludedPerItem {
-        /// Paid amount.
-        total_cost: Decimal,
+    /// No catalogue: a flagged case takes the legacy `exclusion.mode`.
+    ExclusionLegacyFlag {
+        /// The form of `exclusion.mode`.
+        form: ExclusionForm,
     },
-    /// 除外 — paid standard × (1 + bonus).
-    ExcludedWeightBonus {
-        /// The standard.
-        standard: Decimal,
-        /// The bonus share.
-        bonus: Decimal,
-        /// The payment.
+    /// `new_tech_flag = 1` but the case names no item: no exclusion.
+    ExclusionFlagWithoutItem,
+    /// A named item does not apply, and why.
+    ExclusionItemFails {
+        /// The code the case named.
+        code: String,
+        /// The cost it gave.
+        cost: Decimal,
+        /// Why it does not apply.
+        failure: ItemFailure,
+    },
+    /// None of the named items applies: the ordinary rules pay the case.
+    ExclusionNoApplicableItem,
+    /// The item that decides the payment.
+    ExclusionItemApplies {
+        /// The catalogue item.
+        item: Box<CatalogueItem>,
+        /// The case's discharge date.
+        discharge: Date,
+        /// The case's ADRG.
+        adrg: String,
+        /// The item's own cost, as the case gives it.
+        cost: Decimal,
+    },
+    /// Another applicable item, which does not decide.
+    ExclusionItemNotDeciding {
+        /// Its code.
+        code: String,
+        /// Its form.
+        form: ExclusionForm,
+        /// The deciding item's code.
+        decisive: String,
+        /// Why it does not decide.
+        why: NotDeciding,
+    },
+    /// What rule 6 gives the case.
+    ExclusionOrdinary {
+        /// Normal, high or low.
+        category: Category,
+        /// The ordinary payment.
         payment: Decimal,
     },
+    /// 除外 `per_item` — the whole case per item.
+    ExcludedPerItem {
+        /// The exclusion payment (total_cost).
+        total_cost: Decimal,
+    },
+    /// 除外支付 `item_cost` — rule 6 is applied to the rest of the cost.
+    ExclusionRemainingCost {
+        /// The case's cost.
+        total_cost: Decimal,
+        /// The item's cost (at most total_cost).
+        item_cost: Decimal,
+        /// total_cost − item cost.
+        remaining: Decimal,
+    },
+    /// The item cost given exceeds total_cost: the whole cost is taken as the item's.
+    ExclusionItemCostCapped {
+        /// The item cost the case gave.
+        item_cost: Decimal,
+        /// The case's cost.
+        total_cost: Decimal,
+    },
+    /// A rule-6 line computed on total_cost − item cost.
+    OnRemainingCost(Box<RuleLine>),
+    /// 除外支付 `item_cost` — the rest's payment plus the item cost.
+    ExcludedItemCost {
+        /// Rule 6's payment of the rest.
+        remaining_payment: Decimal,
+        /// The item cost.
+        item_cost: Decimal,
+        /// The exclusion payment.
+        payment: Decimal,
+    },
+    /// 权重加成 `weight_bonus` — the ordinary payment plus bonus × standard.
+    ExcludedWeightBonus {
+        /// The ordinary payment.
+        ordinary: Decimal,
+        /// The bonus share.
+        bonus: Decimal,
+        /// The standard.
+        standard: Decimal,
+        /// The exclusion payment.
+        payment: Decimal,
+    },
+    /// `weight_bonus` without a standard: the exclusion payment is the ordinary payment.
+    ExclusionBonusWithoutStandard,
+    /// `payment = max(ordinary, exclusion payment)`.
+    ExclusionCompared {
+        /// The ordinary payment.
+        ordinary: Decimal,
+        /// The exclusion payment.
+        exclusion: Decimal,
+    },
+    /// An approved special case is not applied: rule 4 decided first.
+    SpecialNotApplied,
     /// 特例单议 — approved per item.
     SpecialPerItem {
         /// Paid amount.
@@ -371,20 +509,152 @@ impl fmt::Display for RuleLine {
                 "no DRG has a weight of its own: paid per item {}",
                 Fen(*total_cost)
             ),
+            RuleLine::ExclusionLegacyFlag { form } => write!(
+                f,
+                "exclusion (no catalogue in the parameters): new_tech_flag = 1 takes the legacy exclusion.mode = {form}"
+            ),
+            RuleLine::ExclusionFlagWithoutItem => write!(
+                f,
+                "new_tech_flag = 1 but the case names no item of the approved exclusion catalogue (new_tech_items is empty): no exclusion"
+            ),
+            RuleLine::ExclusionItemFails {
+                code,
+                cost,
+                failure,
+            } => write!(
+                f,
+                "exclusion item {code} (item cost {}) does not apply: {failure}",
+                Fen(*cost)
+            ),
+            RuleLine::ExclusionNoApplicableItem => write!(
+                f,
+                "no named exclusion item applies: paid by the ordinary rules"
+            ),
+            RuleLine::ExclusionItemApplies {
+                item,
+                discharge,
+                adrg,
+                cost,
+            } => {
+                write!(
+                    f,
+                    "exclusion item {} ({} {}; form {}",
+                    item.code,
+                    item.kind,
+                    item.name,
+                    item.form
+                )?;
+                if let Some(bonus) = item.bonus {
+                    write!(f, ", bonus {bonus}")?;
+                }
+                write!(
+                    f,
+                    "; valid {} to {}; scope {}) applies: discharged {discharge}, ADRG {adrg}, item cost {}",
+                    item.valid_from,
+                    item.valid_to,
+                    item.scope_text(),
+                    Fen(*cost)
+                )
+            }
+            RuleLine::ExclusionItemNotDeciding {
+                code,
+                form,
+                decisive,
+                why,
+            } => match why {
+                NotDeciding::PerItemWins => write!(
+                    f,
+                    "exclusion item {code} ({form}) also applies but does not decide: the per_item item {decisive} wins"
+                ),
+                NotDeciding::FirstDecides => write!(
+                    f,
+                    "exclusion item {code} ({form}) also applies but does not decide: the first applicable item {decisive} does"
+                ),
+            },
+            RuleLine::ExclusionOrdinary { category, payment } => write!(
+                f,
+                "ordinary payment (rule 6, without the exclusion): {category} {}",
+                Fen(*payment)
+            ),
             RuleLine::ExcludedPerItem { total_cost } => write!(
                 f,
-                "excluded (new drug, device or technique): paid per item {}",
+                "exclusion per_item (按项目付费): the whole case per item {}",
                 Fen(*total_cost)
             ),
-            RuleLine::ExcludedWeightBonus {
-                standard,
-                bonus,
+            RuleLine::ExclusionRemainingCost {
+                total_cost,
+                item_cost,
+                remaining,
+            } => write!(
+                f,
+                "exclusion item_cost (除外支付): rule 6 applied to total_cost − item cost = {} − {} = {}",
+                Fen(*total_cost),
+                Fen(*item_cost),
+                Fen(*remaining)
+            ),
+            RuleLine::ExclusionItemCostCapped {
+                item_cost,
+                total_cost,
+            } => write!(
+                f,
+                "the item cost {} exceeds total_cost {}: the item is taken to cost {}",
+                Fen(*item_cost),
+                Fen(*total_cost),
+                Fen(*total_cost)
+            ),
+            RuleLine::OnRemainingCost(line) => write!(f, "on the remaining cost: {line}"),
+            RuleLine::ExcludedItemCost {
+                remaining_payment,
+                item_cost,
                 payment,
             } => write!(
                 f,
-                "excluded (new drug, device or technique): paid {} × (1 + {bonus}) = {}",
+                "exclusion item_cost: {} + item cost {} = {}",
+                Fen(*remaining_payment),
+                Fen(*item_cost),
+                Fen(*payment)
+            ),
+            RuleLine::ExcludedWeightBonus {
+                ordinary,
+                bonus,
+                standard,
+                payment,
+            } => write!(
+                f,
+                "exclusion weight_bonus (权重加成): ordinary {} + {bonus} × standard {} = {}",
+                Fen(*ordinary),
                 Fen(*standard),
                 Fen(*payment)
+            ),
+            RuleLine::ExclusionBonusWithoutStandard => write!(
+                f,
+                "exclusion weight_bonus: no standard to add a bonus to; the exclusion payment is the ordinary payment"
+            ),
+            RuleLine::ExclusionCompared {
+                ordinary,
+                exclusion,
+            } => {
+                if exclusion > ordinary {
+                    write!(
+                        f,
+                        "excluded: payment = max(ordinary {}, exclusion {}) = {}, the exclusion payment is larger",
+                        Fen(*ordinary),
+                        Fen(*exclusion),
+                        Fen(*exclusion)
+                    )
+                } else {
+                    write!(
+                        f,
+                        "excluded: payment = max(ordinary {}, exclusion {}) = {}, the ordinary payment is not smaller (category excluded all the same)",
+                        Fen(*ordinary),
+                        Fen(*exclusion),
+                        Fen(*ordinary)
+                    )
+                }
+            }
+            RuleLine::SpecialNotApplied => write!(
+                f,
+                "the approved special case is not applied: the exclusion (rule 4) decided first"
             ),
             RuleLine::SpecialPerItem { total_cost } => write!(
                 f,
@@ -470,16 +740,23 @@ struct Priced {
     weight: Option<Decimal>,
     standard: Option<Decimal>,
     payment: Decimal,
+    exclusion: Option<ExclusionOutcome>,
 }
 
 impl Priced {
     /// Paid total_cost; the weight and standard are reported when known.
     fn per_item(category: Category, case: &PayInput, standard: Option<Standard>) -> Priced {
+        Priced::per_item_cost(category, case.total_cost, standard)
+    }
+
+    /// Paid `cost` per item; the weight and standard are reported when known.
+    fn per_item_cost(category: Category, cost: Decimal, standard: Option<Standard>) -> Priced {
         Priced {
             category,
             weight: standard.map(|s| s.weight),
             standard: standard.map(|s| s.amount),
-            payment: case.total_cost,
+            payment: cost,
+            exclusion: None,
         }
     }
 
@@ -489,6 +766,7 @@ impl Priced {
             weight: Some(standard.weight),
             standard: Some(standard.amount),
             payment,
+            exclusion: None,
         }
     }
 }
@@ -508,6 +786,7 @@ pub fn pay_case(tariff: &Tariff, case: &PayInput) -> Payment {
         own,
         fund_due: (priced.payment - own).max(Decimal::ZERO),
         rules,
+        exclusion: priced.exclusion,
     }
 }
 
@@ -520,6 +799,7 @@ fn price(tariff: &Tariff, case: &PayInput, rules: &mut Vec<RuleLine>) -> Priced 
             weight: None,
             standard: None,
             payment: Decimal::ZERO,
+            exclusion: None,
         };
     }
 
@@ -579,25 +859,8 @@ fn price(tariff: &Tariff, case: &PayInput, rules: &mut Vec<RuleLine>) -> Priced 
     let standard = tariff.standard(&case.drg, case.hospital_level);
 
     // 4. Exclusion.
-    if case.new_tech_flag {
-        let Some(bonus) = tariff.exclusion_bonus else {
-            rules.push(RuleLine::ExcludedPerItem {
-                total_cost: case.total_cost,
-            });
-            return Priced::per_item(Category::Excluded, case, standard.ok());
-        };
-        let s = match standard {
-            Ok(s) => s,
-            Err(why) => return no_standard(tariff, case, Category::Excluded, why, rules),
-        };
-        let payment = s.amount * (Decimal::ONE + bonus);
-        rules.push(standard_line(tariff, s));
-        rules.push(RuleLine::ExcludedWeightBonus {
-            standard: s.amount,
-            bonus,
-            payment,
-        });
-        return Priced::by_standard(Category::Excluded, s, payment);
+    if let Some(decided) = exclusion_item(tariff, case, rules) {
+        return excluded(tariff, case, standard, decided, rules);
     }
 
     // 5. Approved special case.
@@ -611,7 +874,16 @@ fn price(tariff: &Tariff, case: &PayInput, rules: &mut Vec<RuleLine>) -> Priced 
         Some(SpecialApproval::ExtraPoints(points)) => {
             let s = match standard {
                 Ok(s) => s,
-                Err(why) => return no_standard(tariff, case, Category::Special, why, rules),
+                Err(why) => {
+                    return no_standard(
+                        tariff,
+                        case,
+                        Category::Special,
+                        case.total_cost,
+                        why,
+                        rules,
+                    )
+                }
             };
             let money_per_point = tariff.pricing.money_per_point();
             let payment = s.amount + points * money_per_point;
@@ -628,18 +900,30 @@ fn price(tariff: &Tariff, case: &PayInput, rules: &mut Vec<RuleLine>) -> Priced 
     }
 
     // 6. High, low, normal.
+    rule_6(tariff, case, case.total_cost, standard, rules)
+}
+
+/// Rule 6 for a cost (the case's total_cost, or what remains after an excluded item): high,
+/// low (or short stay), else normal. Without a standard the cost is paid per item.
+fn rule_6(
+    tariff: &Tariff,
+    case: &PayInput,
+    cost: Decimal,
+    standard: Result<Standard, NoStandard>,
+    rules: &mut Vec<RuleLine>,
+) -> Priced {
     let s = match standard {
         Ok(s) => s,
-        Err(why) => return no_standard(tariff, case, Category::Normal, why, rules),
+        Err(why) => return no_standard(tariff, case, Category::Normal, cost, why, rules),
     };
     rules.push(standard_line(tariff, s));
     let outliers = &tariff.outliers;
     let multiple = outliers.high_multiple(s.weight);
     let threshold = multiple * s.amount;
-    if case.total_cost > threshold {
-        let payment = s.amount + (case.total_cost - threshold) * outliers.high_extra_share;
+    if cost > threshold {
+        let payment = s.amount + (cost - threshold) * outliers.high_extra_share;
         rules.push(RuleLine::High {
-            total_cost: case.total_cost,
+            total_cost: cost,
             multiple,
             standard: s.amount,
             share: outliers.high_extra_share,
@@ -656,22 +940,19 @@ fn price(tariff: &Tariff, case: &PayInput, rules: &mut Vec<RuleLine>) -> Priced 
         }
         _ => None,
     };
-    let low_cost =
-        (case.total_cost < outliers.low_multiple * s.amount).then_some(LowReason::Cost {
-            low_multiple: outliers.low_multiple,
-        });
+    let low_cost = (cost < outliers.low_multiple * s.amount).then_some(LowReason::Cost {
+        low_multiple: outliers.low_multiple,
+    });
     if let Some(reason) = low_cost.or(short_stay) {
         let payment = match outliers.low_payment {
-            LowPayment::Cost => case.total_cost,
+            LowPayment::Cost => cost,
             // standard × cost / standard as the parameter file defines it (multiplied first
             // so that the result is exact); a zero standard gives the formula's limit, cost.
-            LowPayment::Ratio => (s.amount * case.total_cost)
-                .checked_div(s.amount)
-                .unwrap_or(case.total_cost),
+            LowPayment::Ratio => (s.amount * cost).checked_div(s.amount).unwrap_or(cost),
         };
         rules.push(RuleLine::Low {
             reason,
-            total_cost: case.total_cost,
+            total_cost: cost,
             standard: s.amount,
             low_payment: outliers.low_payment,
             payment,
@@ -682,6 +963,182 @@ fn price(tariff: &Tariff, case: &PayInput, rules: &mut Vec<RuleLine>) -> Priced 
     Priced::by_standard(Category::Normal, s, s.amount)
 }
 
+/// The item (and form) that decides rule 4, if any; every item that fails, and every
+/// applicable item that does not decide, gets its rule line.
+struct Decided {
+    /// The item's code; `None` under the legacy flag rule.
+    code: Option<String>,
+    form: ExclusionForm,
+    /// The item's cost (item_cost form).
+    cost: Decimal,
+    /// The bonus share (weight_bonus form).
+    bonus: Decimal,
+}
+
+fn exclusion_item(tariff: &Tariff, case: &PayInput, rules: &mut Vec<RuleLine>) -> Option<Decided> {
+    let catalogue = match &tariff.exclusion {
+        ExclusionRule::Flag { form, bonus } => {
+            if !case.new_tech_flag {
+                return None;
+            }
+            rules.push(RuleLine::ExclusionLegacyFlag { form: *form });
+            return Some(Decided {
+                code: None,
+                form: *form,
+                cost: Decimal::ZERO,
+                bonus: *bonus,
+            });
+        }
+        ExclusionRule::Catalogue(catalogue) => catalogue,
+    };
+    if case.new_tech_items.is_empty() {
+        if case.new_tech_flag {
+            rules.push(RuleLine::ExclusionFlagWithoutItem);
+        }
+        return None;
+    }
+    let checks = catalogue.check(&case.new_tech_items, case.discharge_date, &case.adrg);
+    for c in &checks.0 {
+        if let Err(failure) = &c.outcome {
+            rules.push(RuleLine::ExclusionItemFails {
+                code: c.code.clone(),
+                cost: c.cost,
+                failure: failure.clone(),
+            });
+        }
+    }
+    let Some(index) = checks.decisive() else {
+        rules.push(RuleLine::ExclusionNoApplicableItem);
+        return None;
+    };
+    let check = &checks.0[index];
+    let item = match &check.outcome {
+        Ok(item) => item.clone(),
+        Err(_) => return None,
+    };
+    for (i, other) in checks.0.iter().enumerate() {
+        if let (true, Ok(o)) = (i != index, &other.outcome) {
+            rules.push(RuleLine::ExclusionItemNotDeciding {
+                code: other.code.clone(),
+                form: o.form,
+                decisive: item.code.clone(),
+                why: if item.form == ExclusionForm::PerItem && o.form != ExclusionForm::PerItem {
+                    NotDeciding::PerItemWins
+                } else {
+                    NotDeciding::FirstDecides
+                },
+            });
+        }
+    }
+    let decided = Decided {
+        code: Some(item.code.clone()),
+        form: item.form,
+        cost: check.cost,
+        bonus: item.bonus.unwrap_or_default(),
+    };
+    if let Some(discharge) = case.discharge_date {
+        rules.push(RuleLine::ExclusionItemApplies {
+            item: Box::new(item),
+            discharge,
+            adrg: case.adrg.clone(),
+            cost: check.cost,
+        });
+    }
+    Some(decided)
+}
+
+/// Rule 4 for an applicable item: `max(ordinary, exclusion payment)`, category `excluded`.
+fn excluded(
+    tariff: &Tariff,
+    case: &PayInput,
+    standard: Result<Standard, NoStandard>,
+    decided: Decided,
+    rules: &mut Vec<RuleLine>,
+) -> Priced {
+    let ordinary = rule_6(tariff, case, case.total_cost, standard, rules);
+    rules.push(RuleLine::ExclusionOrdinary {
+        category: ordinary.category,
+        payment: ordinary.payment,
+    });
+    let exclusion_payment = match decided.form {
+        ExclusionForm::PerItem => {
+            rules.push(RuleLine::ExcludedPerItem {
+                total_cost: case.total_cost,
+            });
+            case.total_cost
+        }
+        ExclusionForm::ItemCost => {
+            // An item cannot cost more than the whole case.
+            let item_cost = decided
+                .cost
+                .clamp(Decimal::ZERO, case.total_cost.max(Decimal::ZERO));
+            if item_cost != decided.cost {
+                rules.push(RuleLine::ExclusionItemCostCapped {
+                    item_cost: decided.cost,
+                    total_cost: case.total_cost,
+                });
+            }
+            let remaining = case.total_cost - item_cost;
+            rules.push(RuleLine::ExclusionRemainingCost {
+                total_cost: case.total_cost,
+                item_cost,
+                remaining,
+            });
+            let mut inner = Vec::with_capacity(2);
+            let rest = rule_6(tariff, case, remaining, standard, &mut inner);
+            rules.extend(
+                inner
+                    .into_iter()
+                    .filter(|l| !matches!(l, RuleLine::Standard { .. }))
+                    .map(|l| RuleLine::OnRemainingCost(Box::new(l))),
+            );
+            let payment = rest.payment + item_cost;
+            rules.push(RuleLine::ExcludedItemCost {
+                remaining_payment: rest.payment,
+                item_cost,
+                payment,
+            });
+            payment
+        }
+        ExclusionForm::WeightBonus => match standard {
+            Ok(s) => {
+                let payment = ordinary.payment + decided.bonus * s.amount;
+                rules.push(RuleLine::ExcludedWeightBonus {
+                    ordinary: ordinary.payment,
+                    bonus: decided.bonus,
+                    standard: s.amount,
+                    payment,
+                });
+                payment
+            }
+            Err(_) => {
+                rules.push(RuleLine::ExclusionBonusWithoutStandard);
+                ordinary.payment
+            }
+        },
+    };
+    rules.push(RuleLine::ExclusionCompared {
+        ordinary: ordinary.payment,
+        exclusion: exclusion_payment,
+    });
+    if case.special.is_some() {
+        rules.push(RuleLine::SpecialNotApplied);
+    }
+    Priced {
+        category: Category::Excluded,
+        weight: ordinary.weight,
+        standard: ordinary.standard,
+        payment: ordinary.payment.max(exclusion_payment),
+        exclusion: Some(ExclusionOutcome {
+            item: decided.code,
+            form: decided.form,
+            ordinary: ordinary.payment,
+            ordinary_category: ordinary.category,
+            exclusion_payment,
+        }),
+    }
+}
+
 fn standard_line(tariff: &Tariff, standard: Standard) -> RuleLine {
     RuleLine::Standard {
         standard,
@@ -689,11 +1146,13 @@ fn standard_line(tariff: &Tariff, standard: Standard) -> RuleLine {
     }
 }
 
-/// The case cannot be priced by a standard: paid per item in `category`, with the reason.
+/// The case cannot be priced by a standard: `cost` is paid per item in `category`, with the
+/// reason.
 fn no_standard(
     tariff: &Tariff,
     case: &PayInput,
     category: Category,
+    cost: Decimal,
     why: NoStandard,
     rules: &mut Vec<RuleLine>,
 ) -> Priced {
@@ -701,21 +1160,21 @@ fn no_standard(
         NoStandard::MissingWeight => {
             rules.push(RuleLine::MissingWeight {
                 drg: case.drg.clone(),
-                total_cost: case.total_cost,
+                total_cost: cost,
             });
             None
         }
         NoStandard::MissingLevelCoefficient => {
             rules.push(RuleLine::MissingLevelCoefficient {
                 level: case.hospital_level,
-                total_cost: case.total_cost,
+                total_cost: cost,
             });
             tariff.weight(&case.drg).map(|row| row.weight)
         }
     };
     Priced {
         weight,
-        ..Priced::per_item(category, case, None)
+        ..Priced::per_item_cost(category, cost, None)
     }
 }
 

@@ -224,6 +224,7 @@ mod tests {
             own,
             fund_due,
             rules: Vec::new(),
+            exclusion: None,
         }
     }
 

@@ -11,13 +11,14 @@
 //! As every coefficient is positive, the lowest standard is the one of the lowest own
 //! weight; ties go to the smaller DRG code.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use thiserror::Error;
 
-use crate::params::{
-    CrossRegion, Exclusion, ExclusionMode, Outliers, Params, PaymentMethod, SpecialGroups,
-};
+use crate::exclusion::{Catalogue, ExclusionForm};
+use crate::params::{CrossRegion, ExclusionMode, Outliers, Params, PaymentMethod, SpecialGroups};
 use crate::weights::{WeightRow, WeightSource, WeightTable};
 
 /// A tariff that cannot be built.
@@ -33,6 +34,25 @@ pub enum TariffError {
     /// every standard far from a decimal overflow).
     #[error("point value: expected a value > 0 and at most 1000000, found {0}")]
     PointValueNotPositive(Decimal),
+    /// The parameters name an exclusion catalogue that the caller did not hand in.
+    #[error("exclusion.catalogue = {0:?}: the catalogue must be read and given to the tariff (Tariff::with_catalogue)")]
+    CatalogueNotLoaded(String),
+}
+
+/// Which exclusions (除外机制, §2 rule 4) a tariff grants.
+#[derive(Debug, Clone)]
+pub enum ExclusionRule {
+    /// Revision 2: only items of the approved catalogue, named by the case, applicable on its
+    /// discharge date and in its ADRG.
+    Catalogue(Arc<Catalogue>),
+    /// The first reading's keys, for a parameter file without a catalogue: a case flagged
+    /// `new_tech_flag = 1` takes `form` (`per_item` or `weight_bonus` with `bonus`).
+    Flag {
+        /// The form of `exclusion.mode`.
+        form: ExclusionForm,
+        /// `exclusion.weight_bonus` (0 when absent).
+        bonus: Decimal,
+    },
 }
 
 /// How a weight turns into money.
@@ -131,18 +151,56 @@ pub struct Tariff {
     /// Index into `weights` of the lowest own weight per MDC letter.
     lowest_by_mdc: FxHashMap<char, usize>,
     pub(crate) outliers: Outliers,
-    pub(crate) exclusion_bonus: Option<Decimal>,
+    pub(crate) exclusion: ExclusionRule,
     pub(crate) special_groups: SpecialGroups,
     pub(crate) cross_region: CrossRegion,
 }
 
 impl Tariff {
     /// Builds the tariff of a region from its parameters and weight table. `point_value`
-    /// is required under the point method and refused under the rate method.
+    /// is required under the point method and refused under the rate method. Parameters that
+    /// name an exclusion catalogue need [`Tariff::with_catalogue`]
+    /// ([`TariffError::CatalogueNotLoaded`] here), so that no caller pays without it.
     pub fn new(
         params: &Params,
         weights: &WeightTable,
         point_value: Option<Decimal>,
+    ) -> Result<Tariff, TariffError> {
+        if let Some(path) = &params.exclusion.catalogue {
+            return Err(TariffError::CatalogueNotLoaded(path.clone()));
+        }
+        let rule = ExclusionRule::Flag {
+            form: match params.exclusion.mode {
+                Some(ExclusionMode::PerItem) => ExclusionForm::PerItem,
+                Some(ExclusionMode::WeightBonus) | None => ExclusionForm::WeightBonus,
+            },
+            bonus: params.exclusion.weight_bonus.unwrap_or_default(),
+        };
+        Self::build(params, weights, point_value, rule)
+    }
+
+    /// Builds the tariff with the approved exclusion catalogue (the one `exclusion.catalogue`
+    /// names, read and validated by the caller): only its items give an exclusion, whatever
+    /// the legacy keys say.
+    pub fn with_catalogue(
+        params: &Params,
+        weights: &WeightTable,
+        point_value: Option<Decimal>,
+        catalogue: Arc<Catalogue>,
+    ) -> Result<Tariff, TariffError> {
+        Self::build(
+            params,
+            weights,
+            point_value,
+            ExclusionRule::Catalogue(catalogue),
+        )
+    }
+
+    fn build(
+        params: &Params,
+        weights: &WeightTable,
+        point_value: Option<Decimal>,
+        exclusion: ExclusionRule,
     ) -> Result<Tariff, TariffError> {
         let drg = &params.drg;
         let pricing = match (drg.payment, point_value) {
@@ -196,17 +254,6 @@ impl Tariff {
             }
         }
 
-        let exclusion_bonus = match params.exclusion {
-            Exclusion {
-                mode: ExclusionMode::WeightBonus,
-                weight_bonus,
-            } => Some(weight_bonus.unwrap_or_default()),
-            Exclusion {
-                mode: ExclusionMode::PerItem,
-                ..
-            } => None,
-        };
-
         Ok(Tariff {
             region_code: params.region.code.clone(),
             province_prefix: params.region.province_prefix.clone(),
@@ -216,10 +263,15 @@ impl Tariff {
             lowest_all,
             lowest_by_mdc,
             outliers: drg.outliers.clone(),
-            exclusion_bonus,
+            exclusion,
             special_groups: drg.special_groups,
             cross_region: params.cross_region,
         })
+    }
+
+    /// The exclusions the tariff grants.
+    pub fn exclusion(&self) -> &ExclusionRule {
+        &self.exclusion
     }
 
     /// How weights turn into money.

@@ -127,3 +127,18 @@ pub fn shared_file(relative: &str) -> Option<String> {
         }
     }
 }
+
+/// A small approved exclusion catalogue for hand computation: a per-item technique, an
+/// item-cost device limited to ADRGs FR1 and FB2, and a weight-bonus drug (bonus 0.30) valid
+/// from 2025-03-01 to 2025-06-30 only.
+pub const CATALOGUE_CSV: &str = "code,kind,name,valid_from,valid_to,form,bonus,adrgs
+T-PER,technique,per-item technique,2025-01-01,2025-12-31,per_item,,
+D-COST,device,item-cost device,2025-01-01,2025-12-31,item_cost,,FR1|FB2
+M-BONUS,drug,bonus drug,2025-03-01,2025-06-30,weight_bonus,0.30,
+";
+
+/// [`CATALOGUE_CSV`], parsed.
+pub fn catalogue() -> crate::exclusion::Catalogue {
+    crate::exclusion::Catalogue::from_csv_str(CATALOGUE_CSV)
+        .unwrap_or_else(|e| panic!("test catalogue: {e}"))
+}

@@ -12,7 +12,8 @@ use drgdip_pay::money::{Fen, W4};
 use drgdip_pay::params::Method;
 use drgdip_pay::weights::WeightOptions;
 use drgdip_pay::{
-    pay_case, GroupStatus, HistoryCase, Hospitals, Params, PayInput, Tariff, WeightTable,
+    pay_case, Date, GroupStatus, HistoryCase, Hospitals, ItemUse, Params, PayInput, Tariff,
+    WeightTable,
 };
 use drgdip_scheme::selection::Selection;
 use drgdip_scheme::Scheme;
@@ -113,8 +114,12 @@ case_fields! {
     insured_region,
     /// Insurance type.
     insurance_type,
-    /// 除外 — a new drug, device or technique (`0`/`1`).
+    /// 除外 — a new drug, device or technique (`0`/`1`); with an exclusion catalogue it gives
+    /// nothing by itself.
     new_tech_flag,
+    /// 除外 — the exclusion-catalogue items used, `CODE:COST|CODE:COST` (the item's own cost,
+    /// CNY).
+    new_tech_items,
     /// Per-item total cost, CNY (as text).
     total_cost,
     /// What the fund pays per item, CNY (as text).
@@ -504,6 +509,15 @@ impl Engine {
             hospital_level: level,
             insured_region: r.insured_region.clone(),
             new_tech_flag: r.new_tech_flag,
+            new_tech_items: r
+                .new_tech_items
+                .iter()
+                .map(|i| ItemUse {
+                    code: i.code.clone(),
+                    cost: i.cost,
+                })
+                .collect(),
+            discharge_date: Date::parse(&r.discharge_date),
             los: r.los,
             total_cost,
             fund_paid,

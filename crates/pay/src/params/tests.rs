@@ -462,3 +462,108 @@ fn both_shipped_example_files_parse_without_warnings() {
         assert!(p.warnings().is_empty(), "{file}: {:?}", p.warnings());
     }
 }
+
+#[test]
+fn the_exclusion_section_takes_a_catalogue_path_and_keeps_the_legacy_keys() {
+    // Revision 2: a catalogue; the legacy keys are read, validated and echoed as unused.
+    let text = edited(
+        "[exclusion]\n",
+        "[exclusion]\ncatalogue = \"fujian-exclusion-catalogue-2025.csv\"\n",
+    );
+    let p = params(&text);
+    assert_eq!(
+        p.exclusion,
+        Exclusion {
+            catalogue: Some("fujian-exclusion-catalogue-2025.csv".into()),
+            mode: Some(ExclusionMode::WeightBonus),
+            weight_bonus: Some(dec!(0.20)),
+        }
+    );
+    let lines = p.summary_lines();
+    let of = |key: &str| {
+        lines
+            .iter()
+            .filter(|l| l.starts_with(&format!("{key} = ")))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of("exclusion.catalogue"),
+        ["exclusion.catalogue = fujian-exclusion-catalogue-2025.csv (the approved items named in new_tech_items decide; new_tech_flag alone gives nothing)"]
+    );
+    assert_eq!(
+        of("exclusion.weight_bonus"),
+        ["exclusion.weight_bonus = 0.20 (legacy: not used, the catalogue decides)"]
+    );
+    // A catalogue alone is enough.
+    let only = edited(
+        "[exclusion]\nmode = \"weight_bonus\"\nweight_bonus = \"0.20\"\n",
+        "[exclusion]\ncatalogue = \"c.csv\"\n",
+    );
+    let p = params(&only);
+    assert_eq!((p.exclusion.mode, p.exclusion.weight_bonus), (None, None));
+    assert_eq!(
+        p.summary_lines()
+            .iter()
+            .filter(|l| l.starts_with("exclusion."))
+            .count(),
+        1
+    );
+    // Without a catalogue the legacy keys say what a flagged case gets.
+    assert!(params(BASE_TOML).summary_lines().contains(
+        &"exclusion.mode = weight_bonus (legacy: a case flagged new_tech_flag = 1 takes this form)"
+            .to_string()
+    ));
+}
+
+#[test]
+fn the_exclusion_section_needs_a_catalogue_or_the_legacy_mode() {
+    let neither = edited(
+        "[exclusion]\nmode = \"weight_bonus\"\nweight_bonus = \"0.20\"\n",
+        "[exclusion]\n",
+    );
+    let err = error_of(&neither);
+    assert_eq!(err.key(), Some("exclusion.catalogue"));
+    assert!(
+        err.to_string().contains("or the legacy key exclusion.mode"),
+        "{err}"
+    );
+    for bad in [
+        "catalogue = \"\"",
+        "catalogue = 3",
+        "catalogue = [\"a.csv\"]",
+    ] {
+        let err = error_of(&edited("[exclusion]\n", &format!("[exclusion]\n{bad}\n")));
+        assert_eq!(err.key(), Some("exclusion.catalogue"), "{bad}");
+    }
+    // With a catalogue, a legacy mode that is not a mode is still refused.
+    let err = error_of(&edited(
+        "[exclusion]\nmode = \"weight_bonus\"",
+        "[exclusion]\ncatalogue = \"c.csv\"\nmode = \"bonus\"",
+    ));
+    assert_eq!(err.key(), Some("exclusion.mode"));
+    let err = error_of(&edited(
+        "[exclusion]\n",
+        "[exclusion]\ncatalogue = \"c.csv\"\ncatalog = \"d.csv\"\n",
+    ));
+    assert_eq!(err.key(), Some("exclusion.catalog"));
+}
+
+#[test]
+fn the_exclusion_section_can_be_read_alone() {
+    // Other sections are not read (the DIP command reads only [exclusion] and [dip]).
+    let text = "[budget]\nwhatever = 1\n[exclusion]\ncatalogue = \"c.csv\"\n";
+    let e = Exclusion::from_params_toml(text).unwrap();
+    assert_eq!(e.catalogue.as_deref(), Some("c.csv"));
+    let err = Exclusion::from_params_toml("[budget]\n").unwrap_err();
+    assert_eq!(err.key(), Some("exclusion"));
+    let Some(shipped) = shared_file("params/region-350100-2025.toml") else {
+        return;
+    };
+    let e = Exclusion::from_params_toml(&shipped).unwrap();
+    assert_eq!(
+        e.catalogue.as_deref(),
+        Some("fujian-exclusion-catalogue-2025.csv")
+    );
+    assert_eq!(e.mode, Some(ExclusionMode::WeightBonus));
+}

@@ -6,14 +6,49 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 use super::*;
-use crate::testutil::{params, weight_table, BASE_TOML};
+use crate::testutil::{catalogue, params, weight_table, BASE_TOML};
 
 fn tariff_with(toml: &str) -> Tariff {
     Tariff::new(&params(toml), &weight_table(), None).unwrap()
 }
 
+/// The legacy parameters (no catalogue: `exclusion.mode = "weight_bonus"`, bonus 0.20).
 fn tariff() -> Tariff {
     tariff_with(BASE_TOML)
+}
+
+/// The parameters with the test catalogue (T-PER per_item; D-COST item_cost, ADRGs FR1 and
+/// FB2; M-BONUS weight_bonus 0.30, valid 2025-03-01 to 2025-06-30).
+fn with_catalogue() -> Tariff {
+    let text = BASE_TOML.replace(
+        "[exclusion]\n",
+        "[exclusion]\ncatalogue = \"exclusion-catalogue.csv\"\n",
+    );
+    let p = params(&text);
+    assert_eq!(
+        Tariff::new(&p, &weight_table(), None).unwrap_err(),
+        crate::TariffError::CatalogueNotLoaded("exclusion-catalogue.csv".into())
+    );
+    Tariff::with_catalogue(&p, &weight_table(), None, std::sync::Arc::new(catalogue())).unwrap()
+}
+
+fn date(text: &str) -> Date {
+    Date::parse(text).unwrap()
+}
+
+/// The case naming `items` (`CODE:COST`).
+fn naming(mut c: PayInput, items: &[&str]) -> PayInput {
+    c.new_tech_items = items
+        .iter()
+        .map(|i| {
+            let (code, cost) = i.split_once(':').unwrap();
+            ItemUse {
+                code: code.to_string(),
+                cost: cost.parse().unwrap(),
+            }
+        })
+        .collect();
+    c
 }
 
 /// A local grouped level-3 case.
@@ -23,6 +58,8 @@ fn case(drg: &str, total_cost: Decimal, fund_paid: Decimal) -> PayInput {
         hospital_level: 3,
         insured_region: "350100".to_string(),
         new_tech_flag: false,
+        new_tech_items: Vec::new(),
+        discharge_date: Some(date("2025-05-01")),
         los: Some(7),
         total_cost,
         fund_paid,
@@ -242,26 +279,50 @@ fn special_groups_can_be_paid_per_item() {
 }
 
 #[test]
-fn an_excluded_case_under_weight_bonus_is_paid_standard_times_one_plus_bonus() {
-    // 32000 × 1.20 = 38400, also for a cost that would be high.
+fn without_a_catalogue_a_flagged_case_takes_the_legacy_weight_bonus_on_top_of_its_ordinary_payment()
+{
+    // Normal: 32000 + 0.20 × 32000 = 38400.
+    let mut c = case("FR11", dec!(20000), dec!(14000));
+    c.new_tech_flag = true;
+    let p = pay_case(&tariff(), &c);
+    assert_paid(&p, Category::Excluded, dec!(38400), dec!(6000), dec!(32400));
+    assert_eq!(
+        lines(&p)[0],
+        "exclusion (no catalogue in the parameters): new_tech_flag = 1 takes the legacy exclusion.mode = weight_bonus"
+    );
+    // High: the bonus no longer switches off the high-cost rule. Ordinary 32000 + (200000 −
+    // 96000) × 0.90 = 125600; + 6400 = 132000 (the first reading paid 38400).
     let mut c = case("FR11", dec!(200000), dec!(190000));
     c.new_tech_flag = true;
     let p = pay_case(&tariff(), &c);
     assert_paid(
         &p,
         Category::Excluded,
-        dec!(38400),
+        dec!(132000),
         dec!(10000),
-        dec!(28400),
+        dec!(122000),
     );
     assert_eq!(
-        lines(&p)[1],
-        "excluded (new drug, device or technique): paid 32000.00 × (1 + 0.20) = 38400.00"
+        lines(&p)[4],
+        "exclusion weight_bonus (权重加成): ordinary 125600.00 + 0.20 × standard 32000.00 = 132000.00"
     );
+    let e = p.exclusion.unwrap();
+    assert_eq!(
+        (e.item, e.form, e.ordinary, e.ordinary_category),
+        (
+            None,
+            ExclusionForm::WeightBonus,
+            dec!(125600),
+            Category::High
+        )
+    );
+    // Items named without the flag give nothing without a catalogue.
+    let c = naming(case("FR11", dec!(20000), dec!(14000)), &["T-PER:100"]);
+    assert_eq!(pay_case(&tariff(), &c).category, Category::Normal);
 }
 
 #[test]
-fn an_excluded_case_under_per_item_is_paid_its_cost() {
+fn without_a_catalogue_the_legacy_per_item_mode_pays_the_larger_of_cost_and_ordinary() {
     let t = tariff_with(&BASE_TOML.replace("mode = \"weight_bonus\"", "mode = \"per_item\""));
     let mut c = case("FR11", dec!(50000), dec!(40000));
     c.new_tech_flag = true;
@@ -274,6 +335,291 @@ fn an_excluded_case_under_per_item_is_paid_its_cost() {
         dec!(40000),
     );
     assert_eq!((p.weight, p.standard), (Some(dec!(0.8)), Some(dec!(32000))));
+    // 20000 per item would be less than the standard 32000: the standard is paid.
+    c.total_cost = dec!(20000);
+    c.fund_paid = dec!(14000);
+    assert_eq!(pay_case(&t, &c).payment, dec!(32000));
+}
+
+#[test]
+fn with_a_catalogue_the_flag_alone_gives_no_exclusion() {
+    let mut c = case("FR11", dec!(200000), dec!(190000));
+    c.new_tech_flag = true;
+    let p = pay_case(&with_catalogue(), &c);
+    // Ordinary high payment 125600, no bonus.
+    assert_paid(&p, Category::High, dec!(125600), dec!(10000), dec!(115600));
+    assert_eq!(p.exclusion, None);
+    assert_eq!(
+        lines(&p)[0],
+        "new_tech_flag = 1 but the case names no item of the approved exclusion catalogue (new_tech_items is empty): no exclusion"
+    );
+}
+
+#[test]
+fn a_per_item_item_pays_the_whole_case_per_item_when_that_is_more() {
+    let c = naming(case("FR11", dec!(50000), dec!(40000)), &["T-PER:12000.50"]);
+    let p = pay_case(&with_catalogue(), &c);
+    assert_paid(
+        &p,
+        Category::Excluded,
+        dec!(50000),
+        dec!(10000),
+        dec!(40000),
+    );
+    assert_eq!((p.weight, p.standard), (Some(dec!(0.8)), Some(dec!(32000))));
+    assert_eq!(
+        lines(&p),
+        [
+            "exclusion item T-PER (technique per-item technique; form per_item; valid 2025-01-01 to 2025-12-31; scope every group) applies: discharged 2025-05-01, ADRG FR1, item cost 12000.50",
+            "standard: weight 0.8000 × base rate 40000.00 × level coefficient 1.00 = 32000.00",
+            "normal: paid the standard 32000.00",
+            "ordinary payment (rule 6, without the exclusion): normal 32000.00",
+            "exclusion per_item (按项目付费): the whole case per item 50000.00",
+            "excluded: payment = max(ordinary 32000.00, exclusion 50000.00) = 50000.00, the exclusion payment is larger",
+        ]
+    );
+    let e = p.exclusion.unwrap();
+    assert_eq!(e.item.as_deref(), Some("T-PER"));
+    assert!(e.exclusion_larger());
+}
+
+#[test]
+fn an_excluded_case_is_never_paid_less_than_its_ordinary_payment_and_stays_excluded() {
+    // Per item 20000 < the standard 32000: 32000 is paid, category excluded.
+    let c = naming(case("FR11", dec!(20000), dec!(14000)), &["T-PER:5000"]);
+    let p = pay_case(&with_catalogue(), &c);
+    assert_paid(&p, Category::Excluded, dec!(32000), dec!(6000), dec!(26000));
+    assert_eq!(
+        lines(&p).last().unwrap(),
+        "excluded: payment = max(ordinary 32000.00, exclusion 20000.00) = 32000.00, the ordinary payment is not smaller (category excluded all the same)"
+    );
+    assert!(!p.exclusion.unwrap().exclusion_larger());
+}
+
+#[test]
+fn an_item_cost_item_applies_rule_6_to_the_rest_and_adds_the_item_cost() {
+    let t = with_catalogue();
+    // 110000 is high (> 96000): ordinary 32000 + 14000 × 0.90 = 44600. The rest, 80000, is
+    // normal: 32000 + item 30000 = 62000.
+    let c = naming(case("FR11", dec!(110000), dec!(80000)), &["D-COST:30000"]);
+    let p = pay_case(&t, &c);
+    assert_paid(
+        &p,
+        Category::Excluded,
+        dec!(62000),
+        dec!(30000),
+        dec!(32000),
+    );
+    assert_eq!(
+        lines(&p)[3..],
+        [
+            "ordinary payment (rule 6, without the exclusion): high 44600.00",
+            "exclusion item_cost (除外支付): rule 6 applied to total_cost − item cost = 110000.00 − 30000.00 = 80000.00",
+            "on the remaining cost: normal: paid the standard 32000.00",
+            "exclusion item_cost: 32000.00 + item cost 30000.00 = 62000.00",
+            "excluded: payment = max(ordinary 44600.00, exclusion 62000.00) = 62000.00, the exclusion payment is larger",
+        ]
+    );
+    // The rest is low (10000 < 12800): paid per item 10000 + 30000 = 40000 > 32000.
+    // FB23 at level 1: 1.25 × 40000 × 0.80 = 40000, low below 16000. 40000 is normal
+    // (ordinary 40000); the rest 10000 is low: 10000 + 30000 = 40000, not more.
+    let mut c = naming(case("FB23", dec!(40000), dec!(30000)), &["D-COST:30000"]);
+    c.hospital_level = 1;
+    let p = pay_case(&t, &c);
+    assert_eq!(p.payment, dec!(40000), "{:?}", lines(&p));
+    assert!(lines(&p).iter().any(|l| l
+        == "on the remaining cost: low-cost: 10000.00 < 0.4 × 40000.00; paid per item 10000.00"));
+    // The rest still high: 200000 − 20000 = 180000 > 96000 → 32000 + 84000 × 0.90 = 107600,
+    // + 20000 = 127600 against the ordinary 125600.
+    let c = naming(case("FR11", dec!(200000), dec!(150000)), &["D-COST:20000"]);
+    let p = pay_case(&t, &c);
+    assert_eq!(p.payment, dec!(127600));
+    assert!(lines(&p)
+        .iter()
+        .any(|l| l.starts_with("on the remaining cost: high-cost: 180000.00 > 3.0 × 32000.00")));
+}
+
+#[test]
+fn a_weight_bonus_item_adds_bonus_times_standard_to_the_ordinary_payment() {
+    let t = with_catalogue();
+    // Normal: 32000 + 0.30 × 32000 = 41600.
+    let c = naming(case("FR11", dec!(20000), dec!(14000)), &["M-BONUS:800"]);
+    let p = pay_case(&t, &c);
+    assert_paid(&p, Category::Excluded, dec!(41600), dec!(6000), dec!(35600));
+    assert!(lines(&p)[0].contains("form weight_bonus, bonus 0.30; valid 2025-03-01 to 2025-06-30"));
+    // High: 125600 + 9600 = 135200; low (10000 < 12800): 10000 + 9600 = 19600.
+    let c = naming(case("FR11", dec!(200000), dec!(190000)), &["M-BONUS:800"]);
+    assert_eq!(pay_case(&t, &c).payment, dec!(135200));
+    let c = naming(case("FR11", dec!(10000), dec!(7000)), &["M-BONUS:800"]);
+    let p = pay_case(&t, &c);
+    assert_eq!(p.payment, dec!(19600));
+    assert_eq!(p.exclusion.unwrap().ordinary_category, Category::Low);
+    // Level 2 (0.90): the bonus is on the hospital's standard 28800: 28800 × 1.30 = 37440.
+    let mut c = naming(case("FR11", dec!(20000), dec!(14000)), &["M-BONUS:800"]);
+    c.hospital_level = 2;
+    assert_eq!(pay_case(&t, &c).payment, dec!(37440));
+}
+
+#[test]
+fn validity_boundaries_are_inclusive() {
+    let t = with_catalogue();
+    let at = |d: &str| {
+        let mut c = naming(case("FR11", dec!(20000), dec!(14000)), &["M-BONUS:800"]);
+        c.discharge_date = Some(date(d));
+        pay_case(&t, &c)
+    };
+    assert_eq!(at("2025-03-01").category, Category::Excluded);
+    assert_eq!(at("2025-06-30").category, Category::Excluded);
+    let before = at("2025-02-28");
+    assert_eq!(before.category, Category::Normal);
+    assert_eq!(
+        lines(&before)[..2],
+        [
+            "exclusion item M-BONUS (item cost 800.00) does not apply: not yet valid: valid from 2025-03-01, discharged 2025-02-28",
+            "no named exclusion item applies: paid by the ordinary rules",
+        ]
+    );
+    let after = at("2025-07-01");
+    assert_eq!(after.category, Category::Normal);
+    assert_eq!(
+        lines(&after)[0],
+        "exclusion item M-BONUS (item cost 800.00) does not apply: expired: valid to 2025-06-30, discharged 2025-07-01"
+    );
+}
+
+#[test]
+fn an_item_outside_its_scope_an_unlisted_item_and_a_case_without_date_get_no_exclusion() {
+    let t = with_catalogue();
+    // D-COST is for FR1 and FB2: BB11 is outside. 200000 stays a high case (ordinary rules).
+    let mut c = naming(case("BB11", dec!(300000), dec!(200000)), &["D-COST:30000"]);
+    c.new_tech_flag = true;
+    let p = pay_case(&t, &c);
+    assert_eq!(p.category, Category::High);
+    assert_eq!(
+        lines(&p)[0],
+        "exclusion item D-COST (item cost 30000.00) does not apply: outside its scope: ADRG BB1 is not in FR1|FB2"
+    );
+    let c = naming(case("FR11", dec!(20000), dec!(14000)), &["XL99-ZZ:800.00"]);
+    let p = pay_case(&t, &c);
+    assert_eq!(p.category, Category::Normal);
+    assert_eq!(
+        lines(&p)[0],
+        "exclusion item XL99-ZZ (item cost 800.00) does not apply: not in the approved catalogue (unlisted)"
+    );
+    let mut c = naming(case("FR11", dec!(20000), dec!(14000)), &["T-PER:800"]);
+    c.discharge_date = None;
+    let p = pay_case(&t, &c);
+    assert_eq!(p.category, Category::Normal);
+    assert_eq!(
+        lines(&p)[0],
+        "exclusion item T-PER (item cost 800.00) does not apply: the case has no discharge date to check the item's validity"
+    );
+}
+
+#[test]
+fn an_applicable_per_item_item_wins_over_an_earlier_item_and_otherwise_the_first_decides() {
+    let t = with_catalogue();
+    let c = naming(
+        case("FR11", dec!(50000), dec!(40000)),
+        &["XL99-ZZ:1", "M-BONUS:800", "T-PER:900"],
+    );
+    let p = pay_case(&t, &c);
+    assert_eq!(p.payment, dec!(50000), "{:?}", lines(&p));
+    assert_eq!(p.exclusion.as_ref().unwrap().item.as_deref(), Some("T-PER"));
+    assert_eq!(
+        lines(&p)[..3],
+        [
+            "exclusion item XL99-ZZ (item cost 1.00) does not apply: not in the approved catalogue (unlisted)",
+            "exclusion item M-BONUS (weight_bonus) also applies but does not decide: the per_item item T-PER wins",
+            "exclusion item T-PER (technique per-item technique; form per_item; valid 2025-01-01 to 2025-12-31; scope every group) applies: discharged 2025-05-01, ADRG FR1, item cost 900.00",
+        ]
+    );
+    // Without a per_item item the first applicable decides: D-COST, not M-BONUS
+    // (which would pay 41600 here against D-COST's 32000 + 1000).
+    let c = naming(
+        case("FR11", dec!(20000), dec!(14000)),
+        &["D-COST:1000", "M-BONUS:800"],
+    );
+    let p = pay_case(&t, &c);
+    assert_eq!(
+        p.exclusion.as_ref().unwrap().item.as_deref(),
+        Some("D-COST")
+    );
+    assert_eq!(p.payment, dec!(33000));
+    assert_eq!(
+        lines(&p)[0],
+        "exclusion item M-BONUS (weight_bonus) also applies but does not decide: the first applicable item D-COST does"
+    );
+}
+
+#[test]
+fn cross_province_ungroupable_and_ambiguous_cases_keep_their_earlier_rules() {
+    let t = with_catalogue();
+    let mut c = naming(case("FR11", dec!(20000), dec!(14000)), &["T-PER:1000"]);
+    c.insured_region = "110100".to_string();
+    assert_eq!(pay_case(&t, &c).category, Category::CrossProvince);
+    let mut c = naming(case("0000", dec!(50000), dec!(35000)), &["T-PER:1000"]);
+    c.status = GroupStatus::Ungroupable;
+    c.adrg = "00".to_string();
+    let p = pay_case(&t, &c);
+    assert_paid(&p, Category::Ungroupable, dec!(10000), dec!(15000), dec!(0));
+    let mut c = naming(case("FQY", dec!(50000), dec!(45000)), &["T-PER:1000"]);
+    c.status = GroupStatus::Ambiguous;
+    c.adrg = "QY".to_string();
+    let p = pay_case(&t, &c);
+    assert_eq!(p.category, Category::Ambiguous);
+    assert!(!lines(&p).iter().any(|l| l.contains("exclusion")));
+    // An in-province cross-region case is paid like a local one: the item applies.
+    let mut c = naming(case("FR11", dec!(50000), dec!(40000)), &["T-PER:1000"]);
+    c.insured_region = "350200".to_string();
+    assert_eq!(pay_case(&t, &c).category, Category::Excluded);
+}
+
+#[test]
+fn the_exclusion_comes_before_an_approved_special_case_and_a_failed_item_does_not() {
+    let t = with_catalogue();
+    let mut c = naming(case("FR11", dec!(50000), dec!(40000)), &["T-PER:1000"]);
+    c.special = Some(SpecialApproval::ExtraPoints(dec!(10)));
+    let p = pay_case(&t, &c);
+    assert_eq!(p.category, Category::Excluded);
+    assert_eq!(
+        lines(&p).last().unwrap(),
+        "the approved special case is not applied: the exclusion (rule 4) decided first"
+    );
+    c.discharge_date = Some(date("2026-01-01"));
+    let p = pay_case(&t, &c);
+    assert_eq!(p.category, Category::Special);
+    assert_eq!(p.payment, dec!(36000));
+}
+
+#[test]
+fn an_excluded_drg_without_a_weight_is_paid_per_item() {
+    let t = with_catalogue();
+    for item in ["T-PER:100", "M-BONUS:100"] {
+        let p = pay_case(&t, &naming(case("ZZ99", dec!(20000), dec!(14000)), &[item]));
+        assert_paid(&p, Category::Excluded, dec!(20000), dec!(6000), dec!(14000));
+        assert_eq!((p.weight, p.standard), (None, None));
+    }
+    let p = pay_case(
+        &t,
+        &naming(case("ZZ99", dec!(20000), dec!(14000)), &["M-BONUS:100"]),
+    );
+    assert!(lines(&p).contains(
+        &"exclusion weight_bonus: no standard to add a bonus to; the exclusion payment is the ordinary payment".to_string()
+    ));
+}
+
+#[test]
+fn an_item_cost_above_the_case_cost_counts_as_the_whole_case() {
+    let c = naming(case("FR11", dec!(20000), dec!(14000)), &["D-COST:25000"]);
+    let p = pay_case(&with_catalogue(), &c);
+    // The rest is 0 (low, paid 0) + 20000 = 20000 < 32000: the ordinary payment.
+    assert_eq!(p.payment, dec!(32000));
+    assert!(lines(&p).contains(
+        &"the item cost 25000.00 exceeds total_cost 20000.00: the item is taken to cost 20000.00"
+            .to_string()
+    ));
+    assert_eq!(p.exclusion.unwrap().exclusion_payment, dec!(20000));
 }
 
 #[test]
@@ -370,7 +716,8 @@ fn a_grouped_drg_missing_from_the_weight_table_is_paid_per_item_in_its_category(
 
     let mut c = case("ZZ99", dec!(20000), dec!(14000));
     c.new_tech_flag = true;
-    assert_eq!(pay_case(&tariff(), &c).category, Category::Excluded);
+    let p = pay_case(&tariff(), &c);
+    assert_paid(&p, Category::Excluded, dec!(20000), dec!(6000), dec!(14000));
     c.new_tech_flag = false;
     c.special = Some(SpecialApproval::ExtraPoints(dec!(10)));
     let p = pay_case(&tariff(), &c);
@@ -446,6 +793,11 @@ prop_compose! {
         level in 0u8..=4,
         region in prop::sample::select(vec!["350100", "350200", "110100", ""]),
         new_tech_flag in any::<bool>(),
+        items in prop::collection::vec(
+            (prop::sample::select(vec!["T-PER", "D-COST", "M-BONUS", "X-NONE"]), 0i64..=20_000_000),
+            0..3,
+        ),
+        discharge in prop::sample::select(vec!["2025-01-15", "2025-03-01", "2025-06-30", "2025-07-01", "2026-01-01", ""]),
         los in prop::option::of(0u32..=60),
         special in prop::option::of(prop_oneof![
             Just(SpecialApproval::PerItem),
@@ -459,12 +811,14 @@ prop_compose! {
             hospital_level: level,
             insured_region: region.to_string(),
             new_tech_flag,
+            new_tech_items: items.into_iter().map(|(code, cost)| ItemUse { code: code.to_string(), cost: Decimal::new(cost, 2) }).collect(),
+            discharge_date: Date::parse(discharge),
             los,
             total_cost,
             fund_paid,
             status,
             mdc: format!("MDC{}", &drg[..1]),
-            adrg: String::new(),
+            adrg: drg[..drg.len().min(3)].to_string(),
             drg: drg.to_string(),
             special,
         }
@@ -472,8 +826,14 @@ prop_compose! {
 }
 
 fn any_tariff() -> impl Strategy<Value = Tariff> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(ratio, per_item, point, short)| {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(ratio, per_item, point, short, listed)| {
             let mut text = BASE_TOML.to_string();
             if ratio {
                 text = text.replace("low_payment = \"cost\"", "low_payment = \"ratio\"");
@@ -488,9 +848,24 @@ fn any_tariff() -> impl Strategy<Value = Tariff> {
                 text = text.replace("payment = \"rate\"", "payment = \"point\"");
                 dec!(412.37)
             });
+            if listed {
+                text = text.replace("[exclusion]\n", "[exclusion]\ncatalogue = \"c.csv\"\n");
+                let p = params(&text);
+                let c = std::sync::Arc::new(catalogue());
+                return Tariff::with_catalogue(&p, &weight_table(), point_value, c).unwrap();
+            }
             Tariff::new(&params(&text), &weight_table(), point_value).unwrap()
-        },
-    )
+        })
+}
+
+/// The case as rule 6 alone pays it: no flag, no item, no approval.
+fn ordinary_of(case: &PayInput) -> PayInput {
+    PayInput {
+        new_tech_flag: false,
+        new_tech_items: Vec::new(),
+        special: None,
+        ..case.clone()
+    }
 }
 
 proptest! {
@@ -504,6 +879,20 @@ proptest! {
         prop_assert!(!p.rules.is_empty());
         if p.category == Category::Invalid {
             prop_assert_eq!(p.payment, Decimal::ZERO);
+        }
+    }
+
+    #[test]
+    fn an_excluded_case_is_never_paid_less_than_without_the_exclusion(tariff in any_tariff(), case in any_case()) {
+        let p = pay_case(&tariff, &case);
+        prop_assert_eq!(p.category == Category::Excluded, p.exclusion.is_some());
+        if let Some(e) = &p.exclusion {
+            let plain = pay_case(&tariff, &ordinary_of(&case));
+            prop_assert_eq!(e.ordinary, plain.payment, "{:?}", lines(&p));
+            prop_assert_eq!(e.ordinary_category, plain.category);
+            prop_assert_eq!(p.payment, e.ordinary.max(e.exclusion_payment));
+            prop_assert!(p.payment >= plain.payment);
+            prop_assert!(p.fund_due >= plain.fund_due);
         }
     }
 }

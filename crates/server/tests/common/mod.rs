@@ -94,7 +94,15 @@ pub fn engine() -> Option<Arc<Engine>> {
             let (weights, stats) =
                 drgdip_server::weights_from_history(&scheme, &params, history).unwrap();
             assert!(stats.used > 90_000, "{stats:?}");
-            let tariff = Tariff::new(&params, &weights, None).unwrap();
+            let tariff = match &params.exclusion.catalogue {
+                // The approved exclusion catalogue, relative to the parameter file.
+                Some(path) => {
+                    let text = std::fs::read_to_string(shared.join("params").join(path)).unwrap();
+                    let catalogue = drgdip_pay::Catalogue::from_csv_str(&text).unwrap();
+                    Tariff::with_catalogue(&params, &weights, None, Arc::new(catalogue)).unwrap()
+                }
+                None => Tariff::new(&params, &weights, None).unwrap(),
+            };
             let hospitals = Hospitals::from_csv_str(
                 &std::fs::read_to_string(shared.join("testdata/chs-drg-2.0/hospitals.csv"))
                     .unwrap(),
