@@ -254,10 +254,7 @@ impl Catalogue {
         Self::parse(text, Some((scheme, is_adrg)))
     }
 
-    fn parse(
-        text: &str,
-        scheme: Option<SchemeAdrgs<'_>>,
-    ) -> Result<Catalogue, CatalogueError> {
+    fn parse(text: &str, scheme: Option<SchemeAdrgs<'_>>) -> Result<Catalogue, CatalogueError> {
         let mut problems = Vec::new();
         let text = text.trim_start_matches('\u{feff}');
         let mut rdr = csv::ReaderBuilder::new()
