@@ -23,9 +23,10 @@ use anyhow::{bail, Context, Result};
 use drgdip_dip::files::{AUX_FILE, GROUPS_FILE, SUMMARY_FILE};
 use drgdip_dip::round::{fmt4, fmt_money, round_fen};
 use drgdip_dip::{
-    build_library, dip_payment, monthly_point_value, score_case, year_point_value, Deviation,
-    DipCase, DipParams, DipScore, Fallback, GroupKind, Library, PointValueComputation,
-    PointValueSource, ProcedureSets, Severity,
+    build_library, dip_payment, monthly_point_value, point_basis, score_case,
+    score_case_with_exclusion, year_point_value, Deviation, DipCase, DipParams, DipScore,
+    ExclusionInput, Fallback, GroupKind, Library, PointValueComputation, PointValueSource,
+    ProcedureSets, Severity,
 };
 use drgdip_drg::Lang;
 use drgdip_drg::Trace;
@@ -33,10 +34,13 @@ use drgdip_io::{
     csv_field, problems_text, run_batch_with, BatchOptions, CaseRecord, Columns, Problem,
     ProblemKind, Purpose, RowIn, RowOutcome,
 };
-use drgdip_pay::Hospitals;
+use drgdip_pay::exclusion::Catalogue;
+use drgdip_pay::params::Exclusion;
+use drgdip_pay::{Date, Hospitals, ItemUse};
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
 
+use crate::cmd_exclusions::{catalogue_path, read_catalogue};
 use crate::cmd_group::group_record;
 use crate::progress::Progress;
 use crate::shared::{
@@ -173,6 +177,10 @@ struct Setup {
     params: DipParams,
     schemes: Schemes,
     sets: ProcedureSets,
+    /// The approved exclusion catalogue (`[exclusion].catalogue`), if the parameters name one.
+    catalogue: Option<Catalogue>,
+    /// What the exclusion does in this run, for the summary.
+    exclusion_desc: String,
 }
 
 impl Setup {
@@ -181,8 +189,9 @@ impl Setup {
     }
 }
 
-/// Reads the parameters and loads the DRG scheme (`--scheme`, else `[region].scheme`).
-fn setup(shared: &SharedOpts, c: &DipCommon) -> Result<Setup> {
+/// Reads the parameters and loads the DRG scheme (`--scheme`, else `[region].scheme`); with
+/// `exclusions`, the exclusion catalogue too (scoring needs it, building the library not).
+fn setup(shared: &SharedOpts, c: &DipCommon, exclusions: bool) -> Result<Setup> {
     let path = &c.params;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the parameter file {}", path.display()))?;
@@ -198,11 +207,48 @@ fn setup(shared: &SharedOpts, c: &DipCommon) -> Result<Setup> {
     let schemes = Schemes::load(&env, &name, None)
         .with_context(|| format!("the DRG scheme {name:?} (severity of each case)"))?;
     let sets = procedure_sets(&schemes.list[0]);
+    let (catalogue, exclusion_desc) = if exclusions {
+        dip_catalogue(path, &text, &schemes.list[0])?
+    } else {
+        (None, String::new())
+    };
     Ok(Setup {
         params,
         schemes,
         sets,
+        catalogue,
+        exclusion_desc,
     })
+}
+
+/// The exclusion catalogue of the parameters (`[exclusion].catalogue`, relative to the file),
+/// validated with its ADRG codes against the scheme. A file without `[exclusion]`, or with only
+/// the legacy keys (which DIP never had), gives no exclusion.
+fn dip_catalogue(path: &Path, text: &str, scheme: &Scheme) -> Result<(Option<Catalogue>, String)> {
+    let root: toml::Table = text
+        .parse()
+        .with_context(|| format!("parameter file {}", path.display()))?;
+    if !root.contains_key("exclusion") {
+        return Ok((None, "exclusion: none ([exclusion] absent)".to_owned()));
+    }
+    let exclusion = Exclusion::from_params_toml(text)
+        .map_err(|e| anyhow::anyhow!("parameter file {}: {e}", path.display()))?;
+    match exclusion.catalogue {
+        Some(written) => {
+            let file = catalogue_path(path, &written);
+            let catalogue = read_catalogue(&file, scheme).context("exclusion.catalogue")?;
+            let desc = format!(
+                "exclusion catalogue {} ({} items) as extra points",
+                file.display(),
+                catalogue.len()
+            );
+            Ok((Some(catalogue), desc))
+        }
+        None => Ok((
+            None,
+            "exclusion: no catalogue (the legacy exclusion.mode is not used by DIP)".to_owned(),
+        )),
+    }
 }
 
 /// `[region].scheme` of a parameter file, if set.
@@ -240,19 +286,22 @@ fn problem(r: &CaseRecord, field: &str, value: &str, kind: ProblemKind) -> Probl
     Problem::new(r.line, r.case_id.as_str(), field, value, kind)
 }
 
-/// The DIP view of a valid record. DIP keys read only the principal diagnosis, so only it is
-/// kept; the case id is not needed either (the caller writes it).
+/// The DIP view of a valid record, with the ADRG of its DRG grouping (the scope of the
+/// exclusion items). DIP keys read only the principal diagnosis, so only it is kept; the case
+/// id is not needed either (the caller writes it).
 fn dip_case(
     s: &Scheme,
     r: &CaseRecord,
     total_cost: Decimal,
     fund_paid: Decimal,
     hospital_level: u8,
-) -> DipCase {
+) -> (DipCase, String) {
     let dx = &s.catalog.diagnoses;
     let px = &s.catalog.procedures;
-    let severity = severity_of(group_record(s, r, &mut Trace::disabled()).severity());
-    DipCase {
+    let grouping = group_record(s, r, &mut Trace::disabled());
+    let severity = severity_of(grouping.severity());
+    let adrg = grouping.adrg_code(s).to_owned();
+    let case = DipCase {
         case_id: String::new(),
         diagnoses: r
             .diagnoses
@@ -270,7 +319,8 @@ fn dip_case(
         total_cost,
         fund_paid,
         hospital_level,
-    }
+    };
+    (case, adrg)
 }
 
 /// Opens the errors file with its header.
@@ -329,7 +379,7 @@ fn pct(part: u64, whole: u64) -> f64 {
 
 fn run_build(shared: &SharedOpts, a: BuildArgs) -> Result<()> {
     let start = Instant::now();
-    let setup = setup(shared, &a.common)?;
+    let setup = setup(shared, &a.common, false)?;
     let scheme = setup.scheme();
     let catalog = setup.schemes.catalog();
     let input = open_input(&a.history)?;
@@ -353,7 +403,7 @@ fn run_build(shared: &SharedOpts, a: BuildArgs) -> Result<()> {
             return 1;
         };
         // fund_paid and the hospital level take no part in the library.
-        let case = dip_case(
+        let (case, _) = dip_case(
             scheme,
             &r,
             total_cost,
@@ -449,6 +499,8 @@ struct ScoreCtx<'a> {
     setup: &'a Setup,
     library: &'a Library,
     hospitals: &'a Hospitals,
+    /// CNY per point for the exclusion items' money (see `drgdip_dip::exclusion`).
+    basis: Option<Decimal>,
 }
 
 /// A valid case with its score.
@@ -503,8 +555,26 @@ impl ScoreCtx<'_> {
         else {
             return (r.case_id.clone(), Outcome::Invalid(problems));
         };
-        let case = dip_case(self.setup.scheme(), &r, total_cost, fund_paid, level);
-        let score = score_case(self.library, &self.setup.params, &self.setup.sets, &case);
+        let (case, adrg) = dip_case(self.setup.scheme(), &r, total_cost, fund_paid, level);
+        let (library, params, sets) = (self.library, &self.setup.params, &self.setup.sets);
+        let score = match &self.setup.catalogue {
+            Some(catalogue) => {
+                let items: Vec<ItemUse> = r
+                    .new_tech_items
+                    .iter()
+                    .map(|i| ItemUse {
+                        code: i.code.clone(),
+                        cost: i.cost,
+                    })
+                    .collect();
+                let input = ExclusionInput {
+                    checks: catalogue.check(&items, Date::parse(&r.discharge_date), &adrg),
+                    basis: self.basis,
+                };
+                score_case_with_exclusion(library, params, sets, &case, &input)
+            }
+            None => score_case(library, params, sets, &case),
+        };
         let month = r.discharge_date.get(..7).unwrap_or("").to_owned();
         let scored = Scored {
             score,
@@ -531,6 +601,11 @@ struct Totals {
     own: Decimal,
     payment: Decimal,
     fund_due: Decimal,
+    /// Cases with an applicable exclusion item; of those, scored above their ordinary score.
+    excluded: u64,
+    excluded_larger: u64,
+    /// Σ (case score − ordinary score) of the excluded cases.
+    extra_points: Decimal,
     /// Per discharge month (`YYYY-MM`, empty when the row has no date): cases, Σ scores, Σ own.
     months: BTreeMap<String, (u64, Decimal, Decimal)>,
 }
@@ -572,6 +647,11 @@ impl Totals {
         }] += 1;
         self.score += sc.case_score;
         self.own += s.own;
+        if let Some(e) = &sc.exclusion {
+            self.excluded += 1;
+            self.excluded_larger += u64::from(e.exclusion_larger());
+            self.extra_points += sc.case_score - e.ordinary_score;
+        }
         if months {
             let m = self.months.entry(s.month.clone()).or_default();
             m.0 += 1;
@@ -686,7 +766,7 @@ fn temp_path(output: &Path) -> PathBuf {
 
 fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     let start = Instant::now();
-    let setup = setup(shared, &a.common)?;
+    let setup = setup(shared, &a.common, true)?;
     let library = read_library(&a.library)?;
     check_library(&library, &setup.params, a.common.quiet);
     let hospitals = read_hospitals(&a.hospitals)?;
@@ -715,6 +795,10 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
         setup: &setup,
         library: &library,
         hospitals: &hospitals,
+        // A point value known before scoring turns item money into points exactly.
+        basis: a
+            .point_value
+            .or_else(|| point_basis(&library, &setup.params)),
     };
     let input = open_input(&a.input)?;
     let mut errors = open_errors(a.errors.as_deref())?;
@@ -855,6 +939,7 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     eprintln!("fallback: {}", counts(&fallback_names, &totals.fallback));
     eprintln!("deviation: {}", counts(&DEVIATIONS, &totals.deviation));
     eprintln!("Σ case scores {}", totals.score);
+    eprintln!("{}", exclusion_line(&setup, &totals, ctx.basis));
     eprintln!("{how}");
     let expected = computation.point_value * totals.score;
     eprintln!(
@@ -871,6 +956,21 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
         stats.rows as f64 / secs.max(1e-9)
     );
     Ok(())
+}
+
+/// What the exclusion catalogue did in a run.
+fn exclusion_line(setup: &Setup, t: &Totals, basis: Option<Decimal>) -> String {
+    match &setup.catalogue {
+        None => setup.exclusion_desc.clone(),
+        Some(_) => format!(
+            "{}: {} case(s) with an applicable item, {} scored above their ordinary score; Σ extra points {} (point basis {} CNY per point)",
+            setup.exclusion_desc,
+            t.excluded,
+            t.excluded_larger,
+            t.extra_points,
+            basis.map_or("none".to_owned(), fmt_point_value)
+        ),
+    }
 }
 
 fn counts(names: &[&str], n: &[u64]) -> String {
@@ -931,7 +1031,7 @@ fn fill_payments(
 // dip point-value
 
 fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
-    let setup = setup(shared, &a.common)?;
+    let setup = setup(shared, &a.common, true)?;
     let library = read_library(&a.library)?;
     check_library(&library, &setup.params, a.common.quiet);
     let hospitals = read_hospitals(&a.hospitals)?;
@@ -939,6 +1039,7 @@ fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
         setup: &setup,
         library: &library,
         hospitals: &hospitals,
+        basis: point_basis(&library, &setup.params),
     };
     let input = open_input(&a.input)?;
     let mut errors = open_errors(a.errors.as_deref())?;

@@ -16,6 +16,7 @@
 //! the fen only when written out.
 
 pub mod case;
+pub mod exclusion;
 pub mod files;
 pub mod keys;
 pub mod library;
@@ -25,6 +26,7 @@ pub mod round;
 pub mod score;
 
 pub use case::{AgeBand, AuxDimension, AuxLevel, DipCase, DischargeKind, Severity};
+pub use exclusion::{point_basis, DipExclusion, ExclusionInput, ExclusionReason};
 pub use files::LibraryError;
 pub use keys::{ProcedureClass, ProcedureKey, ProcedureSets};
 pub use library::{
@@ -35,7 +37,9 @@ pub use point::{
     dip_payment, monthly_point_value, point_value, year_point_value, PointValueBasis,
     PointValueComputation, PointValueError,
 };
-pub use score::{score_case, AuxReason, Deviation, DipScore, Fallback, ScoreReason};
+pub use score::{
+    score_case, score_case_with_exclusion, AuxReason, Deviation, DipScore, Fallback, ScoreReason,
+};
 
 #[cfg(test)]
 mod e2e_tests;

@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::case::{AuxLevel, DipCase};
+use crate::exclusion::{DipExclusion, ExclusionInput, ExclusionReason};
 use crate::keys::{
     self, chapter_group_id, comprehensive_group_id, core_group_id, region_group_id, ProcedureSets,
 };
@@ -180,6 +181,8 @@ pub enum ScoreReason {
         /// The score before.
         score: Decimal,
     },
+    /// A step of the exclusion mechanism (除外机制).
+    Exclusion(ExclusionReason),
 }
 
 impl fmt::Display for ScoreReason {
@@ -251,6 +254,7 @@ impl fmt::Display for ScoreReason {
             ScoreReason::ClampedToZero { score } => {
                 write!(f, "score {} is negative: raised to 0", fmt4(*score))
             }
+            ScoreReason::Exclusion(reason) => reason.fmt(f),
         }
     }
 }
@@ -277,10 +281,13 @@ pub struct DipScore {
     pub reference_cost: Decimal,
     /// The hospital level coefficient applied.
     pub level_coefficient: Decimal,
-    /// `s × level coefficient`, half-up to 4 decimals, never negative.
+    /// `s × level coefficient`, half-up to 4 decimals, never negative; with an applicable
+    /// exclusion item, the larger of that and the exclusion score.
     pub case_score: Decimal,
     /// How the score was reached, step by step.
     pub reasons: Vec<ScoreReason>,
+    /// The exclusion item that decided, with both scores (`None`: no item applied).
+    pub exclusion: Option<DipExclusion>,
 }
 
 /// Finds the group of a case, noting each step in `reasons`.
@@ -329,6 +336,43 @@ fn find_group<'l>(
     None
 }
 
+/// The deviation class of a cost and its score before the level coefficient (§3 "Case
+/// score"): `score_g × aux` for a normal case, the deviation formulas otherwise; a reference
+/// cost of 0 disables the check.
+pub(crate) fn deviation_score(
+    params: &DipParams,
+    base_score: Decimal,
+    aux_coefficient: Decimal,
+    reference_cost: Decimal,
+    cost: Decimal,
+) -> (Deviation, Decimal) {
+    if reference_cost.is_zero() {
+        (Deviation::Normal, base_score * aux_coefficient)
+    } else if cost > params.high_multiple * reference_cost {
+        let s = base_score * (cost / reference_cost - params.high_multiple + Decimal::ONE);
+        (Deviation::High, s)
+    } else if cost < params.low_multiple * reference_cost {
+        let s = base_score * cost / reference_cost;
+        (Deviation::Low, s)
+    } else {
+        (Deviation::Normal, base_score * aux_coefficient)
+    }
+}
+
+/// Scores one case with the exclusion catalogue's items (除外机制): the ordinary score of
+/// [`score_case`], then the applicable item's extra points (see [`crate::exclusion`]); the
+/// case score is never below the ordinary score.
+pub fn score_case_with_exclusion(
+    library: &Library,
+    params: &DipParams,
+    sets: &ProcedureSets,
+    case: &DipCase,
+    exclusion: &ExclusionInput,
+) -> DipScore {
+    let ordinary = score_case(library, params, sets, case);
+    crate::exclusion::apply(ordinary, params, case, exclusion)
+}
+
 /// Scores one case: its group (or fallback), auxiliary coefficient, deviation and hospital
 /// level coefficient. Never fails: every departure from the plain path is named in `reasons`.
 pub fn score_case(
@@ -373,18 +417,11 @@ pub fn score_case(
     }
 
     let cost = case.total_cost;
-    let (deviation, score) = if reference_cost.is_zero() {
+    if reference_cost.is_zero() {
         reasons.push(ScoreReason::NoDeviationReference);
-        (Deviation::Normal, base_score * aux_coefficient)
-    } else if cost > params.high_multiple * reference_cost {
-        let s = base_score * (cost / reference_cost - params.high_multiple + Decimal::ONE);
-        (Deviation::High, s)
-    } else if cost < params.low_multiple * reference_cost {
-        let s = base_score * cost / reference_cost;
-        (Deviation::Low, s)
-    } else {
-        (Deviation::Normal, base_score * aux_coefficient)
-    };
+    }
+    let (deviation, score) =
+        deviation_score(params, base_score, aux_coefficient, reference_cost, cost);
     reasons.push(match deviation {
         Deviation::Normal => ScoreReason::Normal {
             base_score,
@@ -436,6 +473,7 @@ pub fn score_case(
         level_coefficient,
         case_score,
         reasons,
+        exclusion: None,
     }
 }
 

@@ -963,8 +963,7 @@ fn rule_6(
     Priced::by_standard(Category::Normal, s, s.amount)
 }
 
-/// The item (and form) that decides rule 4, if any; every item that fails, and every
-/// applicable item that does not decide, gets its rule line.
+/// The item (and form) that decides rule 4.
 struct Decided {
     /// The item's code; `None` under the legacy flag rule.
     code: Option<String>,
@@ -975,6 +974,8 @@ struct Decided {
     bonus: Decimal,
 }
 
+/// The item that decides rule 4, if any (the legacy flag rule without a catalogue); every
+/// named item that fails, and every applicable item that does not decide, gets its rule line.
 fn exclusion_item(tariff: &Tariff, case: &PayInput, rules: &mut Vec<RuleLine>) -> Option<Decided> {
     let catalogue = match &tariff.exclusion {
         ExclusionRule::Flag { form, bonus } => {
