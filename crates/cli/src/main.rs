@@ -51,8 +51,26 @@ enum Command {
     Report(cmd_report::ReportArgs),
 }
 
+/// A closed output pipe (`drgdip schemes | head -1`) ends the process quietly, as it ends any
+/// Unix filter, instead of a panic in `println!`. Not for `serve`, whose sockets must not kill
+/// the server when a client goes away.
+#[cfg(unix)]
+fn quiet_on_closed_pipe() {
+    // SAFETY: resetting a signal's disposition to its default at the start of main, before any
+    // thread is started, has no other effect on the program's state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn quiet_on_closed_pipe() {}
+
 fn main() {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        quiet_on_closed_pipe();
+    }
     let result = match cli.command {
         Command::Group(a) => cmd_group::run(a),
         Command::Explain(a) => cmd_explain::run(a),

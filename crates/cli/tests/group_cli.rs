@@ -189,3 +189,46 @@ fn a_configuration_file_names_the_shared_directory_and_extra_schemes() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("X1,grouped,MDCB,BB3,BB35,,,my-copy"), "{out}");
 }
+
+/// `drgdip schemes | head -1`: the reader goes away after one line; drgdip ends quietly (no
+/// panic message, no error), as any Unix filter does.
+#[test]
+fn a_closed_output_pipe_ends_schemes_quietly() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::os::unix::process::ExitStatusExt;
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drgdip"))
+        .args(["schemes", "-v", "--shared"])
+        .arg(&shared)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The pipe's reading end is closed here (dropped), like `head -1` exiting.
+    assert!(!first.is_empty());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert!(
+        status.success() || status.signal() == Some(libc_sigpipe()),
+        "{status:?}: {stderr}"
+    );
+}
+
+/// SIGPIPE's number on Linux and the BSDs.
+fn libc_sigpipe() -> i32 {
+    13
+}
