@@ -56,7 +56,8 @@ pub struct TokensError(pub String);
 /// The tokens and who they are.
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
-    by_token: HashMap<String, Actor>,
+    /// Each token's actor and its number in the file (for the rate limit).
+    by_token: HashMap<String, (u32, Actor)>,
     reviewers: BTreeSet<String>,
     hospitals: BTreeSet<String>,
 }
@@ -133,7 +134,7 @@ impl Tokens {
                     )))
                 }
             };
-            if tokens.by_token.insert(t.token, actor).is_some() {
+            if tokens.by_token.insert(t.token, (i as u32, actor)).is_some() {
                 return Err(TokensError(format!("{at}: the same token appears twice")));
             }
         }
@@ -142,7 +143,12 @@ impl Tokens {
 
     /// The actor of a token.
     pub fn actor(&self, token: &str) -> Option<&Actor> {
-        self.by_token.get(token)
+        self.by_token.get(token).map(|(_, a)| a)
+    }
+
+    /// The number of a token in the file (0 for the first), if it is one.
+    pub fn number(&self, token: &str) -> Option<u32> {
+        self.by_token.get(token).map(|(n, _)| *n)
     }
 
     /// Whether `id` is a reviewer of the file.
@@ -160,33 +166,50 @@ impl Tokens {
         let n = |k: &str| {
             self.by_token
                 .values()
-                .filter(|a| a.role.kind() == k)
+                .filter(|(_, a)| a.role.kind() == k)
                 .count()
         };
         (n("bureau"), n("hospital"), n("reviewer"))
     }
 
-    /// The actor of the request's `Authorization: Bearer` header, or 401.
+    /// The actor of the request's `Authorization: Bearer` header: 401 without one, with a
+    /// malformed one or an unknown token; 400 with two (see [`bearer`]).
     pub fn resolve(&self, headers: &HeaderMap) -> Result<Actor, ApiError> {
-        let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
-            return Err(ApiError::unauthorized(
-                "missing Authorization: Bearer TOKEN header",
-            ));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                let (scheme, token) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be \"Bearer TOKEN\"")
-            })?;
+        let token = bearer(headers)?
+            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer TOKEN header"))?;
         self.actor(token)
             .cloned()
             .ok_or_else(|| ApiError::unauthorized("unknown token"))
     }
+}
+
+/// The token of the request's `Authorization: Bearer TOKEN` header: `None` without the
+/// header, 401 when it is not `Bearer TOKEN`, and 400 when the request has more than one
+/// `Authorization` header (which one counts would be a guess: none is used).
+pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let mut values = headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let more = values.count();
+    if more > 0 {
+        return Err(ApiError::bad_request(
+            "Authorization",
+            format!(
+                "{} Authorization headers: expected one, \"Bearer TOKEN\"",
+                more + 1
+            ),
+        ));
+    }
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .map(Some)
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer TOKEN\""))
 }
 
 /// A route of the API and the roles that may call it.
@@ -452,5 +475,21 @@ reviewer = "R1"
             "bearer  h001-token-0123456789 ".parse().unwrap(),
         );
         assert_eq!(t.resolve(&h).unwrap().hospital_id(), Some("H001"));
+        // two headers: 400, even when the first names a known token
+        h.append("authorization", "Bearer nope".parse().unwrap());
+        let e = t.resolve(&h).unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.field.as_deref()),
+            (400, Some("Authorization"))
+        );
+        assert!(e.message.contains("2 Authorization headers"), "{e}");
+    }
+
+    #[test]
+    fn tokens_are_numbered_in_file_order() {
+        let t = Tokens::from_toml_str(GOOD).unwrap();
+        assert_eq!(t.number("bureau-token-0123456789"), Some(0));
+        assert_eq!(t.number("r1-token-0123456789ab"), Some(2));
+        assert_eq!(t.number("nope"), None);
     }
 }
