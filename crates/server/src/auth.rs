@@ -73,7 +73,8 @@ impl Tokens {
     /// # user = "h001-clerk"      # the id in the audit log (optional)
     /// ```
     /// Each token at least [`MIN_TOKEN_LEN`] visible ASCII characters and unique; `hospital`
-    /// exactly for hospital tokens, `reviewer` exactly for reviewer tokens.
+    /// exactly for hospital tokens, `reviewer` exactly for reviewer tokens, each an id of
+    /// [`crate::contract::ID_PATTERN`] (what the API accepts as a hospital or reviewer id).
     pub fn from_toml_str(text: &str) -> Result<Tokens, TokensError> {
         let file: TokensFile = toml::from_str(text).map_err(|e| TokensError(e.to_string()))?;
         if file.token.is_empty() {
@@ -91,7 +92,11 @@ impl Tokens {
             }
             let nonempty = |v: &Option<String>, what: &str| -> Result<String, TokensError> {
                 match v.as_deref().map(str::trim) {
-                    Some(s) if !s.is_empty() => Ok(s.to_string()),
+                    Some(s) if crate::contract::is_id(s) => Ok(s.to_string()),
+                    Some(s) if !s.is_empty() => Err(TokensError(format!(
+                        "{at}: {what} {s:?}: expected an id of 1 to {} letters, digits, '_', '.' or '-', starting with a letter or digit",
+                        crate::contract::ID_MAX
+                    ))),
                     _ => Err(TokensError(format!("{at}: expected {what} = \"...\""))),
                 }
             };
@@ -225,7 +230,10 @@ pub struct Route {
     pub summary: &'static str,
 }
 
-const ALL: &[&str] = &["bureau", "hospital", "reviewer"];
+/// The roles of the tokens file.
+pub const ROLES: [&str; 3] = ["bureau", "hospital", "reviewer"];
+
+const ALL: &[&str] = &ROLES;
 
 /// Every authenticated route and its roles: the policy [`authorize`] enforces (a route not
 /// listed here is refused to everyone).
@@ -453,6 +461,14 @@ reviewer = "R1"
             (
                 "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"bureau\"\nadmin = true\n",
                 "unknown field",
+            ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"reviewer\"\nreviewer = \"Dr Li\"\n",
+                "reviewer \"Dr Li\": expected an id",
+            ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"hospital\"\nhospital = \"医院1\"\n",
+                "hospital \"医院1\": expected an id",
             ),
         ];
         for (text, expected) in cases {

@@ -20,7 +20,8 @@
 //!   so the quota check and the read-modify-write of an application see a settled state;
 //! - the server defends itself ([`Limits`]): header, request and idle timeouts, a cap on
 //!   open connections ([`transport`]), a request rate per token or peer address and at most
-//!   one `Authorization` header ([`guard`]), a body limit.
+//!   one `Authorization` header ([`guard`]), a body limit;
+//! - what the OpenAPI document allows is what the handlers accept ([`contract`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use axum::{middleware, Router};
 
 pub mod auth;
 pub mod backend;
+pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod extract;
@@ -76,7 +78,7 @@ impl AppState {
         backend: Arc<dyn Backend>,
         limits: Limits,
     ) -> AppState {
-        let openapi = openapi::document_json();
+        let openapi = openapi::document_json(&openapi::Facts::of(&engine, &limits));
         AppState {
             guard: Arc::new(Guard::new(tokens.clone(), limits)),
             engine,
