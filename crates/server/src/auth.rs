@@ -502,6 +502,13 @@ reviewer = "R1"
     }
 
     #[test]
+    fn the_example_tokens_file_is_a_valid_tokens_file() {
+        let t = Tokens::from_toml_str(include_str!("../../../docs/tokens.example.toml")).unwrap();
+        assert_eq!(t.counts(), (1, 2, 2));
+        assert!(t.is_reviewer("R1") && t.is_reviewer("R2"));
+    }
+
+    #[test]
     fn tokens_are_numbered_in_file_order() {
         let t = Tokens::from_toml_str(GOOD).unwrap();
         assert_eq!(t.number("bureau-token-0123456789"), Some(0));
