@@ -5,19 +5,24 @@
 //! the tokens — opens the store, binds `--addr` (port 0: any free port) and prints
 //! `listening on http://ADDR` on standard output; everything else goes to standard error.
 //! Ctrl-C or SIGTERM stops accepting connections and finishes the requests in flight.
+//!
+//! The server defends itself (`drgdip_server::Limits`): `--header-timeout`,
+//! `--request-timeout`, `--idle-timeout`, `--max-connections`, `--max-body`, `--rate-limit`
+//! with `--rate-burst`; the defaults are in `docs/api.md`.
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_pay::params::{Method, WeightsSource};
 use drgdip_pay::{Params, WeightTable};
 use drgdip_server::tokio;
-use drgdip_server::{AppState, Engine, Tokens};
+use drgdip_server::{AppState, Engine, Limits, RateLimit, Tokens};
 use rust_decimal::Decimal;
 
 use crate::shared::{open_input, read_hospitals, read_text, SharedOpts};
@@ -50,6 +55,30 @@ pub struct ServeArgs {
     /// The address to listen on (`127.0.0.1:0` takes any free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
+    /// Seconds a client has to send a request head (from the connection's opening, or from
+    /// the first byte of a later request); decimals allowed.
+    #[arg(long, value_name = "SECONDS", default_value = "10")]
+    pub header_timeout: String,
+    /// Seconds from a complete request head to the answer, body included (else 408).
+    #[arg(long, value_name = "SECONDS", default_value = "30")]
+    pub request_timeout: String,
+    /// Seconds a kept-alive connection may stay without traffic between requests.
+    #[arg(long, value_name = "SECONDS", default_value = "30")]
+    pub idle_timeout: String,
+    /// Connections open at once; one more is answered 503.
+    #[arg(long, value_name = "N", default_value_t = drgdip_server::Limits::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// The largest request body in bytes (else 413).
+    #[arg(long, value_name = "BYTES", default_value_t = drgdip_server::Limits::MAX_BODY)]
+    pub max_body: usize,
+    /// Requests per token (per peer address without a known token): `N/s`, `N/min` or
+    /// `off`; over it, 429 with Retry-After.
+    #[arg(long, value_name = "N/s|N/min|off", default_value = "100/s")]
+    pub rate_limit: String,
+    /// Requests a client may send at once above the rate (default: twice the N of
+    /// --rate-limit).
+    #[arg(long, value_name = "N")]
+    pub rate_burst: Option<u32>,
     #[command(flatten)]
     pub shared: SharedOpts,
 }
@@ -101,6 +130,61 @@ fn load_weights(
     }
 }
 
+/// Seconds as a duration (`10`, `0.5`), or an error naming the flag.
+fn seconds(flag: &str, text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let error = || {
+        anyhow!("--{flag} {text:?}: expected a number of seconds greater than 0, such as 10 or 0.5")
+    };
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(error());
+    }
+    let secs: f64 = t.parse().map_err(|_| error())?;
+    let d = Duration::try_from_secs_f64(secs).map_err(|_| error())?;
+    if d < Duration::from_millis(1) || d > Duration::from_secs(24 * 3600) {
+        return Err(error());
+    }
+    Ok(d)
+}
+
+/// The limits of the flags.
+fn limits(a: &ServeArgs) -> Result<Limits> {
+    let mut rate = RateLimit::parse(&a.rate_limit).map_err(|e| anyhow!("--rate-limit: {e}"))?;
+    if let Some(b) = a.rate_burst {
+        let burst = NonZeroU32::new(b)
+            .ok_or_else(|| anyhow!("--rate-burst {b}: expected a whole number ≥ 1"))?;
+        match &mut rate {
+            Some(r) => *r = r.with_burst(burst),
+            None => bail!("--rate-burst {b}: there is no rate limit (--rate-limit off)"),
+        }
+    }
+    let limits = Limits {
+        header_timeout: seconds("header-timeout", &a.header_timeout)?,
+        request_timeout: seconds("request-timeout", &a.request_timeout)?,
+        idle_timeout: seconds("idle-timeout", &a.idle_timeout)?,
+        max_connections: a.max_connections,
+        max_body: a.max_body,
+        rate,
+    };
+    limits
+        .check()
+        .map_err(|e| anyhow!("{e} (--max-connections, --max-body)"))?;
+    Ok(limits)
+}
+
+fn describe(l: &Limits) -> String {
+    format!(
+        "header timeout {:?}, request timeout {:?}, idle timeout {:?}, at most {} connections, bodies up to {} bytes, rate {}",
+        l.header_timeout,
+        l.request_timeout,
+        l.idle_timeout,
+        l.max_connections,
+        l.max_body,
+        l.rate
+            .map_or_else(|| "unlimited".to_string(), |r| format!("{r} per token or address"))
+    )
+}
+
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -135,6 +219,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
             a.addr
         )
     })?;
+    let limits = limits(&a)?;
     let env = a.shared.resolve()?;
     let mut registry = env.registry()?;
     let names = registry.names();
@@ -209,7 +294,8 @@ pub fn run(a: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
-        let state = Arc::new(AppState::new(Arc::new(engine), tokens, backend));
+        eprintln!("drgdip serve: {}", describe(&limits));
+        let state = Arc::new(AppState::new(Arc::new(engine), tokens, backend, limits));
         eprintln!(
             "drgdip serve: ledger {}; ready in {:.2} s; API at http://{local}/ (OpenAPI: /openapi.json)",
             redact(&a.db),
@@ -243,7 +329,24 @@ fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, seconds};
+    use std::time::Duration;
+
+    #[test]
+    fn seconds_are_whole_or_decimal_and_bad_ones_name_the_flag() {
+        assert_eq!(
+            seconds("idle-timeout", "30").unwrap(),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            seconds("idle-timeout", "0.5").unwrap(),
+            Duration::from_millis(500)
+        );
+        for bad in ["", "0", "-1", "1e3", "abc", "0.0001", "100000"] {
+            let e = seconds("idle-timeout", bad).unwrap_err().to_string();
+            assert!(e.starts_with("--idle-timeout"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn a_password_in_the_url_is_not_printed() {

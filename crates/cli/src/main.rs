@@ -12,6 +12,7 @@ mod cmd_report;
 mod cmd_scheme;
 mod cmd_serve;
 mod cmd_settle;
+mod cmd_tokens;
 mod progress;
 mod shared;
 
@@ -47,6 +48,8 @@ enum Command {
     Prepay(cmd_settle::PrepayArgs),
     /// The HTTP API.
     Serve(cmd_serve::ServeArgs),
+    /// Tokens files for the HTTP API: `tokens init` writes one with fresh random tokens.
+    Tokens(cmd_tokens::TokensArgs),
     /// Reports: hospital monthly feedback, region quarter and year, special-case notice.
     Report(cmd_report::ReportArgs),
 }
@@ -83,6 +86,7 @@ fn main() {
         Command::Clear(a) => cmd_settle::run_clear(a),
         Command::Prepay(a) => cmd_settle::run_prepay(a),
         Command::Serve(a) => cmd_serve::run(a),
+        Command::Tokens(a) => cmd_tokens::run(a),
         Command::Report(a) => cmd_report::run(a),
     };
     if let Err(e) = result {

@@ -61,6 +61,68 @@ struct Reply {
     text: String,
 }
 
+/// Starts `drgdip ARGS` (a `serve` command line) in `dir` and reads the address it listens
+/// on from its first line; its standard error goes to `dir/stderr.txt`.
+fn start(dir: &Path, args: &[&str]) -> (Server, String) {
+    let stderr = std::fs::File::create(dir.join("stderr.txt")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_drgdip"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("start drgdip serve");
+    let mut server = Server(Some(child));
+    let stdout = server.0.as_mut().unwrap().stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(120))
+        .unwrap_or_else(|_| {
+            panic!(
+                "no address printed; stderr: {}",
+                std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
+            )
+        });
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| {
+            panic!(
+                "unexpected first line {line:?}; stderr: {}",
+                std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
+            )
+        })
+        .to_string();
+    (server, addr)
+}
+
+/// Stops the server with SIGTERM and expects a clean exit (Unix; elsewhere it is killed).
+fn stop(mut server: Server, dir: &Path) {
+    let mut child = server.0.take().unwrap();
+    #[cfg(unix)]
+    {
+        let ok = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ok {
+            let status = child.wait().unwrap();
+            assert!(status.success(), "{status:?}");
+            let log = std::fs::read_to_string(dir.join("stderr.txt")).unwrap();
+            assert!(log.contains("drgdip serve: stopped"), "{log}");
+            return;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// One HTTP/1.1 request (`Connection: close`), read to the end.
 fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
     let mut s = TcpStream::connect(addr).expect("connect");
@@ -425,4 +487,222 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The README's serve example as written (after its earlier step, `drgdip weights`, and
+/// `drgdip tokens init`), in a fresh directory, but on port 0 rather than 8080.
+#[test]
+fn the_readme_serve_example_runs_as_written() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = common::tempdir("readme-serve");
+    let s = shared.to_str().unwrap();
+    let d = format!("{s}/testdata/chs-drg-2.0");
+    let p = format!("{s}/params/region-350100-2025.toml");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_drgdip"))
+            .args(args)
+            .args(["--shared", s])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // drgdip weights --history $D/history-2024/cases.csv --params $P -o weights.csv -q
+    run(&[
+        "weights",
+        "--history",
+        &format!("{d}/history-2024/cases.csv"),
+        "--params",
+        &p,
+        "-o",
+        "weights.csv",
+        "-q",
+    ]);
+    // drgdip tokens init (tokens.toml)
+    let out = Command::new(env!("CARGO_BIN_EXE_drgdip"))
+        .args(["tokens", "init"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tokens = std::fs::read_to_string(dir.join("tokens.toml")).unwrap();
+    let bureau = tokens
+        .lines()
+        .find_map(|l| l.strip_prefix("token = \"bureau-"))
+        .map(|t| format!("bureau-{}", t.trim_end_matches('"')))
+        .unwrap();
+    // drgdip serve --db sqlite://drgdip.db --tokens tokens.toml --params $P \
+    //   --hospitals $D/hospitals.csv --weights weights.csv --addr 127.0.0.1:8080
+    let hospitals = format!("{d}/hospitals.csv");
+    let (server, addr) = start(
+        &dir,
+        &[
+            "serve",
+            "--db",
+            "sqlite://drgdip.db",
+            "--tokens",
+            "tokens.toml",
+            "--params",
+            &p,
+            "--hospitals",
+            &hospitals,
+            "--weights",
+            "weights.csv",
+            "--addr",
+            "127.0.0.1:0",
+            "--shared",
+            s,
+        ],
+    );
+    let r = http(&addr, "GET", "/health", None, None);
+    assert_eq!((r.status, r.text.as_str()), (200, "ok"));
+    let r = http(&addr, "GET", "/v1/whoami", Some(&bureau), None);
+    assert_eq!(
+        (r.status, r.json["role"].as_str()),
+        (200, Some("bureau")),
+        "{}",
+        r.text
+    );
+    let r = http(&addr, "GET", "/v1/statements", Some(&bureau), None);
+    assert_eq!((r.status, r.json.as_array().map(Vec::len)), (200, Some(0)));
+    assert!(dir.join("drgdip.db").exists());
+    stop(server, &dir);
+}
+
+/// Reads from `s` until the server closes it; `false` if it is still open after `bound`.
+fn closed_within(s: &mut TcpStream, bound: Duration) -> bool {
+    s.set_read_timeout(Some(bound)).unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                )
+            }
+        }
+    }
+}
+
+/// `drgdip serve` with short limits: slow and silent clients are cut off while /health
+/// answers, a token over its rate gets 429 with Retry-After, two Authorization headers 400.
+#[test]
+fn serve_cuts_off_slow_clients_and_limits_the_rate() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = common::tempdir("serve-limits");
+    let db = format!("sqlite://{}", dir.join("ledger.db").display());
+    std::fs::write(dir.join("tokens.toml"), TOKENS).unwrap();
+    let s = shared.to_str().unwrap();
+    let (server, addr) = start(
+        &dir,
+        &[
+            "serve",
+            "--db",
+            &db,
+            "--tokens",
+            "tokens.toml",
+            "--params",
+            &format!("{s}/params/region-350100-2025.toml"),
+            "--hospitals",
+            &format!("{s}/testdata/chs-drg-2.0/hospitals.csv"),
+            "--history",
+            &format!("{s}/testdata/chs-drg-2.0/history-2024/cases.csv"),
+            "--addr",
+            "127.0.0.1:0",
+            "--header-timeout",
+            "1",
+            "--idle-timeout",
+            "1",
+            "--request-timeout",
+            "5",
+            "--rate-limit",
+            "3/min",
+            "--rate-burst",
+            "3",
+            "--shared",
+            s,
+        ],
+    );
+    let log = std::fs::read_to_string(dir.join("stderr.txt")).unwrap();
+    assert!(
+        log.contains("header timeout 1s") && log.contains("3/min (burst 3)"),
+        "{log}"
+    );
+    let bound = Duration::from_secs(15);
+    // half a head, nothing at all, and an idle kept-alive connection
+    let mut half = TcpStream::connect(&addr).unwrap();
+    half.write_all(b"GET /health HTTP/1.1\r\nHost: x").unwrap();
+    let mut silent = TcpStream::connect(&addr).unwrap();
+    let mut idle = TcpStream::connect(&addr).unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let r = http(&addr, "GET", "/health", None, None);
+    assert_eq!((r.status, r.text.as_str()), (200, "ok"));
+    for (what, s) in [
+        ("half a head", &mut half),
+        ("nothing", &mut silent),
+        ("idle", &mut idle),
+    ] {
+        assert!(
+            closed_within(s, bound),
+            "a connection sending {what} was kept"
+        );
+    }
+    let r = http(&addr, "GET", "/health", None, None);
+    assert_eq!(r.status, 200);
+    // the rate: three requests of a token a minute
+    for _ in 0..3 {
+        assert_eq!(
+            http(&addr, "GET", "/v1/whoami", Some(BUREAU), None).status,
+            200
+        );
+    }
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(bound)).unwrap();
+    s.write_all(
+        format!("GET /v1/whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {BUREAU}\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 429"), "{raw}");
+    assert!(
+        raw.to_ascii_lowercase().contains("\r\nretry-after: "),
+        "{raw}"
+    );
+    assert!(raw.contains("\"error\":\"rate_limited\""), "{raw}");
+    assert_eq!(
+        http(&addr, "GET", "/v1/whoami", Some(H001), None).status,
+        200
+    );
+    // two Authorization headers
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(bound)).unwrap();
+    s.write_all(
+        format!("GET /v1/whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {H002}\r\nAuthorization: Bearer {R1}\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    assert!(raw.contains("\"field\":\"Authorization\""), "{raw}");
+    stop(server, &dir);
 }

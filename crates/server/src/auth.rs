@@ -56,7 +56,8 @@ pub struct TokensError(pub String);
 /// The tokens and who they are.
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
-    by_token: HashMap<String, Actor>,
+    /// Each token's actor and its number in the file (for the rate limit).
+    by_token: HashMap<String, (u32, Actor)>,
     reviewers: BTreeSet<String>,
     hospitals: BTreeSet<String>,
 }
@@ -72,7 +73,8 @@ impl Tokens {
     /// # user = "h001-clerk"      # the id in the audit log (optional)
     /// ```
     /// Each token at least [`MIN_TOKEN_LEN`] visible ASCII characters and unique; `hospital`
-    /// exactly for hospital tokens, `reviewer` exactly for reviewer tokens.
+    /// exactly for hospital tokens, `reviewer` exactly for reviewer tokens, each an id of
+    /// [`crate::contract::ID_PATTERN`] (what the API accepts as a hospital or reviewer id).
     pub fn from_toml_str(text: &str) -> Result<Tokens, TokensError> {
         let file: TokensFile = toml::from_str(text).map_err(|e| TokensError(e.to_string()))?;
         if file.token.is_empty() {
@@ -90,7 +92,11 @@ impl Tokens {
             }
             let nonempty = |v: &Option<String>, what: &str| -> Result<String, TokensError> {
                 match v.as_deref().map(str::trim) {
-                    Some(s) if !s.is_empty() => Ok(s.to_string()),
+                    Some(s) if crate::contract::is_id(s) => Ok(s.to_string()),
+                    Some(s) if !s.is_empty() => Err(TokensError(format!(
+                        "{at}: {what} {s:?}: expected an id of 1 to {} letters, digits, '_', '.' or '-', starting with a letter or digit",
+                        crate::contract::ID_MAX
+                    ))),
                     _ => Err(TokensError(format!("{at}: expected {what} = \"...\""))),
                 }
             };
@@ -133,7 +139,7 @@ impl Tokens {
                     )))
                 }
             };
-            if tokens.by_token.insert(t.token, actor).is_some() {
+            if tokens.by_token.insert(t.token, (i as u32, actor)).is_some() {
                 return Err(TokensError(format!("{at}: the same token appears twice")));
             }
         }
@@ -142,7 +148,12 @@ impl Tokens {
 
     /// The actor of a token.
     pub fn actor(&self, token: &str) -> Option<&Actor> {
-        self.by_token.get(token)
+        self.by_token.get(token).map(|(_, a)| a)
+    }
+
+    /// The number of a token in the file (0 for the first), if it is one.
+    pub fn number(&self, token: &str) -> Option<u32> {
+        self.by_token.get(token).map(|(n, _)| *n)
     }
 
     /// Whether `id` is a reviewer of the file.
@@ -160,33 +171,50 @@ impl Tokens {
         let n = |k: &str| {
             self.by_token
                 .values()
-                .filter(|a| a.role.kind() == k)
+                .filter(|(_, a)| a.role.kind() == k)
                 .count()
         };
         (n("bureau"), n("hospital"), n("reviewer"))
     }
 
-    /// The actor of the request's `Authorization: Bearer` header, or 401.
+    /// The actor of the request's `Authorization: Bearer` header: 401 without one, with a
+    /// malformed one or an unknown token; 400 with two (see [`bearer`]).
     pub fn resolve(&self, headers: &HeaderMap) -> Result<Actor, ApiError> {
-        let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
-            return Err(ApiError::unauthorized(
-                "missing Authorization: Bearer TOKEN header",
-            ));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                let (scheme, token) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be \"Bearer TOKEN\"")
-            })?;
+        let token = bearer(headers)?
+            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer TOKEN header"))?;
         self.actor(token)
             .cloned()
             .ok_or_else(|| ApiError::unauthorized("unknown token"))
     }
+}
+
+/// The token of the request's `Authorization: Bearer TOKEN` header: `None` without the
+/// header, 401 when it is not `Bearer TOKEN`, and 400 when the request has more than one
+/// `Authorization` header (which one counts would be a guess: none is used).
+pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let mut values = headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let more = values.count();
+    if more > 0 {
+        return Err(ApiError::bad_request(
+            "Authorization",
+            format!(
+                "{} Authorization headers: expected one, \"Bearer TOKEN\"",
+                more + 1
+            ),
+        ));
+    }
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .map(Some)
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer TOKEN\""))
 }
 
 /// A route of the API and the roles that may call it.
@@ -202,7 +230,10 @@ pub struct Route {
     pub summary: &'static str,
 }
 
-const ALL: &[&str] = &["bureau", "hospital", "reviewer"];
+/// The roles of the tokens file.
+pub const ROLES: [&str; 3] = ["bureau", "hospital", "reviewer"];
+
+const ALL: &[&str] = &ROLES;
 
 /// Every authenticated route and its roles: the policy [`authorize`] enforces (a route not
 /// listed here is refused to everyone).
@@ -431,6 +462,14 @@ reviewer = "R1"
                 "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"bureau\"\nadmin = true\n",
                 "unknown field",
             ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"reviewer\"\nreviewer = \"Dr Li\"\n",
+                "reviewer \"Dr Li\": expected an id",
+            ),
+            (
+                "[[token]]\ntoken = \"0123456789abcdef\"\nrole = \"hospital\"\nhospital = \"医院1\"\n",
+                "hospital \"医院1\": expected an id",
+            ),
         ];
         for (text, expected) in cases {
             let e = Tokens::from_toml_str(text).unwrap_err();
@@ -452,5 +491,28 @@ reviewer = "R1"
             "bearer  h001-token-0123456789 ".parse().unwrap(),
         );
         assert_eq!(t.resolve(&h).unwrap().hospital_id(), Some("H001"));
+        // two headers: 400, even when the first names a known token
+        h.append("authorization", "Bearer nope".parse().unwrap());
+        let e = t.resolve(&h).unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.field.as_deref()),
+            (400, Some("Authorization"))
+        );
+        assert!(e.message.contains("2 Authorization headers"), "{e}");
+    }
+
+    #[test]
+    fn the_example_tokens_file_is_a_valid_tokens_file() {
+        let t = Tokens::from_toml_str(include_str!("../../../docs/tokens.example.toml")).unwrap();
+        assert_eq!(t.counts(), (1, 2, 2));
+        assert!(t.is_reviewer("R1") && t.is_reviewer("R2"));
+    }
+
+    #[test]
+    fn tokens_are_numbered_in_file_order() {
+        let t = Tokens::from_toml_str(GOOD).unwrap();
+        assert_eq!(t.number("bureau-token-0123456789"), Some(0));
+        assert_eq!(t.number("r1-token-0123456789ab"), Some(2));
+        assert_eq!(t.number("nope"), None);
     }
 }

@@ -229,13 +229,19 @@ pub enum EngineError {
     SelectionScheme(String, String),
 }
 
+/// Every grouping status, with its Chinese name.
+pub const STATUSES: [(&str, &str); 4] = [
+    ("grouped", "分组成功"),
+    ("ambiguous", "歧义病案"),
+    ("ungroupable", "无法入组"),
+    ("invalid", "信息校验不通过"),
+];
+
 fn status_zh(status: &str) -> &'static str {
-    match status {
-        "grouped" => "分组成功",
-        "ambiguous" => "歧义病案",
-        "ungroupable" => "无法入组",
-        _ => "信息校验不通过",
-    }
+    STATUSES
+        .iter()
+        .find(|(en, _)| *en == status)
+        .map_or(STATUSES[3].1, |(_, zh)| zh)
 }
 
 fn group_status(s: Status) -> GroupStatus {
@@ -340,7 +346,7 @@ impl Engine {
     /// insured region and discharge date).
     fn scheme_for(&self, name: Option<&str>, r: &CaseRecord) -> Result<&Scheme, ApiError> {
         let name = match name {
-            None | Some("") => return Ok(&self.pay_scheme),
+            None => return Ok(&self.pay_scheme),
             Some("auto") => self.selection.select(&r.insured_region, &r.discharge_date),
             Some(n) => n,
         };
@@ -358,7 +364,7 @@ impl Engine {
     /// Checks `?scheme=` before the case is read.
     pub fn check_scheme(&self, name: Option<&str>) -> Result<(), ApiError> {
         match name {
-            None | Some("") | Some("auto") => Ok(()),
+            None | Some("auto") => Ok(()),
             Some(n) => self.scheme_for(Some(n), &CaseRecord::default()).map(|_| ()),
         }
     }
@@ -376,7 +382,7 @@ impl Engine {
         // a named scheme reads the case with its own catalog; `auto` reads it with the
         // region's, picks, and reads it again if the scheme picked has another catalog
         let first: &Scheme = match scheme {
-            None | Some("") | Some("auto") => &self.pay_scheme,
+            None | Some("auto") => &self.pay_scheme,
             Some(_) => self.scheme_for(scheme, &CaseRecord::default())?,
         };
         let mut outcome = parse_row(&refs, 2, &cols, &first.catalog);
@@ -433,75 +439,75 @@ impl Engine {
         })
     }
 
-    /// Pays one case under the region's DRG parameters (grouped with `region.scheme`).
+    /// Pays one case under the region's DRG parameters (grouped with `region.scheme`). A
+    /// case that fails validation, or that cannot be paid — no `total_cost`, no `fund_paid`,
+    /// a hospital neither in the hospitals file nor with a `hospital_level` — is answered
+    /// `invalid` with its problems, as `drgdip pay` writes such a row.
     pub fn pay(&self, case: &CaseFields) -> Result<PayResult, ApiError> {
         let (cols, fields) = one_row(case)?;
         let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         let s: &Scheme = &self.pay_scheme;
         let r = match parse_row(&refs, 2, &cols, &s.catalog) {
             RowOutcome::Invalid { case_id, problems } => {
-                let zero = Fen(Decimal::ZERO).to_string();
-                return Ok(PayResult {
-                    case_id,
-                    status: "invalid".into(),
-                    mdc: String::new(),
-                    adrg: String::new(),
-                    drg: String::new(),
-                    scheme: s.name.clone(),
-                    category: "invalid".into(),
-                    weight: None,
-                    standard: None,
-                    hospital_level: None,
-                    total_cost: zero.clone(),
-                    payment: zero.clone(),
-                    own: zero.clone(),
-                    fund_due: zero,
-                    rules: vec!["invalid case (failed validation): not paid".into()],
-                    problems: problems_out(problems),
-                });
+                return Ok(self.not_paid(case_id, problems_out(problems)));
             }
             RowOutcome::Valid(r) => r,
         };
-        let total_cost = r.total_cost.ok_or_else(|| {
-            ApiError::bad_request(
-                "total_cost",
-                "missing: a case cannot be paid without its per-item total cost",
-            )
-        })?;
-        let fund_paid = r.fund_paid.ok_or_else(|| {
-            ApiError::bad_request(
-                "fund_paid",
-                "missing: a case cannot be paid without it (own = total_cost − fund_paid)",
-            )
-        })?;
-        let (level, level_line) = match (self.hospitals.get(&r.hospital_id), r.hospital_level) {
-            (Some(h), Some(l)) if l != h.level => (
+        let level = match (self.hospitals.get(&r.hospital_id), r.hospital_level) {
+            (Some(h), Some(l)) if l != h.level => Some((
                 h.level,
                 format!(
                     "hospital {}: level {} from the hospitals file (the case says {l})",
                     r.hospital_id, h.level
                 ),
-            ),
-            (Some(h), _) => (
+            )),
+            (Some(h), _) => Some((
                 h.level,
                 format!("hospital {}: level {} from the hospitals file", r.hospital_id, h.level),
-            ),
-            (None, Some(l)) => (
+            )),
+            (None, Some(l)) => Some((
                 l,
                 format!(
                     "hospital {:?} is not in the hospitals file: level {l} from the case's hospital_level",
                     r.hospital_id
                 ),
-            ),
-            (None, None) => {
-                return Err(ApiError::bad_request(
-                    "hospital_level",
-                    format!(
-                        "hospital {:?} is not in the hospitals file and the case gives no hospital_level",
-                        r.hospital_id
-                    ),
-                ))
-            }
+            )),
+            (None, None) => None,
+        };
+        let mut missing = Vec::new();
+        let problem = |field: &str, value: &str, message: String| ProblemOut {
+            field: field.into(),
+            value: value.into(),
+            message,
+        };
+        if r.total_cost.is_none() {
+            missing.push(problem(
+                "total_cost",
+                "",
+                "missing: a case cannot be paid without its per-item total cost".into(),
+            ));
+        }
+        if r.fund_paid.is_none() {
+            missing.push(problem(
+                "fund_paid",
+                "",
+                "missing: a case cannot be paid without it (own = total_cost − fund_paid)".into(),
+            ));
+        }
+        if level.is_none() {
+            missing.push(problem(
+                "hospital_level",
+                &r.hospital_id,
+                format!(
+                    "hospital {:?} is not in the hospitals file and the case gives no hospital_level",
+                    r.hospital_id
+                ),
+            ));
+        }
+        let (Some(total_cost), Some(fund_paid), Some((level, level_line))) =
+            (r.total_cost, r.fund_paid, level)
+        else {
+            return Ok(self.not_paid(r.case_id.clone(), missing));
         };
         let g = group(s, &r.case(), &mut Trace::disabled());
         let input = PayInput {
@@ -551,6 +557,32 @@ impl Engine {
             rules,
             problems: Vec::new(),
         })
+    }
+}
+
+impl Engine {
+    /// The answer for a case that is not paid: category `invalid`, zero amounts, the
+    /// problems.
+    fn not_paid(&self, case_id: String, problems: Vec<ProblemOut>) -> PayResult {
+        let zero = Fen(Decimal::ZERO).to_string();
+        PayResult {
+            case_id,
+            status: "invalid".into(),
+            mdc: String::new(),
+            adrg: String::new(),
+            drg: String::new(),
+            scheme: self.pay_scheme.name.clone(),
+            category: "invalid".into(),
+            weight: None,
+            standard: None,
+            hospital_level: None,
+            total_cost: zero.clone(),
+            payment: zero.clone(),
+            own: zero.clone(),
+            fund_due: zero,
+            rules: vec!["invalid case (failed validation or cannot be paid): not paid".into()],
+            problems,
+        }
     }
 }
 
@@ -634,12 +666,15 @@ pub fn weights_from_history(
     ))
 }
 
-/// The language of `?lang=` (`zh` by default).
+/// The language of `?lang=`: `zh` (the default) or `en`.
 pub fn lang(text: Option<&str>) -> Result<Lang, ApiError> {
     match text {
-        None | Some("") => Ok(Lang::Zh),
-        Some(t) => Lang::parse(t)
-            .ok_or_else(|| ApiError::bad_request("lang", format!("lang {t:?}: expected zh or en"))),
+        None | Some("zh") => Ok(Lang::Zh),
+        Some("en") => Ok(Lang::En),
+        Some(t) => Err(ApiError::bad_request(
+            "lang",
+            format!("lang {t:?}: expected zh or en"),
+        )),
     }
 }
 

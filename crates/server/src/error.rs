@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 /// The body of every error response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `quota_exceeded`, `internal`.
+    /// The error code: one of [`CODES`].
     pub error: String,
     /// What is wrong, in words.
     pub message: String,
@@ -19,6 +18,22 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+/// Every `error` code the API answers with, in the order of their statuses.
+pub const CODES: &[&str] = &[
+    "bad_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "request_timeout",
+    "conflict",
+    "payload_too_large",
+    "quota_exceeded",
+    "rate_limited",
+    "internal",
+    "unavailable",
+];
 
 /// An error response.
 #[derive(Debug, Clone)]
@@ -92,6 +107,36 @@ impl ApiError {
             code: "quota_exceeded",
             message: message.into(),
             field: Some("case_ids".into()),
+        }
+    }
+
+    /// 408: the request took longer than the server's request timeout.
+    pub fn request_timeout(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            code: "request_timeout",
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// 413: a body over the server's limit.
+    pub fn payload_too_large(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "payload_too_large",
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// 429: over the request rate of the token (or of the peer address).
+    pub fn rate_limited(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "rate_limited",
+            message: message.into(),
+            field: None,
         }
     }
 

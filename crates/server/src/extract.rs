@@ -3,9 +3,11 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::guard::BodyLimit;
 
 /// The text between the first pair of backquotes of a serde message (`unknown field
 /// \`procedure\``), if any.
@@ -35,7 +37,8 @@ fn field_of(path: &serde_path_to_error::Path, message: &str) -> String {
     path
 }
 
-/// A JSON request body (whatever the Content-Type says); a bad one is a 400 naming the field.
+/// A JSON request body (whatever the Content-Type says); a bad one is a 400 naming the field,
+/// one over the server's body limit a 413.
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
 
@@ -43,9 +46,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<JsonBody<T>, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::bad_request("", format!("cannot read the body: {e}")))?;
+        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::payload_too_large(match limit {
+                    Some(n) => format!(
+                        "the body is larger than the server's limit of {n} bytes (--max-body)"
+                    ),
+                    None => format!("the body is too large: {e}"),
+                })
+            } else {
+                ApiError::bad_request("", format!("cannot read the body: {e}"))
+            }
+        })?;
         parse_json(&bytes).map(JsonBody)
     }
 }

@@ -17,7 +17,11 @@
 //! - bad input is a 400 naming the field, never a panic; errors have one JSON shape
 //!   ([`ErrorBody`]);
 //! - the special-case writes (submit, assign, review, withdraw) of one server are serialized,
-//!   so the quota check and the read-modify-write of an application see a settled state.
+//!   so the quota check and the read-modify-write of an application see a settled state;
+//! - the server defends itself ([`Limits`]): header, request and idle timeouts, a cap on
+//!   open connections ([`transport`]), a request rate per token or peer address and at most
+//!   one `Authorization` header ([`guard`]), a body limit;
+//! - what the OpenAPI document allows is what the handlers accept ([`contract`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,18 +31,25 @@ use axum::{middleware, Router};
 
 pub mod auth;
 pub mod backend;
+pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod extract;
+pub mod guard;
+pub mod limits;
 pub mod openapi;
 pub mod routes;
 mod store;
+pub mod transport;
 pub mod views;
 
 pub use auth::{Tokens, TokensError};
 pub use backend::{AuditEntry, Backend, BackendError, BackendFuture, Refusal};
 pub use engine::{weights_from_history, CaseFields, Engine, EngineError, HistoryStats};
 pub use error::{ApiError, ErrorBody};
+pub use guard::Guard;
+pub use limits::{LimitError, Limits, RateLimit};
+pub use transport::serve_router;
 
 /// The runtime, for `drgdip serve`.
 pub use tokio;
@@ -55,23 +66,38 @@ pub struct AppState {
     pub writes: tokio::sync::Mutex<()>,
     /// The OpenAPI document, rendered once.
     pub openapi: String,
+    /// The limits and the rate limiter.
+    pub guard: Arc<Guard>,
 }
 
 impl AppState {
-    /// The state of a server.
-    pub fn new(engine: Arc<Engine>, tokens: Tokens, backend: Arc<dyn Backend>) -> AppState {
+    /// The state of a server under `limits`.
+    pub fn new(
+        engine: Arc<Engine>,
+        tokens: Tokens,
+        backend: Arc<dyn Backend>,
+        limits: Limits,
+    ) -> AppState {
+        let openapi = openapi::document_json(&openapi::Facts::of(&engine, &limits));
         AppState {
+            guard: Arc::new(Guard::new(tokens.clone(), limits)),
             engine,
             tokens,
             backend,
             writes: tokio::sync::Mutex::new(()),
-            openapi: openapi::document_json(),
+            openapi,
         }
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> &Limits {
+        self.guard.limits()
     }
 }
 
 /// The application: public `/`, `/openapi.json`, `/health`; the `/v1` API behind
-/// [`auth::authorize`].
+/// [`auth::authorize`]; all of it behind the [`Guard`] (request timeout, rate limit, one
+/// `Authorization` header, body limit).
 pub fn router(state: Arc<AppState>) -> Router {
     let v1 = Router::new()
         .route("/v1/whoami", get(routes::whoami))
@@ -88,26 +114,36 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             auth::authorize,
         ));
-    Router::new()
+    let app = Router::new()
         .route("/", get(routes::index))
         .route("/openapi.json", get(routes::openapi))
         .route("/health", get(routes::health))
         .merge(v1)
         .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .with_state(state)
+        .method_not_allowed_fallback(routes::method_not_allowed);
+    let guard = state.guard.clone();
+    guard.apply(app.with_state(state))
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight.
+/// Serves `state` on `listener` under its limits ([`transport::serve_router`]) until
+/// `shutdown` completes, then finishes the requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let guard = state.guard.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            guard.forget_idle_clients();
+        }
+    });
+    let limits = state.limits().clone();
+    let served = transport::serve_router(listener, router(state), &limits, shutdown).await;
+    sweeper.abort();
+    served
 }
 
 /// The server's store: [`drgdip_store::Store`] opened from a URL (`sqlite://…`,

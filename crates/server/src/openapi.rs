@@ -1,9 +1,20 @@
 //! The OpenAPI 3.1 document of the API (utoipa), served at `/openapi.json`.
+//!
+//! The types give the shapes; [`document`] then states what the handlers accept beyond the
+//! shapes — the patterns, enums and limits of [`crate::contract`], the scheme names and the
+//! review-period kind of this server ([`Facts`]) — and the answers every `/v1` operation may
+//! give (400, 401, 408, 413, 429, 503). A value the document allows is not refused for its
+//! form; one it does not allow is a 400.
 
+use drgdip_pay::params::ReviewPeriod;
+use drgdip_pay::Category;
+use drgdip_settle::ReasonKind;
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{backend, engine, error, routes, views};
+use crate::limits::Limits;
+use crate::{auth, backend, contract, engine, error, routes, views};
 
 struct BearerAuth;
 
@@ -78,9 +89,427 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
+/// What the document states that is known only when the server starts: the loaded schemes
+/// (for `?scheme=`), the kind of review period of the region's parameters (for an
+/// application's `period`) and the body limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// The names of the loaded schemes.
+    pub schemes: Vec<String>,
+    /// `special_case.review_period` of the parameters.
+    pub review_period: ReviewPeriod,
+    /// The body limit, in bytes.
+    pub max_body: usize,
+}
+
+impl Facts {
+    /// The facts of a server.
+    pub fn of(engine: &engine::Engine, limits: &Limits) -> Facts {
+        Facts {
+            schemes: engine
+                .scheme_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            review_period: engine.params().special_case.review_period,
+            max_body: limits.max_body,
+        }
+    }
+}
+
 /// The document as JSON.
-pub fn document_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
+pub fn document_json(facts: &Facts) -> String {
+    let (doc, missing) = document(facts);
+    if !missing.is_empty() {
+        // a test checks that every constraint finds its place; the server still starts
+        eprintln!(
+            "drgdip serve: warning: the OpenAPI document lacks {}",
+            missing.join(", ")
+        );
+    }
+    serde_json::to_string_pretty(&doc)
         .unwrap_or_else(|e| format!("{{\"error\":\"internal\",\"message\":\"{e}\"}}"))
+}
+
+/// The document, and the places of the constraints that it did not have (none, unless a
+/// type changed without this file).
+pub fn document(facts: &Facts) -> (Value, Vec<String>) {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    let mut p = Patcher {
+        doc: &mut doc,
+        missing: Vec::new(),
+    };
+    p.request_constraints(facts);
+    p.response_enums();
+    p.common_responses(facts);
+    let missing = p.missing;
+    (doc, missing)
+}
+
+fn strings(v: impl IntoIterator<Item = impl Into<String>>) -> Value {
+    Value::Array(v.into_iter().map(|s| Value::String(s.into())).collect())
+}
+
+struct Patcher<'a> {
+    doc: &'a mut Value,
+    missing: Vec<String>,
+}
+
+/// A JSON pointer token (`/v1/group` → `~1v1~1group`).
+fn token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+fn merge(target: &mut Value, patch: Value) {
+    if let (Some(t), Value::Object(p)) = (target.as_object_mut(), patch) {
+        for (k, v) in p {
+            t.insert(k, v);
+        }
+    }
+}
+
+impl Patcher<'_> {
+    /// Merges `patch` into the schema at `pointer`.
+    fn at(&mut self, pointer: &str, patch: Value) {
+        match self.doc.pointer_mut(pointer) {
+            Some(target) if target.is_object() => merge(target, patch),
+            _ => self.missing.push(pointer.to_string()),
+        }
+    }
+
+    /// Merges `patch` into the schema of a property of a component.
+    fn property(&mut self, component: &str, property: &str, patch: Value) {
+        self.at(
+            &format!("/components/schemas/{component}/properties/{property}"),
+            patch,
+        );
+    }
+
+    /// Replaces the schema of the parameter `name` of `method path`.
+    fn parameter(&mut self, method: &str, path: &str, name: &str, schema: Value) {
+        let pointer = format!("/paths/{}/{method}/parameters", token(path));
+        let found = self
+            .doc
+            .pointer_mut(&pointer)
+            .and_then(Value::as_array_mut)
+            .and_then(|ps| ps.iter_mut().find(|p| p["name"] == name));
+        match found {
+            Some(param) => param["schema"] = schema,
+            None => self.missing.push(format!("{pointer}/{name}")),
+        }
+    }
+
+    fn request_constraints(&mut self, facts: &Facts) {
+        let id = || json!({"type": "string", "pattern": contract::ID_PATTERN, "maxLength": contract::ID_MAX});
+        let text = || json!({"pattern": contract::NON_BLANK_PATTERN, "minLength": 1, "maxLength": contract::TEXT_MAX});
+        let case_id = || json!({"type": "string", "pattern": contract::CASE_ID_PATTERN, "maxLength": contract::CASE_ID_MAX});
+        // POST /v1/group?lang=&scheme=
+        self.parameter(
+            "post",
+            "/v1/group",
+            "lang",
+            json!({"type": "string", "enum": LANGS}),
+        );
+        let mut schemes = vec!["auto".to_string()];
+        schemes.extend(facts.schemes.iter().cloned());
+        self.parameter(
+            "post",
+            "/v1/group",
+            "scheme",
+            json!({"type": "string", "enum": schemes}),
+        );
+        // GET /v1/statements?month=&hospital=
+        self.parameter(
+            "get",
+            "/v1/statements",
+            "month",
+            json!({"type": "string", "pattern": contract::MONTH_PATTERN}),
+        );
+        self.parameter("get", "/v1/statements", "hospital", id());
+        // GET /v1/special-cases?period=&hospital=
+        self.parameter(
+            "get",
+            "/v1/special-cases",
+            "period",
+            json!({"type": "string", "pattern": contract::PERIOD_PATTERN}),
+        );
+        self.parameter("get", "/v1/special-cases", "hospital", id());
+        let app_id = json!({"type": "string", "pattern": contract::APPLICATION_ID_PATTERN, "maxLength": contract::APPLICATION_ID_MAX});
+        for (method, path) in [
+            ("get", "/v1/special-cases/{id}"),
+            ("post", "/v1/special-cases/{id}/assign"),
+            ("post", "/v1/special-cases/{id}/review"),
+            ("post", "/v1/special-cases/{id}/withdraw"),
+        ] {
+            self.parameter(method, path, "id", app_id.clone());
+        }
+        // the bodies
+        self.property(
+            "SubmitBody",
+            "period",
+            json!({"pattern": contract::period_pattern(facts.review_period)}),
+        );
+        self.property(
+            "SubmitBody",
+            "case_ids",
+            json!({"minItems": 1, "maxItems": contract::CASES_MAX, "uniqueItems": true, "items": case_id()}),
+        );
+        self.property(
+            "SubmitBody",
+            "reason",
+            json!({"enum": strings(ReasonKind::ALL.map(ReasonKind::as_str))}),
+        );
+        self.property("SubmitBody", "text", text());
+        self.property(
+            "SubmitBody",
+            "hospital_id",
+            json!({"pattern": contract::ID_PATTERN, "maxLength": contract::ID_MAX}),
+        );
+        self.property("AssignBody", "reviewer_id", id());
+        self.property(
+            "ReviewBody",
+            "opinions",
+            json!({"minItems": 1, "maxItems": contract::CASES_MAX}),
+        );
+        self.property("OpinionJson", "case_id", case_id());
+        self.property("OpinionJson", "reason", text());
+        self.property("WithdrawBody", "reason", text());
+        // the outcomes: no other field than their own (serde refuses them), and the points
+        // of `approved_extra_points`
+        let mut variants = self
+            .doc
+            .pointer_mut("/components/schemas/OutcomeJson/oneOf")
+            .and_then(Value::as_array_mut);
+        match variants.as_deref_mut() {
+            Some(vs) if vs.len() == 3 => {
+                for v in vs.iter_mut() {
+                    merge(v, json!({"additionalProperties": false}));
+                }
+            }
+            _ => self
+                .missing
+                .push("/components/schemas/OutcomeJson/oneOf (3 variants)".into()),
+        }
+        let points = variants.and_then(|vs| {
+            vs.iter_mut()
+                .find_map(|v| v.pointer_mut("/properties/points"))
+        });
+        match points {
+            Some(points) => merge(
+                points,
+                json!({"pattern": contract::POINTS_PATTERN, "maxLength": contract::POINTS_MAX}),
+            ),
+            None => self
+                .missing
+                .push("/components/schemas/OutcomeJson/oneOf/*/properties/points".into()),
+        }
+    }
+
+    fn response_enums(&mut self) {
+        let statuses = strings(engine::STATUSES.map(|(en, _)| en));
+        self.property("GroupResult", "status", json!({"enum": statuses.clone()}));
+        self.property(
+            "GroupResult",
+            "status_zh",
+            json!({"enum": strings(engine::STATUSES.map(|(_, zh)| zh))}),
+        );
+        self.property("PayResult", "status", json!({"enum": statuses}));
+        self.property(
+            "PayResult",
+            "category",
+            json!({"enum": strings(Category::ALL.iter().map(|c| c.as_str()))}),
+        );
+        let states = strings(views::STATES.map(|s| s.as_str()));
+        let reasons = strings(ReasonKind::ALL.map(ReasonKind::as_str));
+        for (component, view) in [
+            ("HospitalApplication", "hospital"),
+            ("ReviewerApplication", "reviewer"),
+            ("BureauApplication", "bureau"),
+        ] {
+            self.property(component, "view", json!({"enum": [view]}));
+            self.property(component, "state", json!({"enum": states.clone()}));
+            self.property(component, "reason", json!({"enum": reasons.clone()}));
+        }
+        self.property(
+            "ApplicationList",
+            "view",
+            json!({"enum": ["hospital", "reviewer", "bureau"]}),
+        );
+        self.property("WhoAmI", "role", json!({"enum": auth::ROLES}));
+        let mut audit_roles = auth::ROLES.to_vec();
+        audit_roles.push("system");
+        self.property("AuditEntry", "role", json!({"enum": audit_roles}));
+        self.property("ErrorBody", "error", json!({"enum": error::CODES}));
+    }
+
+    /// The answers any `/v1` operation may give besides its own: 400 (two `Authorization`
+    /// headers, or a value the operation refuses), 401, 408, 413 (with a body), 429 and 503.
+    fn common_responses(&mut self, facts: &Facts) {
+        let error = |description: String| {
+            json!({"description": description,
+                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+        };
+        let retry_after = json!({"Retry-After": {"description": "seconds to wait before retrying",
+                                                 "schema": {"type": "integer", "minimum": 1}}});
+        let Some(paths) = self.doc.get_mut("paths").and_then(Value::as_object_mut) else {
+            self.missing.push("/paths".into());
+            return;
+        };
+        for (path, item) in paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (_, op) in item.iter_mut() {
+                let has_body = op.get("requestBody").is_some();
+                let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                let mut add = |status: &str, v: Value| {
+                    responses.entry(status.to_string()).or_insert(v);
+                };
+                add("400", error("a request the operation refuses: a value of the wrong form (the field is named), or two Authorization headers".into()));
+                let mut unauthorized =
+                    error("no Authorization: Bearer header, or an unknown token".into());
+                unauthorized["headers"] =
+                    json!({"WWW-Authenticate": {"schema": {"type": "string"}}});
+                add("401", unauthorized);
+                add("408", error("the answer took longer than the server's request timeout (the connection is closed)".into()));
+                if has_body {
+                    add(
+                        "413",
+                        error(format!(
+                            "a body larger than the server's limit of {} bytes",
+                            facts.max_body
+                        )),
+                    );
+                }
+                let mut limited = error("over the request rate of the token (of the peer address without a known token)".into());
+                limited["headers"] = retry_after.clone();
+                add("429", limited);
+                let mut full = error("the server has reached its limit of open connections".into());
+                full["headers"] = retry_after.clone();
+                add("503", full);
+            }
+        }
+    }
+}
+
+/// The languages of `?lang=`.
+pub const LANGS: [&str; 2] = ["zh", "en"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        Facts {
+            schemes: vec!["chs-drg-2.0".into(), "fujian-2024".into()],
+            review_period: ReviewPeriod::Quarter,
+            max_body: 4096,
+        }
+    }
+
+    #[test]
+    fn every_constraint_finds_its_place_in_the_document() {
+        let (_, missing) = document(&facts());
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    fn param<'a>(doc: &'a Value, method: &str, path: &str, name: &str) -> &'a Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| &p["schema"])
+            .unwrap_or_else(|| panic!("{method} {path} {name}"))
+    }
+
+    #[test]
+    fn the_document_states_what_the_server_accepts() {
+        let (doc, _) = document(&facts());
+        assert_eq!(
+            param(&doc, "post", "/v1/group", "scheme")["enum"],
+            json!(["auto", "chs-drg-2.0", "fujian-2024"])
+        );
+        assert_eq!(
+            param(&doc, "post", "/v1/group", "lang")["enum"],
+            json!(["zh", "en"])
+        );
+        assert_eq!(
+            param(&doc, "get", "/v1/statements", "month")["pattern"],
+            contract::MONTH_PATTERN
+        );
+        assert_eq!(
+            param(&doc, "get", "/v1/special-cases/{id}", "id")["pattern"],
+            contract::APPLICATION_ID_PATTERN
+        );
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["AssignBody"]["properties"]["reviewer_id"]["pattern"],
+            contract::ID_PATTERN
+        );
+        assert_eq!(
+            schemas["SubmitBody"]["properties"]["period"]["pattern"],
+            contract::QUARTER_PATTERN
+        );
+        assert_eq!(
+            schemas["SubmitBody"]["properties"]["reason"]["enum"][0],
+            "long_stay"
+        );
+        assert_eq!(
+            schemas["SubmitBody"]["properties"]["text"]["maxLength"],
+            contract::TEXT_MAX
+        );
+        assert_eq!(
+            schemas["PayResult"]["properties"]["category"]["enum"][8],
+            "invalid"
+        );
+        assert_eq!(
+            schemas["WhoAmI"]["properties"]["role"]["enum"],
+            json!(["bureau", "hospital", "reviewer"])
+        );
+        // unknown fields are refused, and the document says so
+        for c in [
+            "CaseFields",
+            "SubmitBody",
+            "AssignBody",
+            "ReviewBody",
+            "WithdrawBody",
+            "OpinionJson",
+        ] {
+            assert_eq!(schemas[c]["additionalProperties"], json!(false), "{c}");
+        }
+        for v in schemas["OutcomeJson"]["oneOf"].as_array().unwrap() {
+            assert_eq!(v["additionalProperties"], json!(false), "{v}");
+        }
+        // every /v1 operation declares the answers of the guard
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for status in ["400", "401", "408", "429", "503"] {
+                    assert!(
+                        op["responses"][status].is_object(),
+                        "{method} {path} {status}"
+                    );
+                }
+                assert_eq!(
+                    op["responses"]["413"].is_object(),
+                    op["requestBody"].is_object(),
+                    "{method} {path}"
+                );
+            }
+        }
+        let month = Facts {
+            review_period: ReviewPeriod::Month,
+            ..facts()
+        };
+        let (doc, _) = document(&month);
+        assert_eq!(
+            doc["components"]["schemas"]["SubmitBody"]["properties"]["period"]["pattern"],
+            contract::MONTH_PATTERN
+        );
+    }
 }

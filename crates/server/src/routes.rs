@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{refuse, Caller, ROUTES};
+use crate::contract;
 use crate::engine::{lang, CaseFields, GroupResult, PayResult};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, QueryOf};
@@ -128,7 +129,6 @@ pub async fn whoami(Caller(actor): Caller) -> Json<WhoAmI> {
 #[into_params(parameter_in = Query)]
 pub struct GroupQuery {
     /// Language of the explanation: `zh` (default) or `en`.
-    #[param(pattern = "^(zh|en|cn|zh-CN)?$")]
     pub lang: Option<String>,
     /// The scheme: a scheme name, or `auto` (by the case's insured region and discharge
     /// date); default: the region's scheme (`region.scheme` of the parameters).
@@ -176,7 +176,6 @@ pub async fn pay_case(
 #[into_params(parameter_in = Query)]
 pub struct StatementsQuery {
     /// The discharge month, `YYYY-MM` (default: every month).
-    #[param(pattern = r"^([1-9][0-9]{3}-(0[1-9]|1[0-2]))?$")]
     pub month: Option<String>,
     /// The hospital (default: every hospital for the bureau; a hospital token may only name
     /// its own).
@@ -184,19 +183,27 @@ pub struct StatementsQuery {
 }
 
 fn parse_month(text: Option<&str>) -> Result<Option<YearMonth>, ApiError> {
-    match text.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => t
-            .parse::<YearMonth>()
-            .map(Some)
-            .map_err(|e| ApiError::bad_request("month", format!("month {t:?}: {e}"))),
-    }
+    let Some(t) = text else {
+        return Ok(None);
+    };
+    contract::check_month("month", t)?;
+    t.parse::<YearMonth>()
+        .map(Some)
+        .map_err(|e| ApiError::bad_request("month", format!("month {t:?}: {e}")))
 }
 
 fn parse_period(field: &str, text: &str) -> Result<Period, ApiError> {
-    text.trim()
-        .parse::<Period>()
+    contract::check_period(field, text)?;
+    text.parse::<Period>()
         .map_err(|e| ApiError::bad_request(field, format!("{field} {text:?}: {e}")))
+}
+
+/// The hospital of `?hospital=`, checked.
+fn hospital_param(text: Option<&str>) -> Result<Option<&str>, ApiError> {
+    match text {
+        None => Ok(None),
+        Some(h) => contract::check_id("hospital", h).map(|()| Some(h)),
+    }
 }
 
 /// Monthly statements (月结算单), by month and hospital. A hospital sees only its own: naming
@@ -211,11 +218,7 @@ pub async fn statements(
     QueryOf(q): QueryOf<StatementsQuery>,
 ) -> Result<Json<Vec<StatementJson>>, ApiError> {
     let month = parse_month(q.month.as_deref())?;
-    let asked = q
-        .hospital
-        .as_deref()
-        .map(str::trim)
-        .filter(|h| !h.is_empty());
+    let asked = hospital_param(q.hospital.as_deref())?;
     let hospital = match actor.hospital_id() {
         Some(own) => {
             if let Some(other) = asked.filter(|h| *h != own) {
@@ -247,20 +250,14 @@ pub async fn statements(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitBody {
-    /// The review period of the cases (`2025Q2` when `special_case.review_period` is a
-    /// quarter; `2025-06`, `2025H1`, `2025` for the other kinds).
-    #[schema(pattern = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])|Q[1-4]|H[12])?$")]
+    /// The review period of the cases, of the kind `special_case.review_period` of the
+    /// parameters says (`2025Q2` for a quarter; `2025-06`, `2025H1`, `2025` for the others).
     pub period: String,
-    /// The cases: settled cases of the hospital discharged in the period.
-    #[schema(min_items = 1)]
+    /// The cases: settled cases of the hospital discharged in the period, each once.
     pub case_ids: Vec<String>,
     /// long_stay, high_cost, new_technology, complex_critical or multidisciplinary.
-    #[schema(
-        pattern = "^(long_stay|high_cost|new_technology|complex_critical|multidisciplinary)$"
-    )]
     pub reason: String,
     /// The reason in words.
-    #[schema(min_length = 1)]
     pub text: String,
     /// The applying hospital: if given, it must be the token's own.
     #[serde(default)]
@@ -268,7 +265,8 @@ pub struct SubmitBody {
 }
 
 /// What the API answers to an error of the special-case review: 403 (audited) for a role or
-/// assignment refusal, 409 for a state that does not allow the step, 422 beyond the quota,
+/// assignment refusal; 409 for what the application does not allow (its state, the same
+/// reviewer twice, opinions that do not name its cases one to one); 422 beyond the quota;
 /// 400 naming the field otherwise.
 async fn special_error(
     app: &AppState,
@@ -290,18 +288,23 @@ async fn special_error(
         }
         SpecialCaseError::IllegalTransition { .. } => ApiError::conflict(message),
         SpecialCaseError::QuotaExceeded { .. } => ApiError::quota(message),
-        SpecialCaseError::SameReviewer { .. } | SpecialCaseError::EmptyReviewer { .. } => {
-            ApiError::bad_request("reviewer_id", message)
+        SpecialCaseError::SameReviewer { .. } => {
+            ApiError::conflict(message).with_field("reviewer_id")
         }
+        SpecialCaseError::EmptyReviewer { .. } => ApiError::bad_request("reviewer_id", message),
         SpecialCaseError::WrongPeriodKind { .. } => ApiError::bad_request("period", message),
         SpecialCaseError::NoCases { .. } | SpecialCaseError::DuplicateCase { .. } => {
             ApiError::bad_request("case_ids", message)
         }
         SpecialCaseError::MissingText { .. } => ApiError::bad_request("text", message),
-        SpecialCaseError::MissingOpinion { .. } => ApiError::bad_request("opinions", message),
+        // the opinions must name the application's cases, each once: what they do not
+        // match is the application, not the form of the request
+        SpecialCaseError::MissingOpinion { .. } => {
+            ApiError::conflict(message).with_field("opinions")
+        }
         SpecialCaseError::UnknownCase { ref case_id, .. }
         | SpecialCaseError::DuplicateOpinion { ref case_id, .. } => {
-            ApiError::bad_request(opinion_field(case_id, ".case_id"), message)
+            ApiError::conflict(message).with_field(opinion_field(case_id, ".case_id"))
         }
         SpecialCaseError::MissingReason { ref case_id, .. } => {
             ApiError::bad_request(opinion_field(case_id, ".reason"), message)
@@ -319,9 +322,13 @@ async fn special_error(
 /// `hospital_id`, is refused (403, audited).
 #[utoipa::path(post, path = "/v1/special-cases", tag = "special cases",
     security(("bearer" = [])), request_body = SubmitBody,
-    responses((status = 201, body = HospitalApplication), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "a case is already in an application of the period"),
+    responses((status = 201, body = HospitalApplication,
+            headers(("Location" = String, description = "the application: /v1/special-cases/{id}"))),
+        (status = 400, body = ErrorBody, description = "a value of the wrong form; the field is named"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "not a hospital token, another hospital_id, or another hospital's case (audited)"),
+        (status = 404, body = ErrorBody, description = "a case that is not a settled case discharged in the period (`case_ids[i]`)"),
+        (status = 409, body = ErrorBody, description = "a case already in an application of the period, or a case that was not paid"),
         (status = 422, body = ErrorBody, description = "beyond the quota")))]
 pub async fn submit(
     State(app): App,
@@ -338,6 +345,9 @@ pub async fn submit(
         )
         .await);
     };
+    if let Some(h) = body.hospital_id.as_deref() {
+        contract::check_id("hospital_id", h)?;
+    }
     if let Some(other) = body.hospital_id.as_deref().filter(|h| *h != own) {
         return Err(refuse(
             &app,
@@ -348,8 +358,24 @@ pub async fn submit(
         )
         .await);
     }
+    // the form, as the document states it (400)
+    contract::check_period_of(
+        "period",
+        &body.period,
+        app.engine.params().special_case.review_period,
+    )?;
     let period = parse_period("period", &body.period)?;
-    let reason = ReasonKind::parse(body.reason.trim()).ok_or_else(|| {
+    contract::check_count("case_ids", body.case_ids.len())?;
+    for (i, c) in body.case_ids.iter().enumerate() {
+        contract::check_case_id(&format!("case_ids[{i}]"), c)?;
+        if let Some(j) = body.case_ids[..i].iter().position(|d| d == c) {
+            return Err(ApiError::bad_request(
+                format!("case_ids[{i}]"),
+                format!("case {c} is already case_ids[{j}]: each case once"),
+            ));
+        }
+    }
+    let reason = ReasonKind::parse(&body.reason).ok_or_else(|| {
         ApiError::bad_request(
             "reason",
             format!(
@@ -359,15 +385,8 @@ pub async fn submit(
             ),
         )
     })?;
-    for (i, c) in body.case_ids.iter().enumerate() {
-        if c.trim().is_empty() {
-            return Err(ApiError::bad_request(
-                format!("case_ids[{i}]"),
-                "expected a case id, found an empty one",
-            ));
-        }
-    }
-    let case_ids: Vec<String> = body.case_ids.iter().map(|c| c.trim().to_string()).collect();
+    contract::check_text("text", &body.text)?;
+    let case_ids: Vec<String> = body.case_ids.clone();
 
     // one submission at a time: the quota counts the earlier applications
     let _writing = app.writes.lock().await;
@@ -393,10 +412,10 @@ pub async fn submit(
     for (i, id) in case_ids.iter().enumerate() {
         match settled.get(id.as_str()).copied() {
             None => {
-                return Err(ApiError::bad_request(
-                    format!("case_ids[{i}]"),
-                    format!("case {id} is not a settled case discharged in {period}"),
+                return Err(ApiError::not_found(format!(
+                    "case {id} is not a settled case discharged in {period}"
                 ))
+                .with_field(format!("case_ids[{i}]")))
             }
             Some(c) if c.hospital_id != own => {
                 return Err(refuse(
@@ -414,10 +433,10 @@ pub async fn submit(
                 .with_message(format!("case {id} is not a case of hospital {own}")));
             }
             Some(c) if c.category == drgdip_pay::Category::Invalid => {
-                return Err(ApiError::bad_request(
-                    format!("case_ids[{i}]"),
-                    format!("case {id} failed validation and was not paid"),
+                return Err(ApiError::conflict(format!(
+                    "case {id} failed validation and was not paid"
                 ))
+                .with_field(format!("case_ids[{i}]")))
             }
             Some(_) => {}
         }
@@ -492,7 +511,6 @@ pub async fn submit(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The review period (`2025Q2`), default: all.
-    #[param(pattern = r"^([1-9][0-9]{3}(-(0[1-9]|1[0-2])|Q[1-4]|H[12])?)?$")]
     pub period: Option<String>,
     /// The hospital (bureau only; a hospital may name only itself; a reviewer none).
     pub hospital: Option<String>,
@@ -543,15 +561,11 @@ pub async fn list(
     Caller(actor): Caller,
     QueryOf(q): QueryOf<ListQuery>,
 ) -> Result<Json<ApplicationList>, ApiError> {
-    let period = match q.period.as_deref().map(str::trim) {
-        None | Some("") => None,
+    let period = match q.period.as_deref() {
+        None => None,
         Some(p) => Some(parse_period("period", p)?),
     };
-    let asked = q
-        .hospital
-        .as_deref()
-        .map(str::trim)
-        .filter(|h| !h.is_empty());
+    let asked = hospital_param(q.hospital.as_deref())?;
     let kind = actor.role.kind();
     let hospital = match (kind, actor.hospital_id(), asked) {
         ("hospital", Some(own), Some(other)) if other != own => {
@@ -624,7 +638,6 @@ pub async fn get_one(
 pub struct AssignBody {
     /// A reviewer of the tokens file. A `submitted` application gets its first reviewer
     /// (初审), a `first_reviewed` one its second (复审), who must be another reviewer.
-    #[schema(min_length = 1)]
     pub reviewer_id: String,
 }
 
@@ -634,19 +647,21 @@ pub struct AssignBody {
     request_body = AssignBody,
     responses((status = 200, body = BureauApplication), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody, description = "no such application, or `reviewer_id` is not a reviewer of the tokens file"),
+        (status = 409, body = ErrorBody, description = "the state does not allow an assignment, or the second reviewer is the first")))]
 pub async fn assign(
     State(app): App,
     Caller(actor): Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<AssignBody>,
 ) -> Result<Json<BureauApplication>, ApiError> {
-    let reviewer = body.reviewer_id.trim().to_string();
+    contract::check_id("reviewer_id", &body.reviewer_id)?;
+    let reviewer = body.reviewer_id.clone();
     if !app.tokens.is_reviewer(&reviewer) {
-        return Err(ApiError::bad_request(
-            "reviewer_id",
-            format!("{reviewer:?} is not a reviewer of the tokens file"),
-        ));
+        return Err(
+            ApiError::not_found(format!("no reviewer {reviewer:?} in the tokens file"))
+                .with_field("reviewer_id"),
+        );
     }
     let _writing = app.writes.lock().await;
     let mut a = load(&app, &id).await?;
@@ -685,13 +700,21 @@ pub struct ReviewBody {
     request_body = ReviewBody,
     responses((status = 200, body = ReviewerApplication), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the state does not allow this review, or the opinions do not name the application's cases one to one")))]
 pub async fn review(
     State(app): App,
     Caller(actor): Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReviewBody>,
 ) -> Result<Json<ReviewerApplication>, ApiError> {
+    contract::check_count("opinions", body.opinions.len())?;
+    let opinions = body
+        .opinions
+        .iter()
+        .enumerate()
+        .map(|(i, o)| o.to_opinion(&format!("opinions[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
     let _writing = app.writes.lock().await;
     let mut a = load(&app, &id).await?;
     if !is_assigned(&a, &actor.id) {
@@ -704,7 +727,6 @@ pub async fn review(
         )
         .await);
     }
-    let opinions: Vec<_> = body.opinions.iter().cloned().map(Into::into).collect();
     let command = if a.state() == ReviewState::SecondReview
         && a.second_reviewer() == Some(actor.id.as_str())
     {
@@ -737,7 +759,6 @@ pub async fn review(
 #[serde(deny_unknown_fields)]
 pub struct WithdrawBody {
     /// Why.
-    #[schema(min_length = 1)]
     pub reason: String,
 }
 
@@ -755,12 +776,7 @@ pub async fn withdraw(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<WithdrawBody>,
 ) -> Result<Json<HospitalApplication>, ApiError> {
-    if body.reason.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "reason",
-            "expected the reason in words",
-        ));
-    }
+    contract::check_text("reason", &body.reason)?;
     let _writing = app.writes.lock().await;
     let mut a = load(&app, &id).await?;
     if actor.hospital_id() != Some(a.hospital_id()) {
@@ -824,10 +840,10 @@ pub async fn audit(
     _caller: Caller,
     QueryOf(q): QueryOf<AuditQuery>,
 ) -> Result<Json<Vec<crate::backend::AuditEntry>>, ApiError> {
-    let limit = match q.limit.as_deref().map(str::trim) {
+    let limit = match q.limit.as_deref() {
         None => 100,
         Some(t) => match t.parse::<u32>() {
-            Ok(n @ 1..=MAX_AUDIT) => n,
+            Ok(n @ 1..=MAX_AUDIT) if t.bytes().all(|b| b.is_ascii_digit()) => n,
             _ => {
                 return Err(ApiError::bad_request(
                     "limit",

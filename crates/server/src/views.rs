@@ -3,28 +3,54 @@
 //! than a silent gap in the documented schema). Money is text, exact (`"1234.56"`).
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use drgdip_settle::{
-    Application, CaseOpinion, CategoryTotals, HospitalView, MonthlyStatement, Outcome, ReviewerView,
+    Application, CaseOpinion, CategoryTotals, HospitalView, MonthlyStatement, Outcome, ReviewState,
+    ReviewerView,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::contract;
+use crate::error::ApiError;
+
+/// Every state of an application, in the order of the review.
+pub const STATES: [ReviewState; 6] = [
+    ReviewState::Submitted,
+    ReviewState::FirstReview,
+    ReviewState::FirstReviewed,
+    ReviewState::SecondReview,
+    ReviewState::Decided,
+    ReviewState::Withdrawn,
+];
+
+/// A state added to `drgdip-settle` is a compile error here until [`STATES`] has it.
+const _: fn(ReviewState) = |s| match s {
+    ReviewState::Submitted
+    | ReviewState::FirstReview
+    | ReviewState::FirstReviewed
+    | ReviewState::SecondReview
+    | ReviewState::Decided
+    | ReviewState::Withdrawn => {}
+};
 
 /// The experts' outcome for one case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OutcomeJson {
     /// Approved, paid per item (按项目).
-    ApprovedPerItem,
+    // a struct variant (not a unit one): serde then refuses other fields, as the
+    // document says
+    ApprovedPerItem {},
     /// Approved, paid the standard plus extra points (追加点数), > 0.
     ApprovedExtraPoints {
-        /// The points approved, as text (`"12.5"`).
-        #[schema(value_type = String, pattern = r"^[+-]?[0-9]+(\.[0-9]+)?$")]
-        points: Decimal,
+        /// The points approved, as text (`"12.5"`): a decimal number above zero.
+        points: String,
     },
     /// Rejected.
-    Rejected,
+    Rejected {},
 }
 
 /// A reviewer's outcome for one case, with the experts' reason.
@@ -39,24 +65,42 @@ pub struct OpinionJson {
     pub reason: String,
 }
 
-impl From<OpinionJson> for CaseOpinion {
-    fn from(o: OpinionJson) -> CaseOpinion {
+impl OpinionJson {
+    /// The opinion, checked as the document states it (the case id, the reason, the
+    /// points); `at` is its field in the request (`opinions[2]`).
+    pub fn to_opinion(&self, at: &str) -> Result<CaseOpinion, ApiError> {
         let OpinionJson {
             case_id,
             outcome,
             reason,
-        } = o;
-        CaseOpinion {
-            case_id,
-            outcome: match outcome {
-                OutcomeJson::ApprovedPerItem => Outcome::ApprovedPerItem,
-                OutcomeJson::ApprovedExtraPoints { points } => {
-                    Outcome::ApprovedExtraPoints { points }
-                }
-                OutcomeJson::Rejected => Outcome::Rejected,
-            },
-            reason,
-        }
+        } = self;
+        contract::check_case_id(&format!("{at}.case_id"), case_id)?;
+        contract::check_text(&format!("{at}.reason"), reason)?;
+        let outcome = match outcome {
+            OutcomeJson::ApprovedPerItem {} => Outcome::ApprovedPerItem,
+            OutcomeJson::ApprovedExtraPoints { points } => {
+                let field = format!("{at}.outcome.points");
+                let parsed = contract::is_points(points)
+                    .then(|| Decimal::from_str(points).ok())
+                    .flatten()
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            &field,
+                            format!(
+                                "{field} {points:?}: expected a number above zero such as \"35\" or \"12.5\" (digits and one point, at most {} characters)",
+                                contract::POINTS_MAX
+                            ),
+                        )
+                    })?;
+                Outcome::ApprovedExtraPoints { points: parsed }
+            }
+            OutcomeJson::Rejected {} => Outcome::Rejected,
+        };
+        Ok(CaseOpinion {
+            case_id: case_id.clone(),
+            outcome,
+            reason: reason.clone(),
+        })
     }
 }
 
@@ -70,11 +114,11 @@ impl From<&CaseOpinion> for OpinionJson {
         OpinionJson {
             case_id: case_id.clone(),
             outcome: match *outcome {
-                Outcome::ApprovedPerItem => OutcomeJson::ApprovedPerItem,
-                Outcome::ApprovedExtraPoints { points } => {
-                    OutcomeJson::ApprovedExtraPoints { points }
-                }
-                Outcome::Rejected => OutcomeJson::Rejected,
+                Outcome::ApprovedPerItem => OutcomeJson::ApprovedPerItem {},
+                Outcome::ApprovedExtraPoints { points } => OutcomeJson::ApprovedExtraPoints {
+                    points: points.to_string(),
+                },
+                Outcome::Rejected => OutcomeJson::Rejected {},
             },
             reason: reason.clone(),
         }
@@ -350,6 +394,58 @@ impl From<&MonthlyStatement> for StatementJson {
             amount_due: amount_due.to_string(),
             declaration_deadline: declaration_deadline.to_string(),
             due_by: due_by.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_takes_its_own_fields_only() {
+        for ok in [
+            r#"{"kind":"rejected"}"#,
+            r#"{"kind":"approved_per_item"}"#,
+            r#"{"kind":"approved_extra_points","points":"35"}"#,
+        ] {
+            assert!(serde_json::from_str::<OutcomeJson>(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            r#"{"kind":"rejected","points":"35"}"#,
+            r#"{"kind":"approved_per_item","r":[]}"#,
+            r#"{"kind":"approved_extra_points","points":"35","x":1}"#,
+            r#"{"kind":"approved_extra_points"}"#,
+            r#"{"kind":"maybe"}"#,
+        ] {
+            assert!(serde_json::from_str::<OutcomeJson>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_opinion_is_checked_as_the_document_states_it() {
+        let o = |case_id: &str, points: &str, reason: &str| OpinionJson {
+            case_id: case_id.into(),
+            outcome: OutcomeJson::ApprovedExtraPoints {
+                points: points.into(),
+            },
+            reason: reason.into(),
+        };
+        let c = o("C1", "12.50", "ok").to_opinion("opinions[0]").unwrap();
+        assert_eq!(
+            c.outcome,
+            Outcome::ApprovedExtraPoints {
+                points: Decimal::new(1250, 2)
+            }
+        );
+        for (bad, field) in [
+            (o("C 1", "1", "ok"), "opinions[0].case_id"),
+            (o("C1", "0", "ok"), "opinions[0].outcome.points"),
+            (o("C1", "+1", "ok"), "opinions[0].outcome.points"),
+            (o("C1", "1", "\u{3000}"), "opinions[0].reason"),
+        ] {
+            let e = bad.to_opinion("opinions[0]").unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field));
         }
     }
 }

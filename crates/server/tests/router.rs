@@ -262,23 +262,12 @@ async fn bad_input_is_400_naming_the_field() {
             "gender",
         ),
         ("/v1/group?lang=fr", CASE, "lang"),
+        // exactly the values the document lists: no aliases, no empty value
+        ("/v1/group?lang=cn", CASE, "lang"),
+        ("/v1/group?lang=", CASE, "lang"),
         ("/v1/group?scheme=nope", CASE, "scheme"),
+        ("/v1/group?scheme=", CASE, "scheme"),
         ("/v1/group?color=red", CASE, "color"),
-        (
-            "/v1/pay",
-            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H001","fund_paid":"1.00"}"#,
-            "total_cost",
-        ),
-        (
-            "/v1/pay",
-            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H001","total_cost":"1.00"}"#,
-            "fund_paid",
-        ),
-        (
-            "/v1/pay",
-            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H999","total_cost":"9.00","fund_paid":"1.00"}"#,
-            "hospital_level",
-        ),
     ];
     for (uri, body, field) in cases {
         let a = call(&app, "POST", uri, Some(H001), Some(body)).await;
@@ -315,11 +304,37 @@ async fn bad_input_is_400_naming_the_field() {
         (a.status, a.json["field"].clone()),
         (StatusCode::BAD_REQUEST, json!("month"))
     );
-    let a = call(&app, "GET", "/v1/audit?limit=0", Some(BUREAU), None).await;
-    assert_eq!(
-        (a.status, a.json["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("limit"))
-    );
+    for query in [
+        "?month=",
+        "?month=%202025-06",
+        "?hospital=",
+        "?hospital=H%20001",
+    ] {
+        let a = call(
+            &app,
+            "GET",
+            &format!("/v1/statements{query}"),
+            Some(BUREAU),
+            None,
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{query}: {}", a.text);
+    }
+    for limit in ["0", "10001", "+5", "%205", "5.0", ""] {
+        let a = call(
+            &app,
+            "GET",
+            &format!("/v1/audit?limit={limit}"),
+            Some(BUREAU),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.json["field"].clone()),
+            (StatusCode::BAD_REQUEST, json!("limit")),
+            "{limit}"
+        );
+    }
     let a = call(
         &app,
         "GET",
@@ -332,6 +347,47 @@ async fn bad_input_is_400_naming_the_field() {
         (a.status, a.json["field"].clone()),
         (StatusCode::BAD_REQUEST, json!("period"))
     );
+}
+
+#[tokio::test]
+async fn a_case_that_cannot_be_paid_is_answered_invalid_with_its_problems() {
+    // as `drgdip pay` writes such a row: a schema-valid case is never a 400
+    let (app, _) = setup!();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H001","fund_paid":"1.00"}"#,
+            &["total_cost"],
+        ),
+        (
+            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H001","total_cost":"1.00"}"#,
+            &["fund_paid"],
+        ),
+        (
+            r#"{"gender":"1","age":"40","diagnoses":"C71.003","hospital_id":"H999","total_cost":"9.00","fund_paid":"1.00"}"#,
+            &["hospital_level"],
+        ),
+        (
+            r#"{"gender":"1","age":"40","diagnoses":"C71.003"}"#,
+            &["total_cost", "fund_paid", "hospital_level"],
+        ),
+    ];
+    for (body, fields) in cases {
+        let a = call(&app, "POST", "/v1/pay", Some(H001), Some(body)).await;
+        assert_eq!(a.status, StatusCode::OK, "{body}: {}", a.text);
+        assert_eq!(
+            (a.json["category"].as_str(), a.json["payment"].as_str()),
+            (Some("invalid"), Some("0.00")),
+            "{}",
+            a.text
+        );
+        let named: Vec<&str> = a.json["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(named, *fields, "{}", a.text);
+    }
 }
 
 #[tokio::test]
@@ -493,10 +549,30 @@ async fn the_special_case_review_end_to_end_with_double_blind_views() {
         Some(r#"{"reviewer_id":"R9"}"#),
     )
     .await;
+    // a well-formed id that the tokens file does not have: not found
     assert_eq!(
         (a.status, a.json["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("reviewer_id"))
+        (StatusCode::NOT_FOUND, json!("reviewer_id"))
     );
+    for bad in [
+        r#"{"reviewer_id":" R1"}"#,
+        r#"{"reviewer_id":""}"#,
+        r#"{"reviewer_id":"R 1"}"#,
+    ] {
+        let a = call(
+            &app,
+            "POST",
+            &format!("/v1/special-cases/{id}/assign"),
+            Some(BUREAU),
+            Some(bad),
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.json["field"].clone()),
+            (StatusCode::BAD_REQUEST, json!("reviewer_id")),
+            "{bad}"
+        );
+    }
     let a = call(
         &app,
         "POST",
@@ -585,12 +661,63 @@ async fn the_special_case_review_end_to_end_with_double_blind_views() {
         )),
     )
     .await;
+    // an opinion missing: the opinions do not match the application (409)
     assert_eq!(
         (a.status, a.json["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("opinions")),
+        (StatusCode::CONFLICT, json!("opinions")),
         "{}",
         a.text
     );
+    for (body, field) in [
+        (
+            opinions(
+                &["A04-0001", "A06-0003", "A06-0003"],
+                json!({"kind":"rejected"}),
+            ),
+            "opinions[2].case_id",
+        ),
+        (
+            opinions(&["A04-0001", "ZZZ"], json!({"kind":"rejected"})),
+            "opinions[1].case_id",
+        ),
+    ] {
+        let a = call(
+            &app,
+            "POST",
+            &format!("/v1/special-cases/{id}/review"),
+            Some(R1),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.json["field"].clone()),
+            (StatusCode::CONFLICT, json!(field)),
+            "{}",
+            a.text
+        );
+    }
+    for (body, field) in [
+        (json!({"opinions": []}).to_string(), "opinions"),
+        (json!({"opinions": [{"case_id": "A04-0001", "outcome": {"kind": "rejected"}, "reason": " \u{3000}"}]}).to_string(), "opinions[0].reason"),
+        (json!({"opinions": [{"case_id": "A 1", "outcome": {"kind": "rejected"}, "reason": "r"}]}).to_string(), "opinions[0].case_id"),
+        (opinions(&["A04-0001", "A06-0003"], json!({"kind":"approved_extra_points","points":"+5"})), "opinions[0].outcome.points"),
+        (opinions(&["A04-0001", "A06-0003"], json!({"kind":"approved_extra_points","points":"1e3"})), "opinions[0].outcome.points"),
+    ] {
+        let a = call(
+            &app,
+            "POST",
+            &format!("/v1/special-cases/{id}/review"),
+            Some(R1),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.json["field"].clone()),
+            (StatusCode::BAD_REQUEST, json!(field)),
+            "{body}: {}",
+            a.text
+        );
+    }
     let a = call(
         &app,
         "POST",
@@ -663,7 +790,7 @@ async fn the_special_case_review_end_to_end_with_double_blind_views() {
     .await;
     assert_eq!(
         (a.status, a.json["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("reviewer_id"))
+        (StatusCode::CONFLICT, json!("reviewer_id"))
     );
     let a = call(
         &app,
@@ -1018,24 +1145,56 @@ async fn the_quota_counts_earlier_applications_but_not_withdrawn_ones() {
 #[tokio::test]
 async fn a_bad_application_is_400_naming_the_field() {
     let (app, backend) = setup!();
+    let long = "字".repeat(drgdip_server::contract::TEXT_MAX + 1);
+    let many: Vec<String> = (0..=drgdip_server::contract::CASES_MAX)
+        .map(|i| format!("A06-{i:04}"))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    // the form (400): what the document does not allow
     let cases: &[(String, &str)] = &[
         (submit_body("2025-06", &["A06-0001"]), "period"),
         (submit_body("2025Q9", &["A06-0001"]), "period"),
+        (submit_body(" 2025Q2", &["A06-0001"]), "period"),
         (submit_body("2025Q2", &[]), "case_ids"),
-        (submit_body("2025Q2", &["A06-0001", "A06-0001"]), "case_ids"),
+        (submit_body("2025Q2", &many), "case_ids"),
+        (submit_body("2025Q2", &["A06-0001", "A06-0001"]), "case_ids[1]"),
         (submit_body("2025Q2", &["A06-0001", " "]), "case_ids[1]"),
-        (submit_body("2025Q2", &["A06-0001", "NOPE"]), "case_ids[1]"),
-        (submit_body("2025Q3", &["A06-0001"]), "case_ids[0]"),
-        (submit_body("2025Q2", &["AX-0000"]), "case_ids[0]"),
+        (submit_body("2025Q2", &["A06-0001", " A06-0002"]), "case_ids[1]"),
         (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"because","text":"x"}).to_string(), "reason"),
+        (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":" high_cost","text":"x"}).to_string(), "reason"),
         (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"high_cost","text":"  "}).to_string(), "text"),
+        (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"high_cost","text":long}).to_string(), "text"),
         (json!({"period":"2025Q2","case_ids":"A06-0001","reason":"high_cost","text":"x"}).to_string(), "case_ids"),
         (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"high_cost"}).to_string(), "text"),
         (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"high_cost","text":"x","urgent":true}).to_string(), "urgent"),
+        (json!({"period":"2025Q2","case_ids":["A06-0001"],"reason":"high_cost","text":"x","hospital_id":"H 1"}).to_string(), "hospital_id"),
     ];
     for (body, field) in cases {
         let a = call(&app, "POST", "/v1/special-cases", Some(H001), Some(body)).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{body}: {}", a.text);
+        assert_eq!(a.json["field"], *field, "{body}: {}", a.text);
+    }
+    // the data (404, 409): well-formed cases that cannot be applied for
+    let cases: &[(String, StatusCode, &str)] = &[
+        (
+            submit_body("2025Q2", &["A06-0001", "NOPE"]),
+            StatusCode::NOT_FOUND,
+            "case_ids[1]",
+        ),
+        (
+            submit_body("2025Q3", &["A06-0001"]),
+            StatusCode::NOT_FOUND,
+            "case_ids[0]",
+        ),
+        (
+            submit_body("2025Q2", &["AX-0000"]),
+            StatusCode::CONFLICT,
+            "case_ids[0]",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let a = call(&app, "POST", "/v1/special-cases", Some(H001), Some(body)).await;
+        assert_eq!(a.status, *status, "{body}: {}", a.text);
         assert_eq!(a.json["field"], *field, "{body}: {}", a.text);
     }
     assert_eq!(backend.applications_count(), 0);

@@ -13,7 +13,8 @@ use drgdip_pay::{Category, Hospitals, Params, Tariff};
 use drgdip_scheme::selection::{Selection, BUILTIN_SELECTION};
 use drgdip_scheme::{DirFiles, Registry};
 use drgdip_server::{
-    router, AppState, AuditEntry, Backend, BackendError, BackendFuture, Engine, Refusal, Tokens,
+    router, AppState, AuditEntry, Backend, BackendError, BackendFuture, Engine, Limits, Refusal,
+    Tokens,
 };
 use drgdip_settle::{
     settle_month, Actor, Application, AuditEvent, Date, MonthlyStatement, Period, SettledCase,
@@ -345,7 +346,12 @@ pub fn app(backend: Arc<MemBackend>) -> Option<Router> {
 pub fn app_with(backend: Arc<dyn Backend>) -> Option<Router> {
     let engine = engine()?;
     let tokens = Tokens::from_toml_str(TOKENS).unwrap();
-    Some(router(Arc::new(AppState::new(engine, tokens, backend))))
+    Some(router(Arc::new(AppState::new(
+        engine,
+        tokens,
+        backend,
+        Limits::default().without_rate_limit(),
+    ))))
 }
 
 /// The settled cases and June statements of [`seeded`], for another store.
