@@ -368,12 +368,11 @@ fn pg_base(what: &str) -> Option<String> {
 /// before and inside the write: the previous month stays whole, and the re-run is identical
 /// to a complete run into `reference_db`.
 fn killed_settlements(d: &Data, large: &Path, db: &str, reference_db: &str) {
-    let d = d;
     let db = db.to_string();
     let large = large.to_path_buf();
 
     // The month as it stands: the dev cases of June.
-    settle(&d, &db, "2025-06", &d.cases);
+    settle(d, &db, "2025-06", &d.cases);
     let before = month_state(&db, "2025-06");
     assert_eq!(before.cases.len(), 1663);
 
@@ -415,7 +414,7 @@ fn killed_settlements(d: &Data, large: &Path, db: &str, reference_db: &str) {
     ];
     let mut killed_while_writing = 0;
     for (delay, after_mark) in points {
-        let k = settle_and_kill(&d, &db, &large, delay, after_mark);
+        let k = settle_and_kill(d, &db, &large, delay, after_mark);
         let now = month_state(&db, "2025-06");
         eprintln!(
             "kill {delay:?} after {}: {}",
@@ -435,7 +434,7 @@ fn killed_settlements(d: &Data, large: &Path, db: &str, reference_db: &str) {
         if k.finished {
             // Too late to be a crash: the run committed. Put the month back.
             assert_eq!(now, reference, "a finished run left another month");
-            settle(&d, &db, "2025-06", &d.cases);
+            settle(d, &db, "2025-06", &d.cases);
             continue;
         }
         if now == before {
@@ -448,7 +447,7 @@ fn killed_settlements(d: &Data, large: &Path, db: &str, reference_db: &str) {
                 now, reference,
                 "a kill after {delay:?} left a month that is neither the old nor the new one"
             );
-            settle(&d, &db, "2025-06", &d.cases);
+            settle(d, &db, "2025-06", &d.cases);
         }
         assert_statements_add_up(&month_state(&db, "2025-06"));
     }
@@ -459,11 +458,11 @@ fn killed_settlements(d: &Data, large: &Path, db: &str, reference_db: &str) {
     assert_eq!(month_state(&db, "2025-06"), before);
 
     // The re-run completes and gives the reference month; once more, identical again.
-    settle(&d, &db, "2025-06", &large);
+    settle(d, &db, "2025-06", &large);
     let after = month_state(&db, "2025-06");
     assert_eq!(after, reference);
     assert_statements_add_up(&after);
-    settle(&d, &db, "2025-06", &large);
+    settle(d, &db, "2025-06", &large);
     let again = month_state(&db, "2025-06");
     assert_eq!(total(&again.statements), total(&reference.statements));
     assert_eq!(again, after);
