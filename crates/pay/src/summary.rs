@@ -118,8 +118,7 @@ impl PaySummary {
     }
 
     /// The totals over all categories.
-    /// Over the categories' totals, which are each bounded by the sums already checked; an
-    /// overflow here marks nothing but returns the partial sum, so check
+    /// The totals over all categories, or all zeros when a sum overflowed: check
     /// [`PaySummary::overflowed`] (or use [`PaySummary::checked_total`]) before publishing.
     pub fn total(&self) -> Totals {
         self.checked_total().unwrap_or_default()
