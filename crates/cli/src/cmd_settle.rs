@@ -39,22 +39,14 @@ use drgdip_settle::{
     Date, FinalPricing, MonthlyRecord, MonthlyStatement, Period, PrepaymentDecision, SettledCase,
     WorkCalendar, YearMonth,
 };
-use drgdip_store::Store;
 use rust_decimal::Decimal;
 
 use crate::cmd_pay::{run_pay, PayArgs};
+use crate::ledger::{block_on, open_store, shown_url, DbOpts};
 use crate::shared::{parse_lang, read_hospitals, read_text, InputOpts, SharedOpts};
 
 // ---------------------------------------------------------------------------------------
 // Arguments
-
-/// Where the ledger is.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DbOpts {
-    /// The ledger: `sqlite://PATH` (a file, created on first use) or `postgres://…`.
-    #[arg(long, env = "DRGDIP_DB", default_value = "sqlite://drgdip.db")]
-    pub db: String,
-}
 
 /// How the cases are paid: as `drgdip pay` pays them.
 #[derive(Debug, Clone, clap::Args)]
@@ -214,29 +206,6 @@ pub struct ListArgs {
 
 // ---------------------------------------------------------------------------------------
 // Shared pieces
-
-/// Runs `fut` on a runtime of its own.
-fn block_on<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    let rt = drgdip_store::tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    rt.block_on(fut)
-}
-
-async fn open_store(db: &DbOpts) -> Result<Store> {
-    Store::open(&db.db)
-        .await
-        .with_context(|| format!("cannot open the ledger {}", shown_url(&db.db)))
-}
-
-/// The URL without a password.
-fn shown_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://…{}", &url[..s], &url[at..]),
-        _ => url.to_string(),
-    }
-}
 
 fn read_params(path: &Path) -> Result<Params> {
     Params::from_toml_str(&read_text(path, "parameter file")?)

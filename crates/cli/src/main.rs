@@ -13,6 +13,7 @@ mod cmd_scheme;
 mod cmd_serve;
 mod cmd_settle;
 mod cmd_tokens;
+mod ledger;
 mod progress;
 mod shared;
 
