@@ -23,16 +23,16 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_drg::Trace;
 use drgdip_io::{csv_field, run_batch, Columns, Problem, ProblemKind, Purpose, RowIn, RowOutcome};
-use drgdip_pay::exclusion::{
-    Catalogue, CatalogueItem, CatalogueProblem, ExclusionForm, ItemFailure,
-};
+use drgdip_pay::exclusion::{Catalogue, CatalogueItem, CatalogueProblem, ItemFailure};
 use drgdip_pay::money::Fen;
 use drgdip_pay::{pay_case, Category, GroupStatus, Params, Tariff, WeightTable};
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
 
-use crate::cmd_group::group_record;
-use crate::cmd_pay::{group_status, load_params, pay_input, ExclusionTally, Shards};
+use drgdip_engine::batch::{group_record, group_status, Shards};
+use drgdip_engine::pricing::{pay_input, ExclusionTally};
+
+use crate::cmd_pay::load_params;
 use crate::progress::Progress;
 use crate::shared::{
     create_output, open_errors, open_input, read_hospitals, read_text, SharedOpts,
@@ -41,106 +41,9 @@ use crate::shared::{
 // ---------------------------------------------------------------------------------------
 // The catalogue as pay, serve, settle and dip read it
 
-/// The catalogue path of `exclusion.catalogue`, relative to the parameter file.
-pub(crate) fn catalogue_path(params_path: &Path, written: &str) -> PathBuf {
-    let p = Path::new(written);
-    if p.is_relative() {
-        params_path.parent().unwrap_or(Path::new("")).join(p)
-    } else {
-        p.to_path_buf()
-    }
-}
-
-fn problems_list(problems: &[CatalogueProblem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("\n  {p}"))
-        .collect::<String>()
-}
-
-/// Reads and validates a catalogue text, its ADRG codes against `scheme`.
-fn parse_catalogue(text: &str, scheme: &Scheme) -> Result<Catalogue, Vec<CatalogueProblem>> {
-    let is_adrg = |a: &str| scheme.adrg_by_code(a).is_some();
-    Catalogue::from_csv_str_for_scheme(text, &scheme.name, &is_adrg).map_err(|e| e.problems)
-}
-
-/// Reads and validates a catalogue file, its ADRG codes against `scheme`.
-pub(crate) fn read_catalogue(path: &Path, scheme: &Scheme) -> Result<Catalogue> {
-    let text = read_text(path, "exclusion catalogue")?;
-    parse_catalogue(&text, scheme).map_err(|problems| {
-        anyhow!(
-            "exclusion catalogue {}: {} problem(s):{}",
-            path.display(),
-            problems.len(),
-            problems_list(&problems)
-        )
-    })
-}
-
-/// `10 items: 3 per_item, 3 item_cost, 4 weight_bonus`.
-fn forms_text(c: &Catalogue) -> String {
-    let n = |f| c.items().iter().filter(|i| i.form == f).count();
-    format!(
-        "{} items: {} per_item, {} item_cost, {} weight_bonus",
-        c.len(),
-        n(ExclusionForm::PerItem),
-        n(ExclusionForm::ItemCost),
-        n(ExclusionForm::WeightBonus)
-    )
-}
-
-/// The tariff of a run: with the catalogue the parameters name (read, validated, its ADRGs
-/// checked against `scheme`), else with the legacy keys. Also a line saying which.
-pub(crate) fn tariff_for(
-    params_path: &Path,
-    params: &Params,
-    scheme: &Scheme,
-    weights: &WeightTable,
-    point_value: Option<Decimal>,
-) -> Result<(Tariff, String)> {
-    let point_error = |e: drgdip_pay::TariffError| match point_value {
-        None => anyhow!("{e} (give --point-value)"),
-        Some(_) => anyhow!("{e}"),
-    };
-    match &params.exclusion.catalogue {
-        Some(written) => {
-            let path = catalogue_path(params_path, written);
-            let catalogue = read_catalogue(&path, scheme).context("exclusion.catalogue")?;
-            let desc = format!(
-                "exclusion catalogue {} ({}; ADRGs checked against {})",
-                path.display(),
-                forms_text(&catalogue),
-                scheme.name
-            );
-            let tariff = Tariff::with_catalogue(params, weights, point_value, Arc::new(catalogue))
-                .map_err(point_error)?;
-            Ok((tariff, desc))
-        }
-        None => {
-            let tariff = Tariff::new(params, weights, point_value).map_err(point_error)?;
-            let desc = match params.exclusion.mode {
-                Some(mode) => format!(
-                    "exclusion: no catalogue in the parameters; a case flagged new_tech_flag = 1 takes the legacy exclusion.mode = {mode}"
-                ),
-                None => "exclusion: none".to_string(),
-            };
-            Ok((tariff, desc))
-        }
-    }
-}
-
-/// The summary line of a run's exclusions.
-pub(crate) fn exclusion_summary(desc: &str, t: &ExclusionTally) -> String {
-    format!(
-        "{desc}\nexclusions (除外): {} case(s) excluded, {} paid the exclusion payment and {} their ordinary payment (the larger), Σ payment − ordinary {}; {} case(s) named items none of which applied; {} case(s) flagged new_tech_flag = 1 without an item (no exclusion)",
-        t.excluded,
-        t.exclusion_larger,
-        t.excluded - t.exclusion_larger,
-        Fen(t.extra_payment),
-        t.no_applicable_item,
-        t.flag_without_item
-    )
-}
+pub(crate) use drgdip_engine::region::{
+    forms_text, parse_catalogue, read_catalogue, relative_to as catalogue_path,
+};
 
 // ---------------------------------------------------------------------------------------
 // drgdip exclusions check
@@ -422,7 +325,7 @@ fn check_cases(
                         },
                     ),
                 };
-                probs.push(crate::cmd_pay::problem(&r, field, &value, kind));
+                probs.push(drgdip_engine::batch::problem(&r, field, &value, kind));
                 shards.with(|t| {
                     t.cases += 1;
                     t.invalid += 1;

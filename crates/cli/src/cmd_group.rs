@@ -4,10 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use drgdip_drg::{explain, group, Grouping, Lang, Status, Trace};
+use drgdip_drg::{explain, Grouping, Lang, Trace};
 use drgdip_io::{
-    csv_field, problems_text, run_batch_with, CaseRecord, Columns, Problem, Purpose, RowIn,
-    RowOutcome,
+    csv_field, problems_text, run_batch_with, Columns, Problem, Purpose, RowIn, RowOutcome,
 };
 use drgdip_scheme::Scheme;
 
@@ -59,22 +58,7 @@ pub struct GroupArgs {
     pub shared: SharedOpts,
 }
 
-/// Status buckets of the summary.
-pub const STATUS_NAMES: [&str; 4] = ["grouped", "ambiguous", "ungroupable", "invalid"];
-
-/// The summary bucket of a grouping status (an index of [`STATUS_NAMES`]).
-pub fn bucket(s: Status) -> usize {
-    match s {
-        Status::Grouped => 0,
-        Status::Ambiguous => 1,
-        Status::Ungroupable => 2,
-    }
-}
-
-/// Groups one valid record with its scheme.
-pub fn group_record(s: &Scheme, r: &CaseRecord, trace: &mut Trace) -> Grouping {
-    group(s, &r.case(), trace)
-}
+pub use drgdip_engine::batch::{bucket, group_record, STATUS_NAMES};
 
 fn codes(s: &Scheme, ids: &[u32]) -> String {
     let mut out = String::new();

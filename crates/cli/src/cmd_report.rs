@@ -5,10 +5,11 @@
 //! - `report year --year 2025` — 年通报, the region's year;
 //! - `report special-cases --half 2025H1` — the half-yearly special-case notice.
 //!
-//! Each reads the store (`--db`), hospital names (`--hospitals`) and, for the reports of
-//! cases, each case's grouping (`--groups`, the output of `drgdip group` or `drgdip pay`: the
-//! ledger keeps the money of a case, not its DRG), writes its files into `--out` and prints
-//! their paths. The figures and the files are made by `drgdip-report`; this is I/O only.
+//! Each reads the store (`--db`) and hospital names (`--hospitals`); the ledger keeps what
+//! priced each case (its status and group), so the reports need nothing else. `--groups`
+//! (the output of `drgdip group` or `drgdip pay`) overrides the ledger's grouping, for cases
+//! settled before the ledger kept it. Each writes its files into `--out` and prints their
+//! paths. The figures and the files are made by `drgdip-report`; this is I/O only.
 
 use std::path::{Path, PathBuf};
 
@@ -51,8 +52,9 @@ pub struct Common {
 #[derive(Debug, Clone, clap::Args)]
 pub struct GroupsOpt {
     /// Each case's grouping: a CSV with `case_id`, `status` and `drg` (or `group`) columns,
-    /// such as the output of `drgdip group` or `drgdip pay`. Without it a case's status is
-    /// taken from its payment category and its DRG is unknown (`?`).
+    /// such as the output of `drgdip group` or `drgdip pay`. Without it the grouping the
+    /// ledger kept with each case is used (a case settled before the ledger kept it takes its
+    /// status from its payment category, its DRG unknown, `?`).
     #[arg(long)]
     pub groups: Option<PathBuf>,
 }

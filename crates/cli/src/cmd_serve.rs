@@ -13,19 +13,20 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use drgdip_pay::params::{Method, WeightsSource};
-use drgdip_pay::{Params, WeightTable};
+use drgdip_pay::params::Method;
 use drgdip_server::tokio;
 use drgdip_server::{AppState, Engine, Limits, RateLimit, Tokens};
-use rust_decimal::Decimal;
 
-use crate::shared::{open_input, read_hospitals, read_text, SharedOpts};
+use drgdip_engine::{Region, RegionFiles};
+use drgdip_io::BatchOptions;
+
+use crate::shared::{parse_point_value, read_text, weights_from, SharedOpts};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -81,53 +82,6 @@ pub struct ServeArgs {
     pub rate_burst: Option<u32>,
     #[command(flatten)]
     pub shared: SharedOpts,
-}
-
-/// The weights: `--weights`, `--history`, or the parameters' `drg.weights` file.
-fn load_weights(
-    a: &ServeArgs,
-    params: &Params,
-    scheme: &drgdip_scheme::Scheme,
-) -> Result<(WeightTable, String)> {
-    let read = |path: &Path| -> Result<(WeightTable, String)> {
-        let table = WeightTable::from_csv_str(&read_text(path, "weights file")?)
-            .map_err(|e| anyhow!("weights file {}: {e}", path.display()))?;
-        let desc = format!("{} ({} DRGs)", path.display(), table.len());
-        Ok((table, desc))
-    };
-    if let Some(w) = &a.weights {
-        return read(w);
-    }
-    if let Some(h) = &a.history {
-        let start = Instant::now();
-        let (table, stats) = drgdip_server::weights_from_history(scheme, params, open_input(h)?)
-            .with_context(|| format!("history {}", h.display()))?;
-        let desc = format!(
-            "computed from the history {} ({} rows, {} grouped rows used, {} DRGs; {:.1} s)",
-            h.display(),
-            stats.rows,
-            stats.used,
-            table.len(),
-            start.elapsed().as_secs_f64()
-        );
-        return Ok((table, desc));
-    }
-    match &params.drg.weights {
-        WeightsSource::File(p) => {
-            let p = Path::new(p);
-            let path = if p.is_relative() {
-                a.params.parent().unwrap_or(Path::new("")).join(p)
-            } else {
-                p.to_path_buf()
-            };
-            read(&path).context("drg.weights in the parameter file")
-        }
-        WeightsSource::History => bail!(
-            "drg.weights = \"history\" in {}: give --history CASES.csv to compute the weights \
-             at start-up, or --weights W.csv (made by `drgdip weights`)",
-            a.params.display()
-        ),
-    }
 }
 
 /// Seconds as a duration (`10`, `0.5`), or an error naming the flag.
@@ -222,11 +176,23 @@ pub fn run(a: ServeArgs) -> Result<()> {
     let limits = limits(&a)?;
     let env = a.shared.resolve()?;
     let mut registry = env.registry()?;
+    let files = RegionFiles {
+        params: a.params.clone(),
+        hospitals: a.hospitals.clone(),
+        weights: weights_from(a.weights.as_deref(), a.history.as_deref()),
+        point_value: parse_point_value(a.point_value.as_deref())?,
+    };
+    let load_start = Instant::now();
+    let region = Region::load(&mut registry, &files, BatchOptions::default())?;
+    let weights_desc = format!(
+        "{} (loaded in {:.1} s)",
+        region.weights.desc.replace('\n', "; "),
+        load_start.elapsed().as_secs_f64()
+    );
+    for w in &region.warnings {
+        eprintln!("drgdip serve: warning: {w}");
+    }
     let names = registry.names();
-    let known: Vec<&str> = names.iter().map(String::as_str).collect();
-    let params =
-        Params::from_toml_str_with_schemes(&read_text(&a.params, "parameter file")?, &known)
-            .map_err(|e| anyhow!("parameter file {}: {e}", a.params.display()))?;
     let schemes = names
         .iter()
         .map(|n| {
@@ -236,19 +202,14 @@ pub fn run(a: ServeArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let selection = env.selection()?;
-    let pay_scheme = registry.get(&params.region.scheme)?;
-    let hospitals = read_hospitals(&a.hospitals)?;
-    let point_value = a
-        .point_value
-        .as_deref()
-        .map(|v| {
-            Decimal::from_str(v.trim())
-                .map_err(|_| anyhow!("--point-value {v:?}: expected a decimal such as 12.34"))
-        })
-        .transpose()?;
-    let (weights, weights_desc) = load_weights(&a, &params, &pay_scheme)?;
-    let (tariff, exclusion_desc) =
-        crate::cmd_exclusions::tariff_for(&a.params, &params, &pay_scheme, &weights, point_value)?;
+    let Region {
+        params,
+        scheme: pay_scheme,
+        hospitals,
+        tariff,
+        catalogue_desc: exclusion_desc,
+        ..
+    } = region;
     let tokens = Tokens::from_toml_str(&read_text(&a.tokens, "tokens file")?)
         .map_err(|e| anyhow!("tokens file {}: {e}", a.tokens.display()))?;
     for h in tokens.hospitals() {

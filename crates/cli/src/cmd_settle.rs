@@ -20,30 +20,36 @@
 //! - the working-day calendar is Monday–Friday, minus the holidays of `--holidays` (one date
 //!   a line, `YYYY-MM-DD`; a line `YYYY-MM-DD work` is a weekend make-up working day, 调休).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_drg::Lang;
-use drgdip_io::{csv_field, CaseReader, Problem, ProblemKind, Purpose, ReadOptions};
+use drgdip_engine::settle::{
+    clear_year, price_months, run_calendar, settle_month, ClearRequest, SettleRequest, SettleStep,
+};
+use drgdip_engine::{Region, RegionFiles};
+use drgdip_io::{Problem, Purpose};
 use drgdip_pay::money::{round_fen, Fen};
 use drgdip_pay::params::Method;
-use drgdip_pay::{Category, Hospital, Hospitals, Params};
+use drgdip_pay::{Hospital, Params};
 use drgdip_settle::Actor;
 use drgdip_settle::{
-    clear_year, decide_prepayment, public_list, settle_month, ClearingInput, ClearingStatement,
-    Date, FinalPricing, MonthlyRecord, MonthlyStatement, Period, PrepaymentDecision, SettledCase,
-    WorkCalendar, YearMonth,
+    decide_prepayment, public_list, ClearingStatement, Date, FinalPricing, MonthlyStatement,
+    Period, PrepaymentDecision, YearMonth,
 };
 use rust_decimal::Decimal;
 
-use crate::cmd_pay::{run_pay, PayArgs};
 use crate::ledger::{block_on, open_store, shown_url, DbOpts};
-use crate::shared::{parse_lang, read_hospitals, read_text, InputOpts, SharedOpts};
+use crate::progress::Progress;
+use crate::shared::{
+    open_input, parse_lang, parse_point_value, read_hospitals, read_text, weights_from, InputOpts,
+    SharedOpts,
+};
 
 // ---------------------------------------------------------------------------------------
 // Arguments
@@ -136,6 +142,10 @@ pub struct ClearArgs {
     /// Write one CSV row per hospital (the clearing's figures) to this file.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// The date of the run (the clearing is due by 30 June of the next year), `YYYY-MM-DD`.
+    /// Default: today.
+    #[arg(long)]
+    pub today: Option<String>,
     /// Who runs the clearing (the audit log's actor; role `system`).
     #[arg(long, default_value = "drgdip-clear")]
     pub actor: String,
@@ -217,380 +227,39 @@ fn parse_decimal(text: &str, what: &str) -> Result<Decimal> {
         .map_err(|_| anyhow!("{what} {text:?}: expected a decimal such as 12.34"))
 }
 
-/// A work directory removed when dropped (a killed run leaves it in the system's temporary
-/// directory, named after its process).
-struct WorkDir(PathBuf);
-
-impl WorkDir {
-    fn new(what: &str) -> Result<WorkDir> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("drgdip-{what}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create the work directory {}", dir.display()))?;
-        Ok(WorkDir(dir))
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A row of the input kept for a run.
-struct KeptRow {
-    case_id: String,
-    hospital_id: String,
-    month: YearMonth,
-    /// Its line in the input file.
-    line: u64,
-    /// Its line in the work file.
-    work_line: u64,
-}
-
-/// The input rows of the months a run wants, copied to a work file.
-struct Selection {
-    path: PathBuf,
-    rows: Vec<KeptRow>,
-    /// Rows read (blank lines excluded).
-    read: u64,
-    /// Rows discharged in another month.
-    other: u64,
-    /// Rows without a readable discharge month (not settled), as problems: the date is not
-    /// a real one, or a quote left open on the line hides it.
-    undated: Vec<Problem>,
-    /// The work file has quoted line breaks (the input was read with `--multiline`).
-    multiline: bool,
-}
-
-/// Copies the rows of `input` whose discharge month passes `keep` to `work/name`. The input
-/// is read as `drgdip pay` reads it (`multiline`), and its header must have what paying
-/// needs.
-fn select_rows(
-    input: &Path,
-    multiline: bool,
-    keep: impl Fn(YearMonth) -> bool,
-    work: &WorkDir,
-    name: &str,
-) -> Result<Selection> {
-    let file = std::fs::File::open(input)
-        .with_context(|| format!("cannot open the input file {}", input.display()))?;
-    let mut rdr = CaseReader::new(std::io::BufReader::with_capacity(1 << 20, file), multiline);
-    let cols = rdr
-        .columns(ReadOptions::for_purpose(Purpose::Pay))
-        .with_context(|| format!("the case file {}", input.display()))?;
-    let pos = |name: &str| {
-        cols.pos(name)
-            .ok_or_else(|| anyhow!("{}: no column {name:?} in the header", input.display()))
-    };
-    let (date_at, case_at, hospital_at) =
-        (pos("discharge_date")?, pos("case_id")?, pos("hospital_id")?);
-    let path = work.path(name);
-    let out = std::fs::File::create(&path)
-        .with_context(|| format!("cannot create the work file {}", path.display()))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
-    let header: Vec<String> = cols
-        .names
-        .iter()
-        .map(|n| csv_field(n).into_owned())
-        .collect();
-    let header = header.join(",");
-    writeln!(w, "{header}")?;
-    let newlines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
-    // the number of the next line of the work file
-    let mut work_line = 2 + newlines(header.as_bytes());
-    let mut sel = Selection {
-        path: path.clone(),
-        rows: Vec::new(),
-        read: 0,
-        other: 0,
-        undated: Vec::new(),
-        multiline,
-    };
-    while let Some(row) = rdr
-        .next_row()
-        .with_context(|| format!("cannot read {}", input.display()))?
-    {
-        sel.read += 1;
-        let field =
-            |i: usize| String::from_utf8_lossy(row.record.get(i).unwrap_or_default()).into_owned();
-        let case_id = || drgdip_io::escape_control(field(case_at).trim().trim_start_matches('"'));
-        let date = field(date_at);
-        let month = drgdip_io::parse_date(&date).and_then(|iso| iso[..7].parse::<YearMonth>().ok());
-        match month {
-            None => sel.undated.push(match row.open_quote {
-                Some(k) => {
-                    let name = cols
-                        .names
-                        .get(k)
-                        .cloned()
-                        .unwrap_or_else(|| format!("field {}", k + 1));
-                    let kind = ProblemKind::UnbalancedQuote {
-                        field: name.clone(),
-                    };
-                    Problem::new(row.line, case_id(), name, row.lossy(k), kind)
-                }
-                None => Problem::new(
-                    row.line,
-                    case_id(),
-                    "discharge_date",
-                    drgdip_io::escape_control(&date),
-                    ProblemKind::NoDischargeMonth,
-                ),
-            }),
-            Some(m) if !keep(m) => sel.other += 1,
-            Some(m) => {
-                // a row with a quote left open is copied as it was: pay reports it
-                let bytes = row.to_line();
-                w.write_all(&bytes)?;
-                w.write_all(b"\n")?;
-                sel.rows.push(KeptRow {
-                    case_id: field(case_at).trim().to_string(),
-                    hospital_id: field(hospital_at).trim().to_string(),
-                    month: m,
-                    line: row.line,
-                    work_line,
-                });
-                work_line += 1 + newlines(&bytes);
-            }
-        }
-    }
-    w.flush()?;
-    Ok(sel)
-}
-
-/// The paid cases of a selection.
-struct Paid {
-    cases: Vec<SettledCase>,
-    /// Rows `drgdip pay` could not pay (invalid).
-    invalid: u64,
-}
-
-/// Pays the selected rows with `drgdip pay` and reads its output back. With `errors`, writes
-/// the problems of the selected rows (input lines) and of the undated rows there.
-fn pay_selection(
-    shared: &SharedOpts,
-    pay: &PayOpts,
-    sel: &Selection,
-    work: &WorkDir,
-    errors: Option<&Path>,
-    lang: Lang,
-    special: Option<&Path>,
-) -> Result<Paid> {
-    let output = work.path("paid.csv");
-    let work_errors = errors.map(|_| work.path("errors.csv"));
-    run_pay(PayArgs {
+/// The region a ledger command prices with, loaded by the engine.
+fn load_region(shared: &SharedOpts, pay: &PayOpts) -> Result<Region> {
+    let env = shared.resolve()?;
+    let mut registry = env.registry()?;
+    let files = RegionFiles {
         params: pay.params.clone(),
         hospitals: pay.hospitals.clone(),
-        weights: pay.weights.clone(),
-        history: pay.history.clone(),
-        input: sel.path.clone(),
-        output: output.clone(),
-        errors: work_errors.clone(),
-        point_value: pay.point_value.clone(),
-        special: special.map(Path::to_path_buf),
-        trace: false,
-        lang: Some(if lang == Lang::Zh { "zh" } else { "en" }.to_string()),
-        quiet: true,
-        input_opts: InputOpts {
-            multiline: sel.multiline,
-        },
-        shared: shared.clone(),
-    })?;
-
-    let mut rdr = csv::Reader::from_path(&output)
-        .with_context(|| format!("cannot read the payments {}", output.display()))?;
-    let header = rdr.headers()?.clone();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| anyhow!("the payments have no column {name:?}"))
+        weights: weights_from(pay.weights.as_deref(), pay.history.as_deref()),
+        point_value: parse_point_value(pay.point_value.as_deref())?,
     };
-    let (c_id, c_cat, c_weight, c_cost, c_pay, c_own, c_due) = (
-        col("case_id")?,
-        col("category")?,
-        col("weight")?,
-        col("total_cost")?,
-        col("payment")?,
-        col("own")?,
-        col("fund_due")?,
-    );
-    let mut paid = Paid {
-        cases: Vec::with_capacity(sel.rows.len()),
-        invalid: 0,
-    };
-    let mut n = 0usize;
-    for rec in rdr.records() {
-        let rec = rec?;
-        let Some(row) = sel.rows.get(n) else {
-            bail!(
-                "drgdip pay wrote more rows than it was given ({})",
-                sel.rows.len()
-            );
-        };
-        n += 1;
-        let get = |i: usize| rec.get(i).unwrap_or("");
-        let category = Category::parse(get(c_cat)).ok_or_else(|| {
-            anyhow!(
-                "payment of case {}: unknown category {:?}",
-                row.case_id,
-                get(c_cat)
-            )
-        })?;
-        if category == Category::Invalid {
-            paid.invalid += 1;
-            continue;
-        }
-        if get(c_id) != row.case_id {
-            bail!(
-                "payment row {n} is of case {:?}, expected {:?} (line {})",
-                get(c_id),
-                row.case_id,
-                row.line
-            );
-        }
-        let amount =
-            |i: usize, what: &str| parse_decimal(get(i), &format!("case {} {what}", row.case_id));
-        let total_cost = amount(c_cost, "total_cost")?;
-        let own = amount(c_own, "own")?;
-        paid.cases.push(SettledCase {
-            case_id: row.case_id.clone(),
-            hospital_id: row.hospital_id.clone(),
-            discharge_month: row.month,
-            category,
-            payment: amount(c_pay, "payment")?,
-            own,
-            fund_due: amount(c_due, "fund_due")?,
-            fund_paid: total_cost - own,
-            total_cost,
-            weight: match get(c_weight) {
-                "" => None,
-                w => Some(amount(c_weight, "weight").map_err(|_| anyhow!("weight {w:?}"))?),
-            },
-            dip_score: None,
-        });
-    }
-    if n != sel.rows.len() {
-        bail!(
-            "drgdip pay wrote {n} rows for the {} rows it was given",
-            sel.rows.len()
-        );
-    }
-    if let (Some(path), Some(work_errors)) = (errors, work_errors) {
-        let lines: HashMap<u64, u64> = sel.rows.iter().map(|r| (r.work_line, r.line)).collect();
-        let mut w = csv::Writer::from_path(path)
-            .with_context(|| format!("cannot create the errors file {}", path.display()))?;
-        w.write_record(["line", "case_id", "field", "value", "message"])?;
-        let mut problems: Vec<(u64, Vec<String>)> = Vec::new();
-        for p in &sel.undated {
-            problems.push((
-                p.line,
-                vec![
-                    p.line.to_string(),
-                    p.case_id.clone(),
-                    p.field.clone(),
-                    p.value.clone(),
-                    p.message(lang),
-                ],
-            ));
-        }
-        let mut r = csv::Reader::from_path(&work_errors)?;
-        for rec in r.records() {
-            let rec = rec?;
-            let work_line: u64 = rec.get(0).unwrap_or("0").parse().unwrap_or(0);
-            let line = lines.get(&work_line).copied().unwrap_or(0);
-            let mut fields: Vec<String> = rec.iter().map(String::from).collect();
-            if let Some(first) = fields.first_mut() {
-                *first = line.to_string();
-            }
-            problems.push((line, fields));
-        }
-        problems.sort_by_key(|p| p.0);
-        for (_, fields) in problems {
-            w.write_record(&fields)?;
-        }
-        w.flush()?;
-    }
-    Ok(paid)
+    Ok(Region::load(
+        &mut registry,
+        &files,
+        pay.input_opts.batch(Purpose::Weights, Lang::En),
+    )?)
 }
 
-/// Reads a holidays file (see the module documentation).
-fn read_calendar(path: Option<&Path>) -> Result<WorkCalendar> {
-    let mut calendar = WorkCalendar::weekdays_only();
-    let Some(path) = path else {
-        return Ok(calendar);
-    };
-    let text = read_text(path, "holidays file")?;
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let mut parts = line
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|p| !p.is_empty());
-        let first = parts.next().unwrap_or("");
-        let Ok(date) = first.parse::<Date>() else {
-            if i == 0 && first.eq_ignore_ascii_case("date") {
-                continue; // a header
-            }
-            bail!(
-                "{} line {}: {first:?} is not a date YYYY-MM-DD",
-                path.display(),
-                i + 1
-            );
-        };
-        match parts.next().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("holiday") => {
-                calendar.holidays.insert(date);
-            }
-            Some("work" | "workday" | "make-up" | "makeup") => {
-                calendar.make_up_days.insert(date);
-            }
-            Some(other) => bail!(
-                "{} line {}: {other:?}: expected nothing (a holiday), `holiday` or `work` (a make-up working day)",
-                path.display(),
-                i + 1
-            ),
-        }
+/// Writes the problems of a run (`line,case_id,field,value,message`).
+fn write_problems(path: &Path, problems: &[Problem], lang: Lang) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)
+        .with_context(|| format!("cannot create the errors file {}", path.display()))?;
+    w.write_record(["line", "case_id", "field", "value", "message"])?;
+    for p in problems {
+        w.write_record([
+            p.line.to_string(),
+            p.case_id.clone(),
+            p.field.clone(),
+            p.value.clone(),
+            p.message(lang),
+        ])?;
     }
-    Ok(calendar)
-}
-
-/// The `day`th of the month after `month` (申报截止日).
-fn default_deadline(month: YearMonth, day: u8) -> Date {
-    let next = month.last_day().succ();
-    Date::new(next.year(), next.month(), day).unwrap_or(next)
-}
-
-/// The holiday calendar of a run: `--holidays`, else the parameters' `[settlement].calendar`
-/// (relative to the parameter file), else Monday to Friday.
-fn run_calendar(
-    holidays: Option<&Path>,
-    params: &Params,
-    params_path: &Path,
-) -> Result<WorkCalendar> {
-    match (holidays, &params.settlement.calendar) {
-        (Some(path), _) => read_calendar(Some(path)),
-        (None, Some(relative)) => {
-            let base = params_path.parent().unwrap_or(Path::new("."));
-            read_calendar(Some(&base.join(relative))).with_context(|| {
-                format!(
-                    "settlement.calendar of {} (relative to the parameter file)",
-                    params_path.display()
-                )
-            })
-        }
-        (None, None) => read_calendar(None),
-    }
+    w.flush()?;
+    Ok(())
 }
 
 /// Columns a text takes in a terminal: CJK characters take two.
@@ -649,97 +318,79 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
         .month
         .parse()
         .map_err(|e| anyhow!("--month {:?}: {e}", a.month))?;
-    let params = read_params(&a.pay.params)?;
-    let deadline = match &a.deadline {
-        Some(d) => d.parse().map_err(|e| anyhow!("--deadline {d:?}: {e}"))?,
-        None => default_deadline(month, params.settlement.declaration_day),
-    };
-    let calendar = run_calendar(a.holidays.as_deref(), &params, &a.pay.params)?;
+    let lang = parse_lang(a.lang.as_deref(), Lang::En)?;
+    let region = load_region(&a.shared, &a.pay)?;
+    for w in &region.warnings {
+        eprintln!("drgdip: warning: {w}");
+    }
+    let params = &region.params;
     if params.region.method == Method::Dip {
         bail!(
             "{}: region.method = \"dip\": `drgdip settle` settles DRG-paid cases; score DIP cases with `drgdip dip score`",
             a.pay.params.display()
         );
     }
-
-    let work = WorkDir::new("settle")?;
-    let lang = parse_lang(a.lang.as_deref(), Lang::En)?;
-    let sel = select_rows(
-        &a.input,
-        a.pay.input_opts.multiline,
-        |m| m == month,
-        &work,
-        "month.csv",
-    )?;
-    // 特例单议: the cases approved in reviewed applications are paid as special
-    let special = work.path("special.csv");
-    let approved = block_on(async {
-        let store = open_store(&a.db).await?;
-        let apps = store.applications(None, None).await?;
-        store.close().await;
-        Ok(apps)
-    })?;
-    let mut text = String::from("case_id,outcome,points\n");
-    let mut n_special = 0;
-    for app in &approved {
-        for (case_id, approval) in app.approvals() {
-            n_special += 1;
-            let (outcome, points) = match approval {
-                drgdip_pay::SpecialApproval::PerItem => ("per_item", String::new()),
-                drgdip_pay::SpecialApproval::ExtraPoints(p) => ("extra_points", p.to_string()),
-            };
-            text.push_str(&format!("{},{outcome},{points}\n", csv_field(case_id)));
-        }
-    }
-    std::fs::write(&special, text)
-        .with_context(|| format!("cannot write {}", special.display()))?;
-    if n_special > 0 && !a.quiet {
-        eprintln!(
-            "{n_special} case(s) approved in special-case review (特例单议) are paid as special"
-        );
-    }
-    let paid = pay_selection(
-        &a.shared,
-        &a.pay,
-        &sel,
-        &work,
-        a.errors.as_deref(),
-        lang,
-        Some(&special),
-    )?;
-    let paid_at = start.elapsed();
-    let actor = Actor::system(a.actor.clone());
-    let run = settle_month(&paid.cases, &params, month, deadline, &calendar, &actor)
-        .map_err(|e| anyhow!("settlement of {month}: {e}"))?;
-    let statements = run.value;
-
-    let write_start = Instant::now();
-    // A mark for the operator (and the crash test): from here on the ledger is being written.
-    eprintln!(
-        "writing {} cases and {} statements of {month} to the ledger…",
-        paid.cases.len(),
-        statements.len()
-    );
-    let backend = block_on(async {
-        let store = open_store(&a.db).await?;
-        let mode = if a.force {
+    let deadline = a
+        .deadline
+        .as_deref()
+        .map(|d| d.parse().map_err(|e| anyhow!("--deadline {d:?}: {e}")))
+        .transpose()?;
+    let calendar = run_calendar(a.holidays.as_deref(), params, &a.pay.params)?;
+    let request = SettleRequest {
+        month,
+        case_file: &a.input,
+        batch: a
+            .pay
+            .input_opts
+            .batch_limited(Purpose::Pay, lang, params.limits.max_case_cost),
+        deadline,
+        calendar,
+        mode: if a.force {
             drgdip_store::Replace::Forced
         } else {
             drgdip_store::Replace::Guarded
-        };
-        let written = store
-            .replace_month_with(month, &paid.cases, &statements, &run.events, mode)
-            .await;
-        if let Err(e @ drgdip_store::StoreError::Shrink { .. }) = written {
-            store.close().await;
-            bail!("{e}");
+        },
+        actor: Actor::system(a.actor.clone()),
+    };
+    let progress = Progress::new(a.quiet);
+    let written_at = std::cell::Cell::new(None);
+    let step = |s: SettleStep| match s {
+        SettleStep::Rows(n) => progress.set(n),
+        SettleStep::Writing { cases, statements } => {
+            progress.finish();
+            written_at.set(Some(Instant::now()));
+            // A mark for the operator (and the crash test): from here on the ledger is
+            // being written.
+            eprintln!(
+                "writing {cases} cases and {statements} statements of {month} to the ledger…"
+            );
         }
-        written.with_context(|| format!("cannot write the settlement of {month}"))?;
+    };
+    let (outcome, backend) = block_on(async {
+        let store = open_store(&a.db).await?;
+        let outcome = settle_month(&store, &region, request, &step).await;
         let backend = store.backend();
         store.close().await;
-        Ok(backend)
+        Ok((outcome, backend))
     })?;
-    let written = write_start.elapsed();
+    progress.finish();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) if e.is_refusal() => bail!("{e}"),
+        Err(e) => return Err(anyhow::Error::from(e)),
+    };
+    if let Some(path) = &a.errors {
+        write_problems(path, &outcome.pricing.problems, lang)?;
+    }
+    if outcome.special > 0 && !a.quiet {
+        eprintln!(
+            "{} case(s) approved in special-case review (特例单议) are paid as special",
+            outcome.special
+        );
+    }
+    let statements = &outcome.statements;
+    let sel = &outcome.pricing;
+    let deadline = outcome.deadline;
 
     let mut total = drgdip_settle::CategoryTotals::default();
     let (mut deposit, mut due) = (Decimal::ZERO, Decimal::ZERO);
@@ -752,12 +403,16 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
         "amount_due".into(),
         "due_by".into(),
     ]];
-    for s in &statements {
+    let add = |a: Decimal, b: Decimal| {
+        a.checked_add(b)
+            .ok_or_else(|| anyhow!("the totals of {month} overflow"))
+    };
+    for s in statements {
         total.cases += s.cases;
-        total.payment += s.totals.payment;
-        total.fund_due += s.fund_due_total;
-        deposit += s.deposit_withheld;
-        due += s.amount_due;
+        total.payment = add(total.payment, s.totals.payment)?;
+        total.fund_due = add(total.fund_due, s.fund_due_total)?;
+        deposit = add(deposit, s.deposit_withheld)?;
+        due = add(due, s.amount_due)?;
         rows.push(vec![
             s.hospital_id.clone(),
             s.cases.to_string(),
@@ -786,10 +441,10 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
             out,
             "monthly settlement (月结算) {month}: {} rows read; {} discharged in {month}, {} of other months and {} without a discharge date skipped; {} invalid (not paid{})",
             sel.read,
-            sel.rows.len(),
+            sel.read - sel.other - sel.undated,
             sel.other,
-            sel.undated.len(),
-            paid.invalid,
+            sel.undated,
+            sel.invalid,
             if a.errors.is_some() { ", see the errors file" } else { "; list them with --errors" }
         )?;
         writeln!(
@@ -812,10 +467,16 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
     )?;
     out.flush()?;
     eprintln!(
-        "time: {:.2} s (select and pay {:.2} s, write {:.2} s)",
-        start.elapsed().as_secs_f64(),
-        paid_at.as_secs_f64(),
-        written.as_secs_f64()
+        "ledger run {} (list it with `drgdip ledger runs`, its cases with `drgdip ledger cases --month {month}`)",
+        outcome.run_id
+    );
+    let total_time = start.elapsed();
+    let write_time = written_at.get().map_or(Duration::ZERO, |t| t.elapsed());
+    eprintln!(
+        "time: {:.2} s (load, select and pay {:.2} s, write {:.2} s)",
+        total_time.as_secs_f64(),
+        (total_time - write_time).as_secs_f64(),
+        write_time.as_secs_f64()
     );
     Ok(())
 }
@@ -832,28 +493,28 @@ pub fn run_clear(a: ClearArgs) -> Result<()> {
         None => FinalPricing::AsGiven,
     };
     let year = a.year;
-    let actor = Actor::system(a.actor.clone());
-    let (statements, monthly) = block_on(async {
+    let today: Date = match &a.today {
+        Some(d) => d.parse().map_err(|e| anyhow!("--today {d:?}: {e}"))?,
+        None => drgdip_store::rfc3339(std::time::SystemTime::now())[..10]
+            .parse()
+            .map_err(|e| anyhow!("the system date: {e}"))?,
+    };
+    let request = ClearRequest {
+        year,
+        pricing,
+        actor: Actor::system(a.actor.clone()),
+        today,
+    };
+    let outcome = block_on(async {
         let store = open_store(&a.db).await?;
-        let cases = store.settled_cases_in(Period::Year(year), None).await?;
-        let monthly = store.statements_in(Period::Year(year), None).await?;
-        let prepayments = store.prepayments(year).await?;
-        let inputs = clearing_inputs(&hospitals, cases, &monthly, &prepayments)?;
-        if inputs.is_empty() {
-            bail!(
-                "nothing to clear for {year} in {}: settle its months first (drgdip settle --month {year}-01 …)",
-                shown_url(&a.db.db)
-            );
-        }
-        let run = clear_year(year, &inputs, &params, pricing, &actor)
-            .map_err(|e| anyhow!("clearing of {year}: {e}"))?;
-        store
-            .replace_clearing(year, &run.value, &run.events)
-            .await
-            .with_context(|| format!("cannot write the clearing of {year}"))?;
+        let outcome = clear_year(&store, &params, &hospitals, request).await;
         store.close().await;
-        Ok((run.value, monthly))
+        outcome.with_context(|| format!("the ledger {}", shown_url(&a.db.db)))
     })?;
+    for w in &outcome.warnings {
+        eprintln!("drgdip: warning: {w}");
+    }
+    let (statements, monthly) = (outcome.statements, outcome.monthly);
 
     let report = clearing_report(year, &statements, &monthly, a.quiet);
     print!("{report}");
@@ -866,60 +527,6 @@ pub fn run_clear(a: ClearArgs) -> Result<()> {
         write_clearing_csv(path, &statements)?;
     }
     Ok(())
-}
-
-/// One [`ClearingInput`] per hospital with cases, statements or a prepayment of the year.
-fn clearing_inputs(
-    hospitals: &Hospitals,
-    cases: Vec<SettledCase>,
-    monthly: &[MonthlyStatement],
-    prepayments: &[PrepaymentDecision],
-) -> Result<Vec<ClearingInput>> {
-    let mut by_hospital: BTreeMap<String, ClearingInput> = BTreeMap::new();
-    let mut unknown = BTreeSet::new();
-    fn entry<'m>(
-        by_hospital: &'m mut BTreeMap<String, ClearingInput>,
-        unknown: &mut BTreeSet<String>,
-        hospitals: &Hospitals,
-        id: &str,
-    ) -> Option<&'m mut ClearingInput> {
-        let Some(h) = hospitals.get(id) else {
-            unknown.insert(id.to_string());
-            return None;
-        };
-        Some(
-            by_hospital
-                .entry(id.to_string())
-                .or_insert_with(|| ClearingInput {
-                    hospital: h.clone(),
-                    cases: Vec::new(),
-                    monthly: Vec::new(),
-                    prepayment_outstanding: Decimal::ZERO,
-                }),
-        )
-    }
-    for c in cases {
-        if let Some(input) = entry(&mut by_hospital, &mut unknown, hospitals, &c.hospital_id) {
-            input.cases.push(c);
-        }
-    }
-    for s in monthly {
-        if let Some(input) = entry(&mut by_hospital, &mut unknown, hospitals, &s.hospital_id) {
-            input.monthly.push(MonthlyRecord::from(s));
-        }
-    }
-    for p in prepayments {
-        if let Some(input) = entry(&mut by_hospital, &mut unknown, hospitals, &p.hospital_id) {
-            input.prepayment_outstanding = p.outstanding(Decimal::ZERO);
-        }
-    }
-    if !unknown.is_empty() {
-        bail!(
-            "hospital(s) of the ledger not in the hospitals file (their performance score is needed): {}",
-            unknown.into_iter().collect::<Vec<_>>().join(" ")
-        );
-    }
-    Ok(by_hospital.into_values().collect())
 }
 
 /// The clearing report: each hospital's steps (unless `quiet`), a summary table, and the
@@ -1117,15 +724,21 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
     let mut sums: BTreeMap<String, BTreeMap<YearMonth, Decimal>> = BTreeMap::new();
     let source = match (&a.previous_year, a.from_store) {
         (Some(path), _) => {
-            let work = WorkDir::new("prepay")?;
-            let sel = select_rows(
-                path,
-                a.pay.input_opts.multiline,
+            let region = load_region(shared, &a.pay)?;
+            let batch = a.pay.input_opts.batch_limited(
+                Purpose::Pay,
+                Lang::En,
+                region.params.limits.max_case_cost,
+            );
+            let paid = price_months(
+                &region,
+                &Default::default(),
+                open_input(path)?,
                 |m| m.year() == previous,
-                &work,
-                "previous.csv",
-            )?;
-            let paid = pay_selection(shared, &a.pay, &sel, &work, None, Lang::En, None)?;
+                batch,
+                &|_| {},
+            )
+            .with_context(|| format!("the case file {}", path.display()))?;
             for c in &paid.cases {
                 *sums
                     .entry(c.hospital_id.clone())
@@ -1137,7 +750,7 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
                 "{}: {} cases of {previous} paid ({} rows of other years, {} invalid, not counted)",
                 path.display(),
                 paid.cases.len(),
-                sel.other + sel.undated.len() as u64,
+                paid.other + paid.undated,
                 paid.invalid
             )
         }
@@ -1283,18 +896,6 @@ fn print_public_list(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_default_deadline_is_the_tenth_of_the_next_month() {
-        assert_eq!(
-            default_deadline("2025-06".parse().unwrap(), 10).to_string(),
-            "2025-07-10"
-        );
-        assert_eq!(
-            default_deadline("2025-12".parse().unwrap(), 10).to_string(),
-            "2026-01-10"
-        );
-    }
 
     #[test]
     fn urls_are_shown_without_their_password() {

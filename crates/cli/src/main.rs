@@ -7,6 +7,7 @@ mod cmd_dip;
 mod cmd_exclusions;
 mod cmd_explain;
 mod cmd_group;
+mod cmd_ledger;
 mod cmd_pay;
 mod cmd_report;
 mod cmd_scheme;
@@ -47,6 +48,8 @@ enum Command {
     Clear(cmd_settle::ClearArgs),
     /// Prepayment: decide, list.
     Prepay(cmd_settle::PrepayArgs),
+    /// The book of record: settled cases with what priced them, settlement runs.
+    Ledger(cmd_ledger::LedgerArgs),
     /// The HTTP API.
     Serve(cmd_serve::ServeArgs),
     /// Tokens files for the HTTP API: `tokens init` writes one with fresh random tokens.
@@ -86,6 +89,7 @@ fn main() {
         Command::Settle(a) => cmd_settle::run_settle(a),
         Command::Clear(a) => cmd_settle::run_clear(a),
         Command::Prepay(a) => cmd_settle::run_prepay(a),
+        Command::Ledger(a) => cmd_ledger::run(a),
         Command::Serve(a) => cmd_serve::run(a),
         Command::Tokens(a) => cmd_tokens::run(a),
         Command::Report(a) => cmd_report::run(a),

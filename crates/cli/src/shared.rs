@@ -259,3 +259,21 @@ pub fn read_hospitals(path: &Path) -> Result<drgdip_pay::Hospitals> {
     drgdip_pay::Hospitals::from_csv_str(&read_text(path, "hospitals file")?)
         .map_err(|e| anyhow::anyhow!("hospitals file {}: {e}", path.display()))
 }
+
+/// Where the weights of a run come from: `--weights`, `--history`, or the parameters.
+pub fn weights_from(weights: Option<&Path>, history: Option<&Path>) -> drgdip_engine::WeightsFrom {
+    match (weights, history) {
+        (Some(w), _) => drgdip_engine::WeightsFrom::File(w.to_path_buf()),
+        (None, Some(h)) => drgdip_engine::WeightsFrom::History(h.to_path_buf()),
+        (None, None) => drgdip_engine::WeightsFrom::Params,
+    }
+}
+
+/// Parses `--point-value`.
+pub fn parse_point_value(text: Option<&str>) -> Result<Option<rust_decimal::Decimal>> {
+    text.map(|v| {
+        <rust_decimal::Decimal as std::str::FromStr>::from_str(v.trim())
+            .map_err(|_| anyhow::anyhow!("--point-value {v:?}: expected a decimal such as 12.34"))
+    })
+    .transpose()
+}

@@ -59,6 +59,7 @@ fn case(
         total_cost: d(m[0]),
         weight: weight.map(d),
         dip_score: None,
+        pricing: Default::default(),
     }
 }
 

@@ -193,6 +193,7 @@ fn seed(url: &str) {
             total_cost: dec("9500.00"),
             weight: Some(dec("1.0")),
             dip_score: None,
+            pricing: Default::default(),
         };
         let mut cases: Vec<SettledCase> =
             (0..30).map(|i| case(format!("A{i:03}"), "H001")).collect();

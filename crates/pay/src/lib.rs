@@ -75,7 +75,7 @@ mod testutil;
 
 pub use exclusion::{Catalogue, CatalogueError, Date, ExclusionForm, ItemUse};
 pub use hospital::{Hospital, HospitalKind, Hospitals, HospitalsError};
-pub use params::{Params, ParamsError};
+pub use params::{InsuredClass, Params, ParamsError};
 pub use payment::{
     pay_case, Category, ExclusionOutcome, PayInput, Payment, RuleLine, SpecialApproval,
 };

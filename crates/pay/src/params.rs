@@ -208,6 +208,39 @@ pub struct Region {
     pub scheme: String,
 }
 
+text_enum! {
+    /// Where a case's patient is insured, seen from the pooling region (参保地).
+    pub enum InsuredClass {
+        /// 本地 — insured in the region (or no insured region given: taken as local).
+        Local = "local",
+        /// 省内异地 — insured elsewhere in the province.
+        InProvince = "in_province",
+        /// 跨省异地 — insured in another province.
+        CrossProvince = "cross_province",
+    }
+}
+
+impl Default for InsuredClass {
+    /// A case without an insured region is taken as local.
+    fn default() -> Self {
+        InsuredClass::Local
+    }
+}
+
+impl Region {
+    /// The class of a case insured in `insured_region` (a region code; empty: local).
+    pub fn insured_class(&self, insured_region: &str) -> InsuredClass {
+        let region = insured_region.trim();
+        if region.is_empty() || region == self.code {
+            InsuredClass::Local
+        } else if region.starts_with(&self.province_prefix) {
+            InsuredClass::InProvince
+        } else {
+            InsuredClass::CrossProvince
+        }
+    }
+}
+
 /// `[budget]` — 年度DRG/DIP统筹基金支出预算.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Budget {

@@ -112,16 +112,25 @@ impl Groups {
         self.by_case.is_empty()
     }
 
-    /// The grouping of `case`: the one given for its id; else, from its payment category,
+    /// The grouping of `case`: the one given for its id; else the one the ledger kept with
+    /// the case (what priced it: its status and group); else, for a case settled before the
+    /// ledger kept it, from its payment category,
     /// `invalid` → invalid (group empty), `ungroupable` → ungroupable (`0000`), `ambiguous` →
     /// ambiguous (`QY`), `cross_province` without a weight → ungroupable (`0000`; a
     /// cross-province case is paid per item before grouping matters, and only a grouped one
     /// has a weight), every other category → grouped with the group [`UNKNOWN_GROUP`].
-    pub fn of<'a>(&'a self, case: &SettledCase) -> Grouping<'a> {
+    pub fn of<'a>(&'a self, case: &'a SettledCase) -> Grouping<'a> {
         if let Some((status, group)) = self.by_case.get(&case.case_id) {
             return Grouping {
                 status: *status,
                 group,
+                known: true,
+            };
+        }
+        if let Some(status) = GroupStatus::from_label(&case.pricing.status) {
+            return Grouping {
+                status,
+                group: &case.pricing.group,
                 known: true,
             };
         }

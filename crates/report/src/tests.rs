@@ -105,6 +105,7 @@ fn case(
         total_cost,
         weight,
         dip_score: None,
+        pricing: Default::default(),
     }
 }
 

@@ -546,12 +546,85 @@ impl WorkCalendar {
     }
 }
 
+/// Why a holidays file cannot be read: its line and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct CalendarError {
+    /// The line (1-based).
+    pub line: usize,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl WorkCalendar {
+    /// Reads a holidays file: one `YYYY-MM-DD` a line (a day off, `holiday` may follow),
+    /// `YYYY-MM-DD work` for a weekend day worked (调休); `#` starts a comment; an optional
+    /// first line `date,…` is a header. Fields may be separated by commas or spaces.
+    pub fn from_text(text: &str) -> Result<WorkCalendar, CalendarError> {
+        let mut calendar = WorkCalendar::weekdays_only();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let mut parts = line
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|p| !p.is_empty());
+            let first = parts.next().unwrap_or("");
+            let Ok(date) = first.parse::<Date>() else {
+                if i == 0 && first.eq_ignore_ascii_case("date") {
+                    continue; // a header
+                }
+                return Err(CalendarError {
+                    line: i + 1,
+                    message: format!("{first:?} is not a date YYYY-MM-DD"),
+                });
+            };
+            match parts.next().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("holiday") => {
+                    calendar.holidays.insert(date);
+                }
+                Some("work" | "workday" | "make-up" | "makeup") => {
+                    calendar.make_up_days.insert(date);
+                }
+                Some(other) => {
+                    return Err(CalendarError {
+                        line: i + 1,
+                        message: format!(
+                            "{other:?}: expected nothing (a holiday), `holiday` or `work` (a make-up working day)"
+                        ),
+                    })
+                }
+            }
+        }
+        Ok(calendar)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(text: &str) -> Date {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_holidays_file_reads_days_off_make_up_days_comments_and_a_header() {
+        let text =
+            "date,kind\n# 2026\n2026-02-16\n2026-02-17 holiday\n2026-02-14 work # Saturday\n\n";
+        let c = WorkCalendar::from_text(text).unwrap();
+        assert!(c.holidays.contains(&d("2026-02-16")) && c.holidays.contains(&d("2026-02-17")));
+        assert!(c.make_up_days.contains(&d("2026-02-14")));
+        assert!(c.is_working_day(d("2026-02-14")) && !c.is_working_day(d("2026-02-16")));
+        let e = WorkCalendar::from_text("2026-02-16\n2026-02-30\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            e.to_string().contains("\"2026-02-30\" is not a date"),
+            "{e}"
+        );
+        let e = WorkCalendar::from_text("2026-02-16 off\n").unwrap_err();
+        assert!(e.to_string().starts_with("line 1: \"off\""), "{e}");
     }
 
     #[test]

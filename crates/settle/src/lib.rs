@@ -30,14 +30,14 @@ pub mod special_case;
 mod testutil;
 
 pub use audit::{Action, Actor, AuditEvent, Audited, Role};
-pub use calendar::{Date, HalfYear, ParseError, Period, WorkCalendar, YearMonth};
+pub use calendar::{CalendarError, Date, HalfYear, ParseError, Period, WorkCalendar, YearMonth};
 pub use clearing::{
     clear_hospital, clear_year, Balance, ClearingError, ClearingInput, ClearingStatement,
     ClearingStep, FinalPricing, MonthlyRecord,
 };
 pub use monthly::{
-    settle_month, CategoryTotals, DipMoney, MonthlyStatement, SettleError, SettledCase,
-    PAYMENT_WORKING_DAYS,
+    settle_month, CasePricing, CategoryTotals, DipMoney, MonthlyStatement, SettleError,
+    SettledCase, PAYMENT_WORKING_DAYS,
 };
 pub use prepayment::{
     decide_prepayment, eligibility, monthly_fund_due, prepayment_amount, public_list, Eligibility,
@@ -69,5 +69,21 @@ pub(crate) mod category_text {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         Category::parse(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("unknown payment category \"{text}\"")))
+    }
+}
+
+/// `InsuredClass` as its text (`local`, `in_province`, `cross_province`); absent: local.
+pub(crate) mod insured_text {
+    use drgdip_pay::InsuredClass;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(class: &InsuredClass, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(class.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<InsuredClass, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        InsuredClass::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown insured class \"{text}\"")))
     }
 }

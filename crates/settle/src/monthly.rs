@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use drgdip_pay::money::{round_fen, Fen};
-use drgdip_pay::{Category, Params, Payment};
+use drgdip_pay::{Category, InsuredClass, Params, Payment};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -62,6 +62,40 @@ pub struct SettledCase {
     /// The DIP case score (病例分值), if the case is paid by DIP: clearing reprices it at
     /// the final point value.
     pub dip_score: Option<Decimal>,
+    /// What priced the case: scheme, group, insured region (the book of record).
+    #[serde(default)]
+    pub pricing: CasePricing,
+}
+
+/// What priced a settled case (`payment-model.md` §6, the book of record): the scheme and
+/// its version, the grouping, the insured region. Empty texts where a case was settled
+/// before the ledger kept them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CasePricing {
+    /// The scheme that grouped the case (`fujian-2024`).
+    pub scheme: String,
+    /// Its version (`2024.1`).
+    pub scheme_version: String,
+    /// The grouping status: `grouped`, `ambiguous`, `ungroupable`.
+    pub status: String,
+    /// The MDC.
+    pub mdc: String,
+    /// The ADRG (DRG schemes) or the DIP 2.0 key's ADRG.
+    pub adrg: String,
+    /// The payment group: the DRG code, or the DIP group id.
+    pub group: String,
+    /// 参保地 — where the patient is insured, seen from the region.
+    #[serde(with = "crate::insured_text")]
+    pub insured: InsuredClass,
+}
+
+impl SettledCase {
+    /// Whether the case takes part in the region's clearing and point value: local and
+    /// in-province cases do, cross-province cases are settled per item apart (§4, §6).
+    pub fn in_local_pool(&self) -> bool {
+        self.pricing.insured != InsuredClass::CrossProvince
+            && self.category != Category::CrossProvince
+    }
 }
 
 /// The money of a DIP case, for [`SettledCase::from_dip`].
@@ -95,6 +129,7 @@ impl SettledCase {
             total_cost: payment.total_cost,
             weight: payment.weight,
             dip_score: None,
+            pricing: CasePricing::default(),
         }
     }
 
@@ -121,6 +156,7 @@ impl SettledCase {
             total_cost: money.total_cost,
             weight: None,
             dip_score: Some(money.case_score),
+            pricing: Default::default(),
         }
     }
 

@@ -97,6 +97,7 @@ pub fn case(
         total_cost: Decimal::from(20000),
         weight: None,
         dip_score: None,
+        pricing: Default::default(),
     }
 }
 

@@ -35,9 +35,10 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row};
 
 pub use clock::{rfc3339, system_clock, Clock};
+pub use drgdip_pay::InsuredClass;
 pub use drgdip_settle::{
-    Action, Actor, Application, AuditEvent, ClearingStatement, MonthlyStatement, Period,
-    PrepaymentDecision, Role, SettledCase, YearMonth,
+    Action, Actor, Application, AuditEvent, CasePricing, ClearingStatement, MonthlyStatement,
+    Period, PrepaymentDecision, Role, SettledCase, YearMonth,
 };
 pub use error::{Shrink, StoreError};
 /// The database toolkit underneath (re-exported for tests and tools that need raw SQL, e.g.
@@ -113,13 +114,50 @@ pub struct SettlementRun {
     pub replaced_cases: i64,
     /// Statements of the month it replaced.
     pub replaced_statements: i64,
+    /// What the run read.
+    pub inputs: RunInputs,
+}
+
+/// A settled case and the run that settled it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerCase {
+    /// The case as settled, with what priced it.
+    #[serde(flatten)]
+    pub case: SettledCase,
+    /// The settlement run.
+    pub run_id: i64,
+}
+
+/// What a settlement run read (the book of record): the program, the method and each input
+/// file with its SHA-256 digest, and the point value it priced at. Empty texts for a run
+/// written before the ledger kept them, or an input the run did not have.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInputs {
+    /// `drgdip 0.1.0`.
+    pub program_version: String,
+    /// `drg` or `dip`.
+    pub method: String,
+    /// The case file as it was named.
+    pub case_file: String,
+    /// Its SHA-256, hexadecimal.
+    pub case_file_sha256: String,
+    /// The parameter file.
+    pub params_file: String,
+    /// Its SHA-256.
+    pub params_sha256: String,
+    /// The DRG weights file or the DIP library.
+    pub weights_file: String,
+    /// Its SHA-256.
+    pub weights_sha256: String,
+    /// The point value the cases were priced at (DRG point method, DIP), as text.
+    pub point_value: String,
 }
 
 // -------------------------------------------------------------------------------------------
 // Migrations
 
-/// The migrations, embedded in the binary: `0001` is portable; `0002` (the audit log's
-/// append-only triggers) has one text per backend.
+/// The migrations, embedded in the binary: `0001` and `0003` (provenance) are portable;
+/// `0002` (the audit log's append-only triggers) has one text per backend.
 #[derive(Debug)]
 struct Embedded(Backend);
 
@@ -152,6 +190,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                 Cow::Borrowed("audit append only"),
                 MigrationType::Simple,
                 Cow::Borrowed(append_only),
+                false,
+            ),
+            Migration::new(
+                3,
+                Cow::Borrowed("provenance"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0003_provenance.sql")),
                 false,
             ),
         ];
@@ -294,6 +339,22 @@ fn opt_decimal(row: &AnyRow, column: &str) -> Result<Option<Decimal>> {
                 .map_err(|e| StoreError::corrupt(format!("amount {column} {t:?}"), e))
         })
         .transpose()
+}
+
+/// The provenance columns of a `cases` row.
+fn pricing_of(row: &AnyRow) -> Result<CasePricing> {
+    let insured = text(row, "insured")?;
+    Ok(CasePricing {
+        scheme: text(row, "scheme")?,
+        scheme_version: text(row, "scheme_version")?,
+        status: text(row, "status")?,
+        mdc: text(row, "mdc")?,
+        adrg: text(row, "adrg")?,
+        group: text(row, "pay_group")?,
+        insured: InsuredClass::parse(&insured).ok_or_else(|| {
+            StoreError::corrupt("case insured class", format!("unknown {insured:?}"))
+        })?,
+    })
 }
 
 fn month_of(row: &AnyRow, column: &str) -> Result<YearMonth> {
@@ -548,6 +609,22 @@ impl Store {
         audit: &[AuditEvent],
         mode: Replace,
     ) -> Result<(), StoreError> {
+        self.settle_month_run(month, cases, statements, audit, mode, &RunInputs::default())
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Store::replace_month_with`], recording what the run read (`inputs`); returns the
+    /// run's number.
+    pub async fn settle_month_run(
+        &self,
+        month: YearMonth,
+        cases: &[SettledCase],
+        statements: &[MonthlyStatement],
+        audit: &[AuditEvent],
+        mode: Replace,
+        inputs: &RunInputs,
+    ) -> Result<i64, StoreError> {
         let mut seen = HashSet::with_capacity(cases.len());
         for c in cases {
             if c.discharge_month != month {
@@ -662,7 +739,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
 
-        const CASE_COLUMNS: [&str; 12] = [
+        const CASE_COLUMNS: [&str; 19] = [
             "month",
             "case_id",
             "hospital_id",
@@ -675,6 +752,13 @@ impl Store {
             "total_cost",
             "weight",
             "dip_score",
+            "scheme",
+            "scheme_version",
+            "status",
+            "mdc",
+            "adrg",
+            "pay_group",
+            "insured",
         ];
         for chunk in cases.chunks(INSERT_CHUNK) {
             let sql = insert_sql(self.backend, "cases", &CASE_COLUMNS, chunk.len());
@@ -692,7 +776,14 @@ impl Store {
                     .bind(c.fund_paid.to_string())
                     .bind(c.total_cost.to_string())
                     .bind(c.weight.map(|w| w.to_string()))
-                    .bind(c.dip_score.map(|s| s.to_string()));
+                    .bind(c.dip_score.map(|s| s.to_string()))
+                    .bind(c.pricing.scheme.as_str())
+                    .bind(c.pricing.scheme_version.as_str())
+                    .bind(c.pricing.status.as_str())
+                    .bind(c.pricing.mdc.as_str())
+                    .bind(c.pricing.adrg.as_str())
+                    .bind(c.pricing.group.as_str())
+                    .bind(c.pricing.insured.as_str());
             }
             q.execute(&mut *tx).await?;
         }
@@ -745,6 +836,15 @@ impl Store {
                 "amount_due_total",
                 "replaced_cases",
                 "replaced_statements",
+                "program_version",
+                "method",
+                "case_file",
+                "case_file_sha256",
+                "params_file",
+                "params_sha256",
+                "weights_file",
+                "weights_sha256",
+                "point_value",
             ],
             1,
         ))
@@ -759,6 +859,15 @@ impl Store {
         .bind(amount_due_total.to_string())
         .bind(replaced_cases)
         .bind(previous.len() as i64)
+        .bind(inputs.program_version.as_str())
+        .bind(inputs.method.as_str())
+        .bind(inputs.case_file.as_str())
+        .bind(inputs.case_file_sha256.as_str())
+        .bind(inputs.params_file.as_str())
+        .bind(inputs.params_sha256.as_str())
+        .bind(inputs.weights_file.as_str())
+        .bind(inputs.weights_sha256.as_str())
+        .bind(inputs.point_value.as_str())
         .execute(&mut *tx)
         .await?;
 
@@ -792,7 +901,7 @@ impl Store {
         }
         Self::append_in(self.backend, &mut tx, &at, &events).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(run_id)
     }
 
     /// The months settled at least once, in order.
@@ -862,14 +971,39 @@ impl Store {
         .await
     }
 
+    /// The settled cases with the run that settled each, by month, hospital and case id,
+    /// optionally of the months of `period` and/or one hospital (`drgdip ledger cases`).
+    pub async fn ledger_cases(
+        &self,
+        period: Option<Period>,
+        hospital_id: Option<&str>,
+    ) -> Result<Vec<LedgerCase>, StoreError> {
+        let months = period.map(|p| (p.first_month(), p.last_month()));
+        self.ledger_cases_between(months, hospital_id).await
+    }
+
     async fn cases_between(
         &self,
         months: Option<(YearMonth, YearMonth)>,
         hospital_id: Option<&str>,
     ) -> Result<Vec<SettledCase>> {
+        Ok(self
+            .ledger_cases_between(months, hospital_id)
+            .await?
+            .into_iter()
+            .map(|c| c.case)
+            .collect())
+    }
+
+    async fn ledger_cases_between(
+        &self,
+        months: Option<(YearMonth, YearMonth)>,
+        hospital_id: Option<&str>,
+    ) -> Result<Vec<LedgerCase>> {
         let mut q = Select::new(
-            "SELECT month, case_id, hospital_id, category, payment, own, fund_due, fund_paid, \
-             total_cost, weight, dip_score FROM cases",
+            "SELECT month, case_id, hospital_id, run_id, category, payment, own, fund_due, \
+             fund_paid, total_cost, weight, dip_score, scheme, scheme_version, status, mdc, adrg, \
+             pay_group, insured FROM cases",
         );
         q.months_and_hospital(months, hospital_id);
         q.tail("ORDER BY month, hospital_id, case_id");
@@ -877,7 +1011,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let category = text(r, "category")?;
-                Ok(SettledCase {
+                let case = SettledCase {
                     case_id: text(r, "case_id")?,
                     hospital_id: text(r, "hospital_id")?,
                     discharge_month: month_of(r, "month")?,
@@ -891,6 +1025,11 @@ impl Store {
                     total_cost: decimal(r, "total_cost")?,
                     weight: opt_decimal(r, "weight")?,
                     dip_score: opt_decimal(r, "dip_score")?,
+                    pricing: pricing_of(r)?,
+                };
+                Ok(LedgerCase {
+                    case,
+                    run_id: int(r, "run_id")?,
                 })
             })
             .collect()
@@ -903,7 +1042,9 @@ impl Store {
     ) -> Result<Vec<SettlementRun>, StoreError> {
         let mut q = Select::new(
             "SELECT run_id, month, at, actor, role, cases, statements, fund_due_total, \
-             amount_due_total, replaced_cases, replaced_statements FROM settlement_runs",
+             amount_due_total, replaced_cases, replaced_statements, program_version, method, \
+             case_file, case_file_sha256, params_file, params_sha256, weights_file, \
+             weights_sha256, point_value FROM settlement_runs",
         );
         if let Some(m) = month {
             q.eq("month", Arg::Text(m.to_string()));
@@ -924,6 +1065,17 @@ impl Store {
                     amount_due_total: decimal(r, "amount_due_total")?,
                     replaced_cases: int(r, "replaced_cases")?,
                     replaced_statements: int(r, "replaced_statements")?,
+                    inputs: RunInputs {
+                        program_version: text(r, "program_version")?,
+                        method: text(r, "method")?,
+                        case_file: text(r, "case_file")?,
+                        case_file_sha256: text(r, "case_file_sha256")?,
+                        params_file: text(r, "params_file")?,
+                        params_sha256: text(r, "params_sha256")?,
+                        weights_file: text(r, "weights_file")?,
+                        weights_sha256: text(r, "weights_sha256")?,
+                        point_value: text(r, "point_value")?,
+                    },
                 })
             })
             .collect()

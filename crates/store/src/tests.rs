@@ -125,6 +125,7 @@ fn case(
         total_cost: dec!(20000),
         weight: Some(dec!(1.2345)),
         dip_score: None,
+        pricing: Default::default(),
     }
 }
 

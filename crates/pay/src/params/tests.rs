@@ -567,3 +567,27 @@ fn the_exclusion_section_can_be_read_alone() {
     );
     assert_eq!(e.mode, Some(ExclusionMode::WeightBonus));
 }
+
+#[test]
+fn the_insured_class_follows_the_region_code_and_the_province_prefix() {
+    let p = params(BASE_TOML);
+    let r = &p.region;
+    let other_province = if r.province_prefix.starts_with('1') {
+        "440100"
+    } else {
+        "110100"
+    };
+    assert_eq!(r.insured_class(&r.code), InsuredClass::Local);
+    assert_eq!(r.insured_class(""), InsuredClass::Local);
+    assert_eq!(
+        r.insured_class(&format!(" {} ", r.code)),
+        InsuredClass::Local
+    );
+    let in_province = format!("{}9900", r.province_prefix);
+    assert_ne!(in_province, r.code);
+    assert_eq!(r.insured_class(&in_province), InsuredClass::InProvince);
+    assert_eq!(r.insured_class(other_province), InsuredClass::CrossProvince);
+    for class in InsuredClass::ALL {
+        assert_eq!(InsuredClass::parse(class.as_str()), Some(*class));
+    }
+}

@@ -302,6 +302,7 @@ pub fn cases(hospital: &str, month: &str, prefix: &str, n: usize) -> Vec<Settled
             total_cost: dec("9500.00"),
             weight: Some(dec("1.0")),
             dip_score: None,
+            pricing: Default::default(),
         })
         .collect()
 }

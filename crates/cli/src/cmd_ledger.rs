@@ -1,0 +1,149 @@
+//! `drgdip ledger cases|runs`: the book of record as tables — every settled case with what
+//! priced it and the run that settled it, and every run with what it read (the digests of its
+//! case file, parameter file and weights), as CSV, JSON lines or a table.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use drgdip_engine::ledger::{case_row, json_object, run_row, CASE_COLUMNS, RUN_COLUMNS};
+use drgdip_settle::{Period, YearMonth};
+
+use crate::ledger::{block_on, open_store, DbOpts};
+use crate::shared::{create_output, SharedOpts};
+
+#[derive(Debug, clap::Args)]
+pub struct LedgerArgs {
+    #[command(subcommand)]
+    pub command: LedgerCommand,
+    /// Accepted like every command's; the ledger needs no scheme.
+    #[allow(dead_code)]
+    #[command(flatten)]
+    pub shared: SharedOpts,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LedgerCommand {
+    /// The settled cases, with what priced each and the run that settled it.
+    Cases(CasesArgs),
+    /// The settlement runs, with who ran them and what they read.
+    Runs(RunsArgs),
+}
+
+/// How rows are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// CSV with a header.
+    Csv,
+    /// One JSON object a line.
+    Jsonl,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CasesArgs {
+    /// Only this discharge month (`YYYY-MM`).
+    #[arg(long, conflicts_with = "year")]
+    pub month: Option<String>,
+    /// Only this year.
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Only this hospital.
+    #[arg(long)]
+    pub hospital: Option<String>,
+    /// csv (default) or jsonl.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Where to write (`-`, the default, for standard output).
+    #[arg(long, short, default_value = "-")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub db: DbOpts,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    /// Only the runs of this month (`YYYY-MM`).
+    #[arg(long)]
+    pub month: Option<String>,
+    /// csv (default) or jsonl.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Where to write (`-`, the default, for standard output).
+    #[arg(long, short, default_value = "-")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub db: DbOpts,
+}
+
+fn parse_month(text: &str) -> Result<YearMonth> {
+    text.parse().map_err(|e| anyhow!("--month {text:?}: {e}"))
+}
+
+fn write_rows(
+    output: &std::path::Path,
+    format: Format,
+    columns: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<u64> {
+    let out = create_output(output)?;
+    let mut n = 0;
+    match format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(columns)?;
+            for row in rows {
+                w.write_record(&row)?;
+                n += 1;
+            }
+            w.flush()?;
+        }
+        Format::Jsonl => {
+            let mut out = out;
+            for row in rows {
+                writeln!(out, "{}", json_object(columns, &row))?;
+                n += 1;
+            }
+            out.flush()?;
+        }
+    }
+    Ok(n)
+}
+
+/// Runs `drgdip ledger`.
+pub fn run(a: LedgerArgs) -> Result<()> {
+    match a.command {
+        LedgerCommand::Cases(c) => {
+            let period = match (&c.month, c.year) {
+                (Some(m), _) => {
+                    let m = parse_month(m)?;
+                    Some(Period::Month(m))
+                }
+                (None, Some(y)) => Some(Period::Year(y)),
+                (None, None) => None,
+            };
+            let cases = block_on(async {
+                let store = open_store(&c.db).await?;
+                let cases = store.ledger_cases(period, c.hospital.as_deref()).await?;
+                store.close().await;
+                Ok(cases)
+            })?;
+            write_rows(
+                &c.output,
+                c.format,
+                &CASE_COLUMNS,
+                cases.iter().map(case_row),
+            )?;
+        }
+        LedgerCommand::Runs(r) => {
+            let month = r.month.as_deref().map(parse_month).transpose()?;
+            let runs = block_on(async {
+                let store = open_store(&r.db).await?;
+                let runs = store.settlement_runs(month).await?;
+                store.close().await;
+                Ok(runs)
+            })?;
+            write_rows(&r.output, r.format, &RUN_COLUMNS, runs.iter().map(run_row))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! The drgdip engine: the use cases as library functions, under every front end (the CLI,
+//! the HTTP server, bindings). A front end parses its arguments, calls these functions and
+//! presents what they return; nothing here prints or exits. Inputs are readers, files and
+//! validated parameter sets; outputs are values (and the audit events the ledger writes);
+//! progress goes to a callback.
+//!
+//! - [`region`]: a region loaded once — parameters, scheme, hospitals, weights, exclusion
+//!   catalogue, tariff — with the digest of every file;
+//! - [`weights`]: DRG weights from a year of history;
+//! - [`pricing`]: a case file priced under a DRG region, row by row, in input order;
+//! - [`settle`]: a month settled into the ledger with what priced each case and what the run
+//!   read (the book of record), a year cleared from the ledger alone.
+
+pub mod batch;
+pub mod digest;
+pub mod error;
+pub mod ledger;
+pub mod pricing;
+pub mod region;
+pub mod settle;
+pub mod weights;
+
+pub use error::{Context, EngineError, Result};
+pub use region::{Region, RegionFiles, WeightsFrom};

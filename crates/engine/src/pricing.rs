@@ -1,0 +1,558 @@
+//! Pricing a case file under a DRG region (`payment-model.md` §1–§2): every row read,
+//! validated, grouped with the region's scheme and paid, on every core, in input order.
+//! A valid row becomes a [`PricedCase`] (its group, its payment with the rule lines, what
+//! priced it); an invalid row keeps its problems and is never paid.
+
+use std::io::{Read, Write};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use drgdip_drg::{Lang, Status, Trace};
+use drgdip_io::{
+    csv_field, problems_text, run_batch_with, BatchOptions, BatchStats, CaseRecord, Columns,
+    Problem, ProblemKind, Purpose, RowIn, RowOutcome,
+};
+use drgdip_pay::money::{Fen, W4};
+use drgdip_pay::{
+    pay_case, Category, Date, GroupStatus, InsuredClass, ItemUse, PayInput, PaySummary, Payment,
+    RuleLine, SpecialApproval,
+};
+use drgdip_settle::{CasePricing, SettledCase, YearMonth};
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+
+use crate::batch::{group_record, group_status, problem, Shards};
+use crate::error::{Context, EngineError, Result};
+use crate::region::Region;
+
+/// The header of a pay run's output (`drgdip pay`).
+pub const PAY_HEADER: &str =
+    "case_id,status,mdc,adrg,drg,category,weight,standard,total_cost,payment,own,fund_due";
+
+/// Where a case's hospital level came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelFrom {
+    /// The hospitals file.
+    File,
+    /// The row's `hospital_level` (the hospital is not in the file).
+    Row,
+}
+
+/// A valid case, grouped and paid.
+#[derive(Debug, Clone)]
+pub struct PricedCase {
+    /// Its line in the case file.
+    pub line: u64,
+    /// The case.
+    pub case_id: String,
+    /// The treating hospital.
+    pub hospital_id: String,
+    /// 出院月份 — the discharge month, when the date is a real one.
+    pub discharge_month: Option<YearMonth>,
+    /// The grouping status.
+    pub status: Status,
+    /// MDC, ADRG and DRG codes (`0000`, `<L>QY` for the special groups).
+    pub mdc: String,
+    /// The ADRG.
+    pub adrg: String,
+    /// The DRG.
+    pub drg: String,
+    /// The hospital level used, and where it came from.
+    pub level: u8,
+    /// Where the level came from.
+    pub level_from: LevelFrom,
+    /// The level the row gave, if any.
+    pub row_level: Option<u8>,
+    /// 参保地 class.
+    pub insured: InsuredClass,
+    /// What the fund would pay per item.
+    pub fund_paid: Decimal,
+    /// The payment, exact, with its rule lines.
+    pub payment: Payment,
+}
+
+impl PricedCase {
+    /// The rule line saying where the hospital level came from.
+    pub fn level_line(&self) -> String {
+        match self.level_from {
+            LevelFrom::File => match self.row_level {
+                Some(l) if l != self.level => format!(
+                    "hospital {}: level {} from the hospitals file (the row says {l})",
+                    self.hospital_id, self.level
+                ),
+                _ => format!(
+                    "hospital {}: level {} from the hospitals file",
+                    self.hospital_id, self.level
+                ),
+            },
+            LevelFrom::Row => format!(
+                "hospital {} is not in the hospitals file: level {} from the row's hospital_level",
+                self.hospital_id, self.level
+            ),
+        }
+    }
+
+    /// Every rule line, the level's first.
+    pub fn rule_lines(&self) -> Vec<String> {
+        let mut lines = vec![self.level_line()];
+        lines.extend(self.payment.rules.iter().map(ToString::to_string));
+        lines
+    }
+
+    /// The case as the ledger keeps it: the published amounts (each rounded to the fen, as
+    /// the statement's case lines are), `fund_paid = total_cost − own`, and what priced it.
+    pub fn settled(&self, month: YearMonth, scheme: &drgdip_scheme::Scheme) -> SettledCase {
+        let p = &self.payment;
+        // as the published text reads back: two decimals, a weight four
+        let fen = |d: Decimal| {
+            let mut d = drgdip_pay::money::round_fen(d);
+            d.rescale(2);
+            d
+        };
+        let (total_cost, own) = (fen(p.total_cost), fen(p.own));
+        SettledCase {
+            case_id: self.case_id.clone(),
+            hospital_id: self.hospital_id.clone(),
+            discharge_month: month,
+            category: p.category,
+            payment: fen(p.payment),
+            own,
+            fund_due: fen(p.fund_due),
+            fund_paid: total_cost - own,
+            total_cost,
+            weight: p.weight.map(|w| {
+                let mut w = drgdip_pay::money::round_weight(w);
+                w.rescale(4);
+                w
+            }),
+            dip_score: None,
+            pricing: CasePricing {
+                scheme: scheme.name.clone(),
+                scheme_version: scheme.version.clone(),
+                status: self.status.as_str().to_string(),
+                mdc: self.mdc.clone(),
+                adrg: self.adrg.clone(),
+                group: self.drg.clone(),
+                insured: self.insured,
+            },
+        }
+    }
+}
+
+/// One row of a pay run.
+#[derive(Debug, Clone)]
+pub enum PricedRow {
+    /// A valid row, paid.
+    Paid(Box<PricedCase>),
+    /// An invalid row: not paid.
+    Invalid {
+        /// Its line.
+        line: u64,
+        /// Its case id as read.
+        case_id: String,
+        /// Why.
+        problems: Vec<Problem>,
+    },
+}
+
+/// What rule 4 did over a run, for the summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ExclusionTally {
+    /// Cases paid as `excluded`.
+    pub excluded: u64,
+    /// Of those, paid the exclusion payment (it was larger than the ordinary one).
+    pub exclusion_larger: u64,
+    /// Σ (payment − ordinary payment) of the excluded cases.
+    pub extra_payment: Decimal,
+    /// Cases that named items, none of which applied.
+    pub no_applicable_item: u64,
+    /// Cases flagged `new_tech_flag = 1` that named no item (catalogue in force).
+    pub flag_without_item: u64,
+}
+
+impl ExclusionTally {
+    /// Counts one payment.
+    pub fn add(&mut self, p: &Payment) {
+        if let Some(e) = &p.exclusion {
+            self.excluded += 1;
+            self.exclusion_larger += u64::from(e.exclusion_larger());
+            self.extra_payment += p.payment - e.ordinary;
+        }
+        for rule in &p.rules {
+            match rule {
+                RuleLine::ExclusionNoApplicableItem => self.no_applicable_item += 1,
+                RuleLine::ExclusionFlagWithoutItem => self.flag_without_item += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// Adds another tally.
+    pub fn merge(&mut self, o: &ExclusionTally) {
+        self.excluded += o.excluded;
+        self.exclusion_larger += o.exclusion_larger;
+        self.extra_payment += o.extra_payment;
+        self.no_applicable_item += o.no_applicable_item;
+        self.flag_without_item += o.flag_without_item;
+    }
+
+    /// The summary line of a run's exclusions, after `desc` (which rules applied).
+    pub fn summary(&self, desc: &str) -> String {
+        format!(
+            "{desc}\nexclusions (除外): {} case(s) excluded, {} paid the exclusion payment and {} their ordinary payment (the larger), Σ payment − ordinary {}; {} case(s) named items none of which applied; {} case(s) flagged new_tech_flag = 1 without an item (no exclusion)",
+            self.excluded,
+            self.exclusion_larger,
+            self.excluded - self.exclusion_larger,
+            Fen(self.extra_payment),
+            self.no_applicable_item,
+            self.flag_without_item
+        )
+    }
+}
+
+/// The payment input of a valid record, grouped: the record's money, region, flags, items
+/// and discharge date.
+#[allow(clippy::too_many_arguments)]
+pub fn pay_input(
+    r: CaseRecord,
+    hospital_level: u8,
+    total_cost: Decimal,
+    fund_paid: Decimal,
+    status: GroupStatus,
+    (mdc, adrg, drg): (&str, &str, &str),
+    special: Option<SpecialApproval>,
+) -> PayInput {
+    PayInput {
+        discharge_date: Date::parse(&r.discharge_date),
+        new_tech_items: r
+            .new_tech_items
+            .into_iter()
+            .map(|i| ItemUse {
+                code: i.code,
+                cost: i.cost,
+            })
+            .collect(),
+        case_id: r.case_id,
+        hospital_level,
+        insured_region: r.insured_region,
+        new_tech_flag: r.new_tech_flag,
+        los: r.los,
+        total_cost,
+        fund_paid,
+        status,
+        mdc: mdc.to_string(),
+        adrg: adrg.to_string(),
+        drg: drg.to_string(),
+        special,
+    }
+}
+
+/// Approved special cases (特例单议) by case id.
+pub type SpecialCases = FxHashMap<String, SpecialApproval>;
+
+/// Reads approved special cases from a CSV text `case_id,outcome,points` (outcome
+/// `per_item` or `extra_points`). A malformed row names its line and field; `name` is the
+/// file's name in messages.
+pub fn parse_special(text: &str, name: &str) -> Result<SpecialCases> {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header = rdr.headers().with_context(|| name.to_string())?.clone();
+    let pos = |field: &str| {
+        header
+            .iter()
+            .position(|h| h.trim() == field)
+            .ok_or_else(|| crate::invalid!("{name}: no column {field:?}"))
+    };
+    let (c_id, c_out, c_pts) = (pos("case_id")?, pos("outcome")?, pos("points").ok());
+    let mut map = FxHashMap::default();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("{name}: line {}", i + 2))?;
+        let at =
+            |field: &str, msg: String| crate::invalid!("{name}: line {}, {field}: {msg}", i + 2);
+        let id = rec.get(c_id).unwrap_or("").trim().to_string();
+        if id.is_empty() {
+            return Err(at("case_id", "empty".into()));
+        }
+        let approval = match rec.get(c_out).unwrap_or("").trim() {
+            "per_item" => SpecialApproval::PerItem,
+            "extra_points" => {
+                let raw = c_pts.and_then(|c| rec.get(c)).unwrap_or("").trim();
+                match Decimal::from_str(raw) {
+                    Ok(p) if !p.is_sign_negative() => SpecialApproval::ExtraPoints(p),
+                    _ => return Err(at("points", format!("{raw:?}: expected a number ≥ 0"))),
+                }
+            }
+            other => {
+                return Err(at(
+                    "outcome",
+                    format!("{other:?}: expected per_item or extra_points"),
+                ))
+            }
+        };
+        if map.insert(id.clone(), approval).is_some() {
+            return Err(at("case_id", format!("{id} is listed twice")));
+        }
+    }
+    Ok(map)
+}
+
+/// An unpaid (invalid) row, as the summary counts it: no amount.
+fn unpaid() -> Payment {
+    Payment {
+        category: Category::Invalid,
+        status: GroupStatus::Invalid,
+        weight: None,
+        standard: None,
+        total_cost: Decimal::ZERO,
+        payment: Decimal::ZERO,
+        own: Decimal::ZERO,
+        fund_due: Decimal::ZERO,
+        rules: Vec::new(),
+        exclusion: None,
+    }
+}
+
+/// Prices rows under a region: read-only, shared by every worker.
+pub struct Pricer<'a> {
+    region: &'a Region,
+    special: &'a SpecialCases,
+}
+
+impl<'a> Pricer<'a> {
+    /// A pricer for `region`, with the approved special cases.
+    pub fn new(region: &'a Region, special: &'a SpecialCases) -> Pricer<'a> {
+        Pricer { region, special }
+    }
+
+    /// Reads, validates, groups and pays one row.
+    pub fn price(&self, cols: &Columns, row: &RowIn) -> PricedRow {
+        let r = match row.read(cols, &self.region.scheme.catalog) {
+            RowOutcome::Invalid { case_id, problems } => {
+                return PricedRow::Invalid {
+                    line: row.line,
+                    case_id,
+                    problems,
+                }
+            }
+            RowOutcome::Valid(r) => *r,
+        };
+        self.price_record(r)
+    }
+
+    /// Groups and pays one valid record.
+    pub fn price_record(&self, r: CaseRecord) -> PricedRow {
+        let level = match self.region.hospitals.get(&r.hospital_id) {
+            Some(h) => Some((h.level, LevelFrom::File)),
+            None => r.hospital_level.map(|l| (l, LevelFrom::Row)),
+        };
+        // the reader reports an empty total_cost or fund_paid (Purpose::Pay)
+        let mut missing = Vec::new();
+        if r.total_cost.is_none() {
+            let kind = ProblemKind::CostMissing {
+                purpose: Purpose::Pay,
+            };
+            missing.push(problem(&r, "total_cost", "", kind));
+        }
+        if r.fund_paid.is_none() {
+            let kind = ProblemKind::FundPaidMissing {
+                purpose: Purpose::Pay,
+            };
+            missing.push(problem(&r, "fund_paid", "", kind));
+        }
+        if level.is_none() {
+            let kind = ProblemKind::HospitalUnknown {
+                hospital_id: r.hospital_id.clone(),
+            };
+            missing.push(problem(&r, "hospital_level", &r.hospital_id, kind));
+        }
+        let (Some(total_cost), Some(fund_paid), Some((level, level_from))) =
+            (r.total_cost, r.fund_paid, level)
+        else {
+            return PricedRow::Invalid {
+                line: r.line,
+                case_id: r.case_id.clone(),
+                problems: missing,
+            };
+        };
+        let s = &*self.region.scheme;
+        let g = group_record(s, &r, &mut Trace::disabled());
+        let (mdc, adrg, drg) = (g.mdc_code(s), g.adrg_code(s), g.drg_code(s));
+        let special = self.special.get(&r.case_id).copied();
+        let (line, hospital_id, row_level) = (r.line, r.hospital_id.clone(), r.hospital_level);
+        let discharge_month = drgdip_io::parse_date(&r.discharge_date)
+            .and_then(|iso| iso.get(..7).and_then(|m| m.parse::<YearMonth>().ok()));
+        let insured = self.region.params.region.insured_class(&r.insured_region);
+        let input = pay_input(
+            r,
+            level,
+            total_cost,
+            fund_paid,
+            group_status(g.status),
+            (mdc, adrg, drg),
+            special,
+        );
+        let payment = pay_case(&self.region.tariff, &input);
+        PricedRow::Paid(Box::new(PricedCase {
+            line,
+            case_id: input.case_id,
+            hospital_id,
+            discharge_month,
+            status: g.status,
+            mdc: mdc.to_string(),
+            adrg: adrg.to_string(),
+            drg: drg.to_string(),
+            level,
+            level_from,
+            row_level,
+            insured,
+            fund_paid,
+            payment,
+        }))
+    }
+}
+
+/// Writes one output row of a pay run ([`PAY_HEADER`], and a `rules` column with `trace`).
+pub fn write_pay_row(out: &mut Vec<u8>, row: &PricedRow, trace: bool, lang: Lang) {
+    match row {
+        PricedRow::Invalid {
+            case_id, problems, ..
+        } => {
+            let _ = write!(out, "{},invalid,,,,invalid,,,,,,", csv_field(case_id));
+            if trace {
+                let text = problems_text(problems, lang);
+                let _ = write!(
+                    out,
+                    ",{}",
+                    csv_field(&format!("invalid: not paid ({text})"))
+                );
+            }
+        }
+        PricedRow::Paid(c) => {
+            let p = &c.payment;
+            let _ = write!(
+                out,
+                "{},{},{},{},{},{}",
+                csv_field(&c.case_id),
+                c.status.as_str(),
+                c.mdc,
+                c.adrg,
+                c.drg,
+                p.category
+            );
+            match p.weight {
+                Some(w) => {
+                    let _ = write!(out, ",{}", W4(w));
+                }
+                None => out.push(b','),
+            }
+            match p.standard {
+                Some(st) => {
+                    let _ = write!(out, ",{}", Fen(st));
+                }
+                None => out.push(b','),
+            }
+            let _ = write!(
+                out,
+                ",{},{},{},{}",
+                Fen(p.total_cost),
+                Fen(p.payment),
+                Fen(p.own),
+                Fen(p.fund_due)
+            );
+            if trace {
+                let _ = write!(out, ",{}", csv_field(&c.rule_lines().join(" | ")));
+            }
+        }
+    }
+    out.push(b'\n');
+}
+
+/// What a pay run did.
+#[derive(Debug, Clone)]
+pub struct PayRun {
+    /// The batch's counts (by payment category).
+    pub stats: BatchStats,
+    /// Totals by category (sums of the published lines).
+    pub summary: PaySummary,
+    /// What the exclusion rule did.
+    pub exclusions: ExclusionTally,
+    /// Cases whose level came from their row (hospital not in the file).
+    pub level_from_row: u64,
+}
+
+/// How a pay run writes.
+#[derive(Debug, Clone, Copy)]
+pub struct PayOptions {
+    /// How the case file is read.
+    pub batch: BatchOptions,
+    /// Add the `rules` column.
+    pub trace: bool,
+}
+
+/// Prices every row of `input`, writing one row per input row to `out` (in order) and every
+/// problem to `errors`. Refuses totals that overflow (every row is written before).
+pub fn pay_file<R: Read + Send>(
+    region: &Region,
+    special: &SpecialCases,
+    input: R,
+    out: &mut dyn Write,
+    errors: Option<&mut dyn Write>,
+    options: PayOptions,
+    progress: &dyn Fn(u64),
+) -> Result<PayRun> {
+    let header = if options.trace {
+        format!("{PAY_HEADER},rules\n")
+    } else {
+        format!("{PAY_HEADER}\n")
+    };
+    let pricer = Pricer::new(region, special);
+    let summary: Shards<PaySummary> = Shards::new();
+    let exclusions: Shards<ExclusionTally> = Shards::new();
+    let level_from_row = AtomicU64::new(0);
+    let lang = options.batch.lang;
+    let stats = run_batch_with(
+        input,
+        &options.batch,
+        header.as_bytes(),
+        out,
+        errors,
+        |cols, row, buf, probs| {
+            let priced = pricer.price(cols, row);
+            write_pay_row(buf, &priced, options.trace, lang);
+            match priced {
+                PricedRow::Invalid { problems, .. } => {
+                    probs.extend(problems);
+                    summary.with(|s| s.add(&unpaid()));
+                    Category::Invalid as usize
+                }
+                PricedRow::Paid(c) => {
+                    if c.level_from == LevelFrom::Row {
+                        level_from_row.fetch_add(1, Ordering::Relaxed);
+                    }
+                    summary.with(|s| s.add(&c.payment));
+                    exclusions.with(|t| t.add(&c.payment));
+                    c.payment.category as usize
+                }
+            }
+        },
+        progress,
+    )?;
+    let mut total = PaySummary::new();
+    for part in summary.into_vec() {
+        total.merge(&part);
+    }
+    if total.overflowed() {
+        return Err(EngineError::Refused(
+            "the totals overflowed (amounts beyond what can be added); the output has every case, its totals are not valid".to_string(),
+        ));
+    }
+    let mut tally = ExclusionTally::default();
+    for part in exclusions.into_vec() {
+        tally.merge(&part);
+    }
+    Ok(PayRun {
+        stats,
+        summary: total,
+        exclusions: tally,
+        level_from_row: level_from_row.load(Ordering::Relaxed),
+    })
+}

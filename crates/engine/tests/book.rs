@@ -1,0 +1,272 @@
+//! The book of record, end to end on the shipped data: a month settled through the engine
+//! keeps, for every case, what priced it (scheme, version, status, groups, insured class) and
+//! the run that settled it, with the digests of what the run read; the same inputs settled into
+//! two fresh ledgers give the same books; clearing knows its year.
+
+use std::path::{Path, PathBuf};
+
+use drgdip_engine::digest::sha256_file;
+use drgdip_engine::pricing::{pay_file, PayOptions, SpecialCases};
+use drgdip_engine::settle::{clear_year, settle_month, ClearRequest, SettleRequest, SettleStep};
+use drgdip_engine::{Region, RegionFiles, WeightsFrom};
+use drgdip_io::{BatchOptions, Purpose};
+use drgdip_settle::{Actor, Date, FinalPricing, Period, WorkCalendar, YearMonth};
+use drgdip_store::{tokio, Replace, Store};
+
+fn shared() -> Option<PathBuf> {
+    let dir = std::env::var_os("DRGDIP_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    if dir.join("params/region-350100-2025.toml").exists() {
+        Some(dir)
+    } else {
+        eprintln!("note: no shared data at {}: skipped", dir.display());
+        None
+    }
+}
+
+struct Fixture {
+    region: Region,
+    cases: PathBuf,
+}
+
+fn fixture(shared: &Path) -> Fixture {
+    let files = drgdip_scheme::DirFiles::new(shared).expect("shared dir");
+    let mut registry = drgdip_scheme::Registry::new(&files).expect("registry");
+    let data = shared.join("testdata/chs-drg-2.0");
+    let region_files = RegionFiles {
+        params: shared.join("params/region-350100-2025.toml"),
+        hospitals: data.join("hospitals.csv"),
+        weights: WeightsFrom::History(data.join("history-2024/cases.csv")),
+        point_value: None,
+    };
+    let mut options = BatchOptions::default();
+    options.read.purpose = Purpose::Weights;
+    let region = Region::load(&mut registry, &region_files, options).expect("region");
+    Fixture {
+        region,
+        cases: data.join("dev/cases.csv"),
+    }
+}
+
+fn month(m: &str) -> YearMonth {
+    m.parse().unwrap()
+}
+
+fn request<'a>(f: &'a Fixture, m: &str) -> SettleRequest<'a> {
+    let mut batch = BatchOptions::default();
+    batch.read.purpose = Purpose::Pay;
+    SettleRequest {
+        month: month(m),
+        case_file: &f.cases,
+        batch,
+        deadline: None,
+        calendar: drgdip_engine::settle::run_calendar(
+            None,
+            &f.region.params,
+            &f.region.params_path,
+        )
+        .unwrap_or_else(|_| WorkCalendar::weekdays_only()),
+        mode: Replace::Guarded,
+        actor: Actor::system("book-test"),
+    }
+}
+
+async fn settle(store: &Store, f: &Fixture, months: &[&str]) {
+    for m in months {
+        settle_month(store, &f.region, request(f, m), &|_: SettleStep| {})
+            .await
+            .unwrap_or_else(|e| panic!("settle {m}: {e:#}"));
+    }
+}
+
+#[test]
+fn a_settled_month_keeps_what_priced_each_case_and_the_run_that_read_what() {
+    let Some(shared) = shared() else { return };
+    let f = fixture(&shared);
+    // what `pay` publishes for every case of the file
+    let mut paid = Vec::new();
+    let mut batch = BatchOptions::default();
+    batch.read.purpose = Purpose::Pay;
+    pay_file(
+        &f.region,
+        &SpecialCases::default(),
+        std::fs::File::open(&f.cases).unwrap(),
+        &mut paid,
+        None,
+        PayOptions {
+            batch,
+            trace: false,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let paid = String::from_utf8(paid).unwrap();
+    let by_id: std::collections::HashMap<&str, Vec<&str>> = paid
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0], cells)
+        })
+        .collect();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        settle(&store, &f, &["2025-06"]).await;
+        let cases = store
+            .ledger_cases(Some(Period::Month(month("2025-06"))), None)
+            .await
+            .unwrap();
+        assert!(cases.len() > 1000, "{} cases", cases.len());
+        let runs = store.settlement_runs(None).await.unwrap();
+        assert_eq!(runs.len(), 1);
+        let run = &runs[0];
+        for c in &cases {
+            assert_eq!(c.run_id, run.run_id);
+            let p = &c.case.pricing;
+            assert_eq!(p.scheme, f.region.scheme.name);
+            assert_eq!(p.scheme_version, f.region.scheme.version);
+            // the ledger's grouping and money are what `pay` publishes for the case
+            let row = &by_id[c.case.case_id.as_str()];
+            assert_eq!(
+                (
+                    p.status.as_str(),
+                    p.mdc.as_str(),
+                    p.adrg.as_str(),
+                    p.group.as_str()
+                ),
+                (row[1], row[2], row[3], row[4]),
+                "{}",
+                c.case.case_id
+            );
+            assert_eq!(c.case.category.as_str(), row[5]);
+            assert_eq!(c.case.payment.to_string(), row[9], "{}", c.case.case_id);
+            assert_eq!(c.case.fund_due.to_string(), row[11], "{}", c.case.case_id);
+        }
+        // in-province and cross-province cases are told apart
+        let classes: std::collections::BTreeSet<&str> = cases
+            .iter()
+            .map(|c| c.case.pricing.insured.as_str())
+            .collect();
+        assert!(classes.contains("local"), "{classes:?}");
+        assert!(classes.len() >= 2, "{classes:?}");
+        let i = &run.inputs;
+        assert_eq!(i.method, "drg");
+        assert!(i.program_version.starts_with("drgdip "));
+        assert_eq!(i.case_file_sha256, sha256_file(&f.cases).unwrap());
+        assert_eq!(i.params_sha256, sha256_file(&f.region.params_path).unwrap());
+        assert_eq!(
+            i.weights_sha256,
+            sha256_file(&f.region.weights.file).unwrap()
+        );
+        assert_eq!(run.cases as usize, cases.len());
+    });
+}
+
+#[test]
+fn the_same_year_settled_into_two_fresh_ledgers_gives_the_same_books() {
+    let Some(shared) = shared() else { return };
+    let f = fixture(&shared);
+    let months = ["2025-01", "2025-06", "2025-12"];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut books = Vec::new();
+        for _ in 0..2 {
+            let store = Store::open("sqlite::memory:").await.unwrap();
+            settle(&store, &f, &months).await;
+            let today = Date::new(2026, 3, 1).unwrap();
+            let cleared = clear_year(
+                &store,
+                &f.region.params,
+                &f.region.hospitals,
+                ClearRequest {
+                    year: 2025,
+                    pricing: FinalPricing::AsGiven,
+                    actor: Actor::system("book-test"),
+                    today,
+                },
+            )
+            .await
+            .unwrap();
+            // nine months are not settled: the clearing says so
+            assert!(
+                cleared
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains("9 month(s) of 2025 not settled")),
+                "{:?}",
+                cleared.warnings
+            );
+            let cases = store
+                .settled_cases_in(Period::Year(2025), None)
+                .await
+                .unwrap();
+            let statements = store.statements_in(Period::Year(2025), None).await.unwrap();
+            books.push((cases, statements, cleared.statements));
+        }
+        assert_eq!(books[0], books[1]);
+    });
+}
+
+#[test]
+fn clearing_refuses_a_year_with_no_settled_month_and_warns_after_june() {
+    let Some(shared) = shared() else { return };
+    let f = fixture(&shared);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let clear = |year: i32, today: Date| ClearRequest {
+            year,
+            pricing: FinalPricing::AsGiven,
+            actor: Actor::system("book-test"),
+            today,
+        };
+        let late = Date::new(2026, 7, 1).unwrap();
+        let e = clear_year(
+            &store,
+            &f.region.params,
+            &f.region.hospitals,
+            clear(2025, late),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.is_refusal(), "{e}");
+        assert!(e.to_string().contains("no month of 2025 is settled"), "{e}");
+        settle(&store, &f, &["2025-12"]).await;
+        let done = clear_year(
+            &store,
+            &f.region.params,
+            &f.region.hospitals,
+            clear(2025, late),
+        )
+        .await
+        .unwrap();
+        assert!(
+            done.warnings
+                .iter()
+                .any(|w| w.contains("due by 2026-06-30")),
+            "{:?}",
+            done.warnings
+        );
+        let on_time = clear_year(
+            &store,
+            &f.region.params,
+            &f.region.hospitals,
+            clear(2025, Date::new(2026, 6, 30).unwrap()),
+        )
+        .await
+        .unwrap();
+        assert!(!on_time.warnings.iter().any(|w| w.contains("due by")));
+    });
+}
