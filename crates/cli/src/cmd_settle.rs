@@ -30,7 +30,8 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_drg::Lang;
 use drgdip_engine::settle::{
-    clear_year, price_months, run_calendar, settle_month, ClearRequest, SettleRequest, SettleStep,
+    clear_year, price_months, run_calendar, settle_month, CaseInput, ClearRequest, SettleRequest,
+    SettleStep,
 };
 use drgdip_engine::{Region, RegionFiles};
 use drgdip_io::{Problem, Purpose};
@@ -338,7 +339,7 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
     let calendar = run_calendar(a.holidays.as_deref(), params, &a.pay.params)?;
     let request = SettleRequest {
         month,
-        case_file: &a.input,
+        case_file: CaseInput::File(&a.input),
         batch: a
             .pay
             .input_opts

@@ -207,13 +207,53 @@ fn undated_problem(cols: &drgdip_io::Columns, row: &RowIn) -> Problem {
     }
 }
 
+/// The case file of a run: a file, or its bytes (an upload).
+#[derive(Debug, Clone, Copy)]
+pub enum CaseInput<'a> {
+    /// A file on disk.
+    File(&'a Path),
+    /// The bytes of an uploaded file, with the name it is recorded under.
+    Bytes {
+        /// The name (`upload 2025-06.csv`).
+        name: &'a str,
+        /// The file's bytes.
+        bytes: &'a [u8],
+    },
+}
+
+impl<'a> CaseInput<'a> {
+    /// The name the run records.
+    pub fn name(&self) -> String {
+        match self {
+            CaseInput::File(p) => p.display().to_string(),
+            CaseInput::Bytes { name, .. } => name.to_string(),
+        }
+    }
+
+    /// The SHA-256 of the input's bytes.
+    pub fn sha256(&self) -> Result<String> {
+        match self {
+            CaseInput::File(p) => sha256_file(p),
+            CaseInput::Bytes { bytes, .. } => Ok(crate::digest::sha256_hex(bytes)),
+        }
+    }
+
+    /// A reader of the input.
+    pub fn open(&self) -> Result<Box<dyn Read + Send + 'a>> {
+        match *self {
+            CaseInput::File(p) => crate::region::open_file(p),
+            CaseInput::Bytes { bytes, .. } => Ok(Box::new(bytes)),
+        }
+    }
+}
+
 /// A month to settle.
 #[derive(Debug, Clone)]
 pub struct SettleRequest<'a> {
     /// The discharge month.
     pub month: YearMonth,
     /// The case file (read, and its digest kept).
-    pub case_file: &'a Path,
+    pub case_file: CaseInput<'a>,
     /// How it is read.
     pub batch: BatchOptions,
     /// The declaration deadline; default: `[settlement].declaration_day` of the next month.
@@ -258,12 +298,12 @@ pub enum SettleStep {
 }
 
 /// What a DRG settlement run read.
-pub fn run_inputs(region: &Region, case_file: &Path) -> Result<RunInputs> {
+pub fn run_inputs(region: &Region, case_file: &CaseInput<'_>) -> Result<RunInputs> {
     Ok(RunInputs {
         program_version: PROGRAM_VERSION.to_string(),
         method: "drg".to_string(),
-        case_file: case_file.display().to_string(),
-        case_file_sha256: sha256_file(case_file)?,
+        case_file: case_file.name(),
+        case_file_sha256: case_file.sha256()?,
         params_file: region.params_path.display().to_string(),
         params_sha256: region.params_sha256.clone(),
         weights_file: region.weights.file.display().to_string(),
@@ -297,10 +337,10 @@ pub async fn settle_month(
         .deadline
         .unwrap_or_else(|| default_deadline(month, region.params.settlement.declaration_day));
     let special = approved_special_cases(store).await?;
-    let input = crate::region::open_file(request.case_file)?;
+    let input = request.case_file.open()?;
     let rows = |n: u64| progress(SettleStep::Rows(n));
     let pricing = price_month(region, &special, input, month, request.batch, &rows)
-        .with_context(|| format!("the case file {}", request.case_file.display()))?;
+        .with_context(|| format!("the case file {}", request.case_file.name()))?;
     let n_special = pricing
         .cases
         .iter()
@@ -315,7 +355,7 @@ pub async fn settle_month(
         &request.actor,
     )
     .map_err(|e| crate::invalid!("settlement of {month}: {e}"))?;
-    let inputs = run_inputs(region, request.case_file)?;
+    let inputs = run_inputs(region, &request.case_file)?;
     progress(SettleStep::Writing {
         cases: pricing.cases.len(),
         statements: run.value.len(),

@@ -58,7 +58,7 @@ fn request<'a>(f: &'a Fixture, m: &str) -> SettleRequest<'a> {
     batch.read.purpose = Purpose::Pay;
     SettleRequest {
         month: month(m),
-        case_file: &f.cases,
+        case_file: CaseInput::File(&f.cases),
         batch,
         deadline: None,
         calendar: drgdip_engine::settle::run_calendar(
