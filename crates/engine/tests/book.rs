@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use drgdip_engine::digest::sha256_file;
 use drgdip_engine::pricing::{pay_file, PayOptions, SpecialCases};
-use drgdip_engine::settle::{clear_year, settle_month, ClearRequest, SettleRequest, SettleStep};
+use drgdip_engine::settle::{
+    clear_year, settle_month, CaseInput, ClearRequest, SettleRequest, SettleStep,
+};
 use drgdip_engine::{Region, RegionFiles, WeightsFrom};
 use drgdip_io::{BatchOptions, Purpose};
 use drgdip_settle::{Actor, Date, FinalPricing, Period, WorkCalendar, YearMonth};
