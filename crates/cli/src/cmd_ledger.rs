@@ -28,6 +28,24 @@ pub enum LedgerCommand {
     Cases(CasesArgs),
     /// The settlement runs, with who ran them and what they read.
     Runs(RunsArgs),
+    /// Reopen a cleared (closed) year so that its months may be re-settled and its clearing
+    /// re-run; audited with the reason.
+    Reopen(ReopenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReopenArgs {
+    /// The year to reopen.
+    #[arg(long)]
+    pub year: i32,
+    /// Why (kept in the audit log).
+    #[arg(long)]
+    pub reason: String,
+    /// Who reopens (the audit log's actor; role `system`).
+    #[arg(long, default_value = "drgdip-ledger")]
+    pub actor: String,
+    #[command(flatten)]
+    pub db: DbOpts,
 }
 
 /// How rows are written.
@@ -143,6 +161,19 @@ pub fn run(a: LedgerArgs) -> Result<()> {
                 Ok(runs)
             })?;
             write_rows(&r.output, r.format, &RUN_COLUMNS, runs.iter().map(run_row))?;
+        }
+        LedgerCommand::Reopen(r) => {
+            let closed = block_on(async {
+                let store = open_store(&r.db).await?;
+                let actor = drgdip_settle::Actor::system(r.actor.clone());
+                let closed = store.reopen_year(r.year, &actor, &r.reason).await;
+                store.close().await;
+                Ok(closed?)
+            })?;
+            println!(
+                "reopened {} (closed {} by {}); its months may be re-settled and its clearing re-run",
+                closed.year, closed.at, closed.actor
+            );
         }
     }
     Ok(())

@@ -46,7 +46,9 @@ impl EngineError {
     pub fn is_refusal(&self) -> bool {
         match self {
             EngineError::Refused(_) => true,
-            EngineError::Store(drgdip_store::StoreError::Shrink { .. }) => true,
+            EngineError::Store(
+                drgdip_store::StoreError::Shrink { .. } | drgdip_store::StoreError::Closed { .. },
+            ) => true,
             EngineError::Context { source, .. } => source.is_refusal(),
             _ => false,
         }

@@ -371,7 +371,8 @@ pub async fn settle_month(
         )
         .await
         .map_err(|e| match e {
-            e @ drgdip_store::StoreError::Shrink { .. } => EngineError::Store(e),
+            e @ (drgdip_store::StoreError::Shrink { .. }
+            | drgdip_store::StoreError::Closed { .. }) => EngineError::Store(e),
             e => EngineError::Context {
                 context: format!("cannot write the settlement of {month}"),
                 source: Box::new(EngineError::Store(e)),
@@ -414,10 +415,10 @@ pub struct ClearOutcome {
     pub warnings: Vec<String>,
 }
 
-/// Clears a year from the ledger alone: the year's settled cases (local and in-province; the
-/// cross-province cases stay as settled, outside the clearing), statements and prepayments;
-/// replaces the year's clearing. Refuses a year with no settled month; warns about months not
-/// settled and about a clearing after 30 June of the next year.
+/// Clears a year from the ledger alone: the year's settled cases, statements and
+/// prepayments; writes the year's clearing and closes the year (its months are not
+/// re-settled until it is reopened). Refuses a year with no settled month and a closed year;
+/// warns about months not settled and about a clearing after 30 June of the next year.
 pub async fn clear_year(
     store: &Store,
     params: &Params,
@@ -466,7 +467,13 @@ pub async fn clear_year(
     store
         .replace_clearing(year, &run.value, &run.events)
         .await
-        .with_context(|| format!("cannot write the clearing of {year}"))?;
+        .map_err(|e| match e {
+            e @ drgdip_store::StoreError::Closed { .. } => EngineError::Store(e),
+            e => EngineError::Context {
+                context: format!("cannot write the clearing of {year}"),
+                source: Box::new(EngineError::Store(e)),
+            },
+        })?;
     Ok(ClearOutcome {
         statements: run.value,
         monthly,

@@ -261,6 +261,32 @@ fn clearing_refuses_a_year_with_no_settled_month_and_warns_after_june() {
             "{:?}",
             done.warnings
         );
+        // the year is closed now: neither a month of it nor its clearing runs again
+        let again = clear_year(
+            &store,
+            &f.region.params,
+            &f.region.hospitals,
+            clear(2025, late),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            again.is_refusal() && again.to_string().contains("closed"),
+            "{again}"
+        );
+        let resettle = settle_month(&store, &f.region, request(&f, "2025-12"), &|_| {})
+            .await
+            .unwrap_err();
+        assert!(resettle.is_refusal(), "{resettle}");
+        assert!(
+            resettle.to_string().contains("2025 is cleared and closed"),
+            "{resettle}"
+        );
+        store
+            .reopen_year(2025, &Actor::system("book-test"), "late correction of H001")
+            .await
+            .unwrap();
+        assert!(store.closed_years().await.unwrap().is_empty());
         let on_time = clear_year(
             &store,
             &f.region.params,

@@ -144,6 +144,10 @@ pub enum Action {
     /// A re-run of a month replaced a hospital's settled month with fewer than half as many
     /// cases because the operator forced it (`--force`).
     MonthReplacementForced,
+    /// 年度清算 — the year was cleared: its months are closed to re-settlement.
+    YearClosed,
+    /// A closed year was reopened (its months may be re-settled, its clearing re-run).
+    YearReopened,
 }
 
 impl Action {
@@ -163,6 +167,8 @@ impl Action {
             Action::AccessRefused => "api.access_refused",
             Action::MonthReplacementRefused => "settlement.month_replacement_refused",
             Action::MonthReplacementForced => "settlement.month_replacement_forced",
+            Action::YearClosed => "clearing.year_closed",
+            Action::YearReopened => "clearing.year_reopened",
         }
     }
 }

@@ -1,4 +1,4 @@
--- drgdip ledger, schema version 3: the book of record (payment-model.md §6).
+-- drgdip ledger, schema version 3: the book of record (payment-model.md §6), closed years.
 --
 -- Each settled case keeps what priced it (scheme and version, status, MDC/ADRG, the payment
 -- group — DRG code or DIP group id —, the insured region's class); each settlement run keeps
@@ -24,3 +24,12 @@ ALTER TABLE settlement_runs ADD COLUMN weights_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE settlement_runs ADD COLUMN point_value TEXT NOT NULL DEFAULT '';
 
 CREATE INDEX cases_run ON cases (run_id);
+
+-- The years cleared (年度清算): a month of a closed year is not re-settled and its clearing is
+-- not re-run until the year is reopened (an audited command). One row per closed year.
+CREATE TABLE closed_years (
+    year   BIGINT PRIMARY KEY,
+    at     TEXT NOT NULL,
+    actor  TEXT NOT NULL,
+    reason TEXT NOT NULL
+);

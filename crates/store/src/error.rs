@@ -29,6 +29,17 @@ pub enum StoreError {
         /// Each hospital whose month would shrink by half or more.
         shrinks: Vec<Shrink>,
     },
+    /// The year is cleared and closed: a month of it cannot be re-settled nor its clearing
+    /// re-run until it is reopened.
+    #[error("{year} is cleared and closed ({at}, by {actor}): reopen it first (drgdip ledger reopen --year {year} --reason …)")]
+    Closed {
+        /// The year.
+        year: i32,
+        /// When it was closed.
+        at: String,
+        /// Who closed it.
+        actor: String,
+    },
     /// A stored row that cannot be read back (written by another program, or damaged).
     #[error("stored {what} cannot be read: {message}")]
     Corrupt {

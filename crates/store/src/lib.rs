@@ -118,6 +118,19 @@ pub struct SettlementRun {
     pub inputs: RunInputs,
 }
 
+/// A closed year: cleared, its months closed to re-settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedYear {
+    /// The year.
+    pub year: i32,
+    /// When it was closed (the clearing's time).
+    pub at: String,
+    /// Who closed it.
+    pub actor: String,
+    /// Why.
+    pub reason: String,
+}
+
 /// A settled case and the run that settled it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerCase {
@@ -339,6 +352,17 @@ fn opt_decimal(row: &AnyRow, column: &str) -> Result<Option<Decimal>> {
                 .map_err(|e| StoreError::corrupt(format!("amount {column} {t:?}"), e))
         })
         .transpose()
+}
+
+fn closed_of(row: &AnyRow) -> Result<ClosedYear> {
+    let year = int(row, "year")?;
+    Ok(ClosedYear {
+        year: i32::try_from(year)
+            .map_err(|e| StoreError::corrupt(format!("closed year {year}"), e))?,
+        at: text(row, "at")?,
+        actor: text(row, "actor")?,
+        reason: text(row, "reason")?,
+    })
 }
 
 /// The provenance columns of a `cases` row.
@@ -574,6 +598,59 @@ impl Store {
         Ok(())
     }
 
+    /// The closing of `year` seen from inside a transaction, if it is closed.
+    async fn closed_in(tx: &mut Tx, year: i32) -> Result<Option<ClosedYear>> {
+        let row = sqlx::query("SELECT year, at, actor, reason FROM closed_years WHERE year = $1")
+            .bind(i64::from(year))
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.map(|r| closed_of(&r)).transpose()
+    }
+
+    /// The closed years, in order.
+    pub async fn closed_years(&self) -> Result<Vec<ClosedYear>, StoreError> {
+        let rows = sqlx::query("SELECT year, at, actor, reason FROM closed_years ORDER BY year")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(closed_of).collect()
+    }
+
+    /// Reopens a closed year (its months may be re-settled, its clearing re-run), audited
+    /// with `reason`. Refused when the year is not closed or the reason is empty.
+    pub async fn reopen_year(
+        &self,
+        year: i32,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<ClosedYear, StoreError> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "reopening {year} needs a reason (it is audited)"
+            )));
+        }
+        let at = self.now();
+        let mut tx = self.begin_write().await?;
+        let Some(closed) = Self::closed_in(&mut tx, year).await? else {
+            tx.rollback().await?;
+            return Err(StoreError::Invalid(format!("{year} is not closed")));
+        };
+        sqlx::query("DELETE FROM closed_years WHERE year = $1")
+            .bind(i64::from(year))
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new(
+            actor,
+            Action::YearReopened,
+            year.to_string(),
+            reason.trim().to_string(),
+        )
+        .before(format!("closed at {} by {}", closed.at, closed.actor))
+        .after("open".to_string());
+        Self::append_in(self.backend, &mut tx, &at, &[event]).await?;
+        tx.commit().await?;
+        Ok(closed)
+    }
+
     // ---------------------------------------------------------------------------------------
     // Monthly settlement
 
@@ -658,6 +735,14 @@ impl Store {
         let at = self.now();
         let m = month.to_string();
         let mut tx = self.begin_write().await?;
+        if let Some(closed) = Self::closed_in(&mut tx, month.year()).await? {
+            tx.rollback().await?;
+            return Err(StoreError::Closed {
+                year: closed.year,
+                at: closed.at,
+                actor: closed.actor,
+            });
+        }
         let run_id = Self::bump(&mut tx, "settlement_run", 1).await?;
 
         let previous: Vec<MonthlyStatement> = {
@@ -1110,6 +1195,14 @@ impl Store {
         }
         let at = self.now();
         let mut tx = self.begin_write().await?;
+        if let Some(closed) = Self::closed_in(&mut tx, year).await? {
+            tx.rollback().await?;
+            return Err(StoreError::Closed {
+                year: closed.year,
+                at: closed.at,
+                actor: closed.actor,
+            });
+        }
         let previous: Vec<ClearingStatement> = {
             let rows =
                 sqlx::query("SELECT body FROM clearings WHERE year = $1 ORDER BY hospital_id")
@@ -1180,6 +1273,28 @@ impl Store {
                 );
             }
         }
+        let reason =
+            format!("annual clearing (年度清算) of {year}: its months are closed to re-settlement");
+        sqlx::query(&insert_sql(
+            self.backend,
+            "closed_years",
+            &["year", "at", "actor", "reason"],
+            1,
+        ))
+        .bind(i64::from(year))
+        .bind(at.as_str())
+        .bind(actor.id.as_str())
+        .bind(reason.as_str())
+        .execute(&mut *tx)
+        .await?;
+        events.push(
+            AuditEvent::new(&actor, Action::YearClosed, year.to_string(), reason)
+                .before("open".to_string())
+                .after(format!(
+                    "closed: {} clearing statement(s)",
+                    statements.len()
+                )),
+        );
         Self::append_in(self.backend, &mut tx, &at, &events).await?;
         tx.commit().await?;
         Ok(())

@@ -518,6 +518,53 @@ async fn clearing_and_prepayment_round_trip_and_replace() {
         );
         assert!(store.clearings(2024, None).await.unwrap().is_empty());
 
+        // The clearing closed the year: neither its months nor its clearing run again
+        // until it is reopened (audited).
+        let closed = store.closed_years().await.unwrap();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(
+            (closed[0].year, closed[0].actor.as_str()),
+            (2025, "clerk-1")
+        );
+        let refused = store
+            .replace_clearing(2025, &run.value, &run.events)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Closed { year: 2025, .. }),
+            "{refused}"
+        );
+        let (s_again, ev_again) = settle("2025-06", &[cases1.clone(), cases2.clone()].concat());
+        let refused = store
+            .replace_month(
+                "2025-06".parse().unwrap(),
+                &[cases1.clone(), cases2.clone()].concat(),
+                &s_again,
+                &ev_again,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("2025 is cleared and closed"),
+            "{refused}"
+        );
+        assert!(matches!(
+            store.reopen_year(2025, &actor, " ").await,
+            Err(StoreError::Invalid(_))
+        ));
+        store
+            .reopen_year(2025, &actor, "a late correction")
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.reopen_year(2025, &actor, "again").await,
+            Err(StoreError::Invalid(_))
+        ));
+        let trail = store.audit_of("2025").await.unwrap();
+        let actions: Vec<&str> = trail.iter().map(|r| r.event.action.as_str()).collect();
+        assert_eq!(actions, ["clearing.year_closed", "clearing.year_reopened"]);
+        assert_eq!(trail[1].event.reason, "a late correction");
+
         // A second clearing with a prepayment to recover, H002 left out.
         let again = vec![input(&h1, &cases1, &s[0], dec!(1000))];
         let run2 = clear_year(2025, &again, &p, FinalPricing::AsGiven, &actor).unwrap();
