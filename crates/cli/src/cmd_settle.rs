@@ -20,7 +20,6 @@
 //! - the working-day calendar is Monday–Friday, minus the holidays of `--holidays` (one date
 //!   a line, `YYYY-MM-DD`; a line `YYYY-MM-DD work` is a weekend make-up working day, 调休).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,27 +28,26 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_drg::Lang;
+use drgdip_engine::prepay::{decide_prepayments, PrepayRequest, PrepaySource};
 use drgdip_engine::settle::{
-    clear_year, price_months, run_calendar, settle_month, CaseInput, ClearRequest, SettleRequest,
-    SettleStep,
+    clear_year, run_calendar, settle_month, CaseInput, ClearRequest, SettleRequest, SettleStep,
 };
 use drgdip_engine::{Region, RegionFiles};
 use drgdip_io::{Problem, Purpose};
-use drgdip_pay::money::{round_fen, Fen};
+use drgdip_pay::money::Fen;
 use drgdip_pay::params::Method;
-use drgdip_pay::{Hospital, Params};
+use drgdip_pay::Params;
 use drgdip_settle::Actor;
 use drgdip_settle::{
-    decide_prepayment, public_list, ClearingStatement, Date, FinalPricing, MonthlyStatement,
-    Period, PrepaymentDecision, YearMonth,
+    public_list, ClearingStatement, Date, FinalPricing, MonthlyStatement, PrepaymentDecision,
+    YearMonth,
 };
 use rust_decimal::Decimal;
 
 use crate::ledger::{block_on, open_store, shown_url, DbOpts};
 use crate::progress::Progress;
 use crate::shared::{
-    open_input, parse_lang, parse_point_value, read_hospitals, read_text, weights_from, InputOpts,
-    SharedOpts,
+    parse_lang, parse_point_value, read_hospitals, read_text, weights_from, InputOpts, SharedOpts,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -694,120 +692,50 @@ pub fn run_prepay(a: PrepayArgs) -> Result<()> {
     }
 }
 
-/// Each hospital's monthly fund payments (Σ fund_due of the month, rounded per case as the
-/// statements are), all twelve months of `year`, a month without cases as zero.
-fn twelve_months(year: i32, sums: &BTreeMap<YearMonth, Decimal>) -> Vec<(YearMonth, Decimal)> {
-    (1..=12)
-        .filter_map(|m| YearMonth::new(year, m))
-        .map(|m| (m, sums.get(&m).copied().unwrap_or(Decimal::ZERO)))
-        .collect()
-}
-
 fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
     let params = read_params(&a.pay.params)?;
     let hospitals = read_hospitals(&a.pay.hospitals)?;
     let previous = a.year - 1;
-    let applicants: Vec<&Hospital> = if a.hospital.is_empty() {
-        hospitals.iter().collect()
-    } else {
-        a.hospital
-            .iter()
-            .map(|id| {
-                hospitals
-                    .get(id)
-                    .ok_or_else(|| anyhow!("--hospital {id}: not in {}", a.pay.hospitals.display()))
-            })
-            .collect::<Result<_>>()?
+    let region = match &a.previous_year {
+        Some(_) => Some(load_region(shared, &a.pay)?),
+        None => None,
     };
-    let actor = Actor::system(a.actor.clone());
-
-    // Σ fund_due per hospital and month of the previous year.
-    let mut sums: BTreeMap<String, BTreeMap<YearMonth, Decimal>> = BTreeMap::new();
-    let source = match (&a.previous_year, a.from_store) {
-        (Some(path), _) => {
-            let region = load_region(shared, &a.pay)?;
-            let batch = a.pay.input_opts.batch_limited(
+    let source = match (&a.previous_year, a.from_store, &region) {
+        (Some(path), _, Some(region)) => PrepaySource::Cases {
+            region,
+            input: CaseInput::File(path),
+            batch: a.pay.input_opts.batch_limited(
                 Purpose::Pay,
                 Lang::En,
                 region.params.limits.max_case_cost,
-            );
-            let paid = price_months(
-                &region,
-                &Default::default(),
-                open_input(path)?,
-                |m| m.year() == previous,
-                batch,
-                &|_| {},
-            )
-            .with_context(|| format!("the case file {}", path.display()))?;
-            for c in &paid.cases {
-                *sums
-                    .entry(c.hospital_id.clone())
-                    .or_default()
-                    .entry(c.discharge_month)
-                    .or_default() += round_fen(c.fund_due);
-            }
-            format!(
-                "{}: {} cases of {previous} paid ({} rows of other years, {} invalid, not counted)",
-                path.display(),
-                paid.cases.len(),
-                paid.other + paid.undated,
-                paid.invalid
-            )
-        }
-        (None, Some(y)) => {
-            if y != previous {
-                bail!(
-                    "--from-store {y}: a prepayment for {} is computed from {previous}",
-                    a.year
-                );
-            }
-            String::new()
-        }
-        (None, None) => bail!("give --previous-year CASES.csv or --from-store {previous}"),
+            ),
+        },
+        (None, Some(y), _) if y != previous => bail!(
+            "--from-store {y}: a prepayment for {} is computed from {previous}",
+            a.year
+        ),
+        (None, Some(_), _) => PrepaySource::Ledger,
+        _ => bail!("give --previous-year CASES.csv or --from-store {previous}"),
     };
-
-    let rows = block_on(async {
+    let request = PrepayRequest {
+        year: a.year,
+        applicants: a.hospital.clone(),
+        source,
+        actor: Actor::system(a.actor.clone()),
+    };
+    let outcome = block_on(async {
         let store = open_store(&a.db).await?;
-        let mut source = source;
-        if a.previous_year.is_none() {
-            let statements = store.statements_in(Period::Year(previous), None).await?;
-            for s in &statements {
-                *sums
-                    .entry(s.hospital_id.clone())
-                    .or_default()
-                    .entry(s.month)
-                    .or_default() += s.fund_due_total;
-            }
-            source = format!(
-                "the ledger: {} monthly statements of {previous}",
-                statements.len()
-            );
-        }
-        let mut decisions = Vec::new();
-        for h in &applicants {
-            let months = twelve_months(
-                previous,
-                sums.get(&h.hospital_id).unwrap_or(&BTreeMap::new()),
-            );
-            let decided = decide_prepayment(a.year, h, &months, &params, &actor)
-                .map_err(|e| anyhow!("prepayment of {}: {e}", h.hospital_id))?;
-            store
-                .save_prepayment(a.year, &decided.value, &decided.events)
-                .await
-                .with_context(|| format!("cannot save the prepayment of {}", h.hospital_id))?;
-            decisions.push(decided.value);
-        }
-        let all = store.prepayments(a.year).await?;
+        let outcome = decide_prepayments(&store, &params, &hospitals, request).await;
         store.close().await;
-        println!(
-            "prepayment (预付金) {}: {} applications decided from {source}",
-            a.year,
-            decisions.len()
-        );
-        Ok(all)
+        Ok(outcome?)
     })?;
-    print_public_list(a.year, &rows, a.output.as_deref())
+    println!(
+        "prepayment (预付金) {}: {} applications decided from {}",
+        a.year,
+        outcome.decided.len(),
+        outcome.source
+    );
+    print_public_list(a.year, &outcome.all, a.output.as_deref())
 }
 
 fn run_list(a: ListArgs) -> Result<()> {

@@ -769,7 +769,48 @@ fn a_year_of_dev_cases_settled_month_by_month_and_cleared_balances_to_the_fen() 
         clearings.iter().map(|c| c.final_amount).sum::<Decimal>()
     );
 
-    // Clearing again gives the same statements; the audit log has one entry per clearing.
+    // The clearing closed the year: clearing again, or re-settling a month, is refused
+    // until the year is reopened (audited); then clearing again gives the same statements
+    // and the audit log has one entry per clearing.
+    let refused = drgdip(&d.shared, &clear_args);
+    assert_eq!(refused.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("2025 is cleared and closed"), "{why}");
+    let resettle = drgdip(
+        &d.shared,
+        &[
+            "settle",
+            "--month",
+            "2025-03",
+            "--db",
+            &db,
+            "--params",
+            s(&d.params),
+            "--hospitals",
+            s(&d.hospitals),
+            "--weights",
+            s(&weights(&d)),
+            "--input",
+            s(&d.cases),
+            "-q",
+        ],
+    );
+    assert_eq!(resettle.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&resettle.stderr).contains("reopen it first"));
+    let (reopened, _) = run_ok(
+        &d.shared,
+        &[
+            "ledger",
+            "reopen",
+            "--year",
+            "2025",
+            "--reason",
+            "test: clear again",
+            "--db",
+            &db,
+        ],
+    );
+    assert!(reopened.starts_with("reopened 2025"), "{reopened}");
     run_ok(&d.shared, &clear_args);
     block_on(async {
         let store = Store::open(&db).await.unwrap();

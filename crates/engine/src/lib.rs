@@ -15,6 +15,7 @@ pub mod batch;
 pub mod digest;
 pub mod error;
 pub mod ledger;
+pub mod prepay;
 pub mod pricing;
 pub mod region;
 pub mod settle;
