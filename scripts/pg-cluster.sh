@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests: `source scripts/pg-cluster.sh start` creates it
 # under a temporary directory, starts it on 127.0.0.1 (port $DRGDIP_PG_PORT, default 54329) and
-# exports DRGDIP_TEST_PG_URL; `scripts/pg-cluster.sh stop` stops it and removes the directory.
+# exports DRGDIP_TEST_PG_URL; `scripts/pg-cluster.sh stop` (same DRGDIP_PG_PORT) stops it and
+# removes the directory.
 # Installs Debian's `postgresql` when no server is found (CI runs as root; the server itself
 # runs as the unprivileged user `postgres`, which the package creates).
 set -euo pipefail
 PORT="${DRGDIP_PG_PORT:-54329}"
-STATE=/tmp/drgdip-pg-cluster.dir
+STATE=/tmp/drgdip-pg-cluster.$PORT.dir   # one per port: builders side by side keep apart
 
 find_bindir() {
   local d

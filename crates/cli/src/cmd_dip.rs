@@ -8,10 +8,16 @@
 //! for its severity (MCC 3 / CC 2 / neither 1). DIP also needs `total_cost` (and, to score,
 //! `fund_paid` and the hospital's level): a row without them is invalid, reported, never used.
 //!
-//! `score` with the budget point value needs Σ scores of the whole file before the first
-//! payment: the rows are scored once, streamed to a temporary file next to the output (the
-//! system's temporary directory for standard output), then copied to the output with their
-//! payments. Memory stays flat and standard input works.
+//! `score` with the budget point value needs every case's (score, own) before the first
+//! payment (`drgdip_dip::point_value` solves `Σ max(0, s × pv − own) = B` exactly over them):
+//! the rows are scored once, streamed to a temporary file next to the output (the system's
+//! temporary directory for standard output) while the (score, own) pairs are kept in memory
+//! (32 bytes a case), then copied to the output with their payments. Standard input works.
+//!
+//! Cross-province cases (跨省异地: the insured region outside `[region].province_prefix`) are
+//! outside the point value (`payment-model.md` §4 Scope): they are scored, written with the
+//! status `cross_province` and paid per item (payment = total_cost, fund_due = max(0,
+//! payment − own)), and left out of the point value and of its sums.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,10 +29,10 @@ use anyhow::{bail, Context, Result};
 use drgdip_dip::files::{AUX_FILE, GROUPS_FILE, SUMMARY_FILE};
 use drgdip_dip::round::{fmt4, fmt_money, round_fen};
 use drgdip_dip::{
-    build_library, dip_payment, monthly_point_value, point_basis, score_case,
+    build_library, dip_payment, fixed_point_value, monthly_point_value, point_basis, score_case,
     score_case_with_exclusion, year_point_value, Deviation, DipCase, DipParams, DipScore,
-    ExclusionInput, Fallback, GroupKind, Library, PointValueComputation, PointValueSource,
-    ProcedureSets, Severity,
+    ExclusionInput, Fallback, GroupKind, Library, PointValueBasis, PointValueSource, ProcedureSets,
+    Severity,
 };
 use drgdip_drg::Lang;
 use drgdip_drg::Trace;
@@ -128,7 +134,8 @@ pub struct ScoreArgs {
     #[arg(long, short)]
     pub errors: Option<PathBuf>,
     /// The point value (CNY per point); default: the parameters' `point_value` (a fixed value,
-    /// or "budget": (budget + Σ own) / Σ case scores over the whole input).
+    /// or "budget": the value at which Σ max(0, score × pv − own) over the whole input's local
+    /// and in-province cases is the DIP budget).
     #[arg(long)]
     pub point_value: Option<Decimal>,
     /// Add a `reasons` column: how each score was reached.
@@ -152,8 +159,8 @@ pub struct PointValueArgs {
     /// The errors file: `line,case_id,field,value,message` per problem.
     #[arg(long, short)]
     pub errors: Option<PathBuf>,
-    /// One provisional point value per discharge month (budget / 12 + the month's Σ own,
-    /// over the month's Σ scores) instead of the year's.
+    /// One provisional point value per discharge month (the same equation over the month's
+    /// cases with budget / 12) instead of the year's.
     #[arg(long)]
     pub monthly: bool,
     #[command(flatten)]
@@ -507,6 +514,10 @@ struct ScoreCtx<'a> {
 struct Scored {
     score: DipScore,
     own: Decimal,
+    /// The per-item total cost (the payment of a cross-province case).
+    total_cost: Decimal,
+    /// 跨省异地: outside the point value, paid per item.
+    cross_province: bool,
     month: String,
     /// The level came from the row's `hospital_level`: the hospital is not in the hospitals file.
     level_from_row: bool,
@@ -579,6 +590,8 @@ impl ScoreCtx<'_> {
         let scored = Scored {
             score,
             own: case.own(),
+            total_cost,
+            cross_province: self.setup.params.is_cross_province(&r.insured_region),
             month,
             level_from_row,
         };
@@ -597,17 +610,27 @@ struct Totals {
     fallback: [u64; 5],
     /// Normal, high, low.
     deviation: [u64; 3],
+    /// Σ case scores and Σ own of the cases in the point value (local and in-province).
     score: Decimal,
     own: Decimal,
+    /// Σ payment and Σ fund_due as written, of the cases in the point value.
     payment: Decimal,
     fund_due: Decimal,
+    /// (case score, own) of every case in the point value.
+    cases: Vec<(Decimal, Decimal)>,
+    /// Cross-province cases (outside the point value, per item): count, Σ payment, Σ fund_due
+    /// as written.
+    cross_province: u64,
+    cross_payment: Decimal,
+    cross_fund_due: Decimal,
     /// Cases with an applicable exclusion item; of those, scored above their ordinary score.
     excluded: u64,
     excluded_larger: u64,
     /// Σ (case score − ordinary score) of the excluded cases.
     extra_points: Decimal,
-    /// Per discharge month (`YYYY-MM`, empty when the row has no date): cases, Σ scores, Σ own.
-    months: BTreeMap<String, (u64, Decimal, Decimal)>,
+    /// Per discharge month (`YYYY-MM`, empty when the row has no date): (case score, own) of
+    /// the month's cases in the point value.
+    months: BTreeMap<String, Vec<(Decimal, Decimal)>>,
 }
 
 const FALLBACKS: [Fallback; 5] = [
@@ -645,18 +668,23 @@ impl Totals {
             Deviation::High => 1,
             Deviation::Low => 2,
         }] += 1;
-        self.score += sc.case_score;
-        self.own += s.own;
         if let Some(e) = &sc.exclusion {
             self.excluded += 1;
             self.excluded_larger += u64::from(e.exclusion_larger());
             self.extra_points += sc.case_score - e.ordinary_score;
         }
+        if s.cross_province {
+            self.cross_province += 1;
+            return;
+        }
+        self.score += sc.case_score;
+        self.own += s.own;
+        self.cases.push((sc.case_score, s.own));
         if months {
-            let m = self.months.entry(s.month.clone()).or_default();
-            m.0 += 1;
-            m.1 += sc.case_score;
-            m.2 += s.own;
+            self.months
+                .entry(s.month.clone())
+                .or_default()
+                .push((sc.case_score, s.own));
         }
     }
 }
@@ -699,15 +727,19 @@ fn reasons_text(s: &Scored) -> String {
 
 const SCORE_HEADER: &str = "case_id,status,group_id,kind,fallback,base_score,aux_coefficient,deviation,case_score,point_value,payment,own,fund_due";
 
-/// The first nine columns of a score row (through `case_score`), without a line end.
-fn write_head(out: &mut Vec<u8>, case_id: &str, s: Option<&DipScore>) {
+/// The status of a scored case: `scored`, or `cross_province` (outside the point value).
+const CROSS_PROVINCE: &str = "cross_province";
+
+/// The first nine columns of a score row (through `case_score`), without a line end; `status`
+/// is `scored` or [`CROSS_PROVINCE`].
+fn write_head(out: &mut Vec<u8>, case_id: &str, s: Option<(&DipScore, &str)>) {
     out.extend_from_slice(csv_field(case_id).as_bytes());
     match s {
         None => out.extend_from_slice(b",invalid,,,,,,,"),
-        Some(s) => {
+        Some((s, status)) => {
             let _ = write!(
                 out,
-                ",scored,{},{},{},{},{},{},{}",
+                ",{status},{},{},{},{},{},{},{}",
                 csv_field(s.group_id.as_deref().unwrap_or("")),
                 s.kind.map_or("", GroupKind::as_str),
                 s.fallback.as_str(),
@@ -737,6 +769,32 @@ fn write_payment(
         fmt_money(fund_due)
     );
     (payment, fund_due)
+}
+
+/// The payment columns of a cross-province case, paid per item: no point value, payment =
+/// total_cost, fund_due = max(0, payment − own) of the written amounts. Returns (payment,
+/// fund_due).
+fn write_per_item(out: &mut Vec<u8>, total_cost: Decimal, own: Decimal) -> (Decimal, Decimal) {
+    let (payment, own) = (round_fen(total_cost), round_fen(own));
+    let fund_due = (payment - own).max(Decimal::ZERO);
+    let _ = write!(
+        out,
+        ",,{},{},{}",
+        fmt_money(payment),
+        fmt_money(own),
+        fmt_money(fund_due)
+    );
+    (payment, fund_due)
+}
+
+/// The line of a run's summary on the cross-province cases.
+fn cross_province_line(t: &Totals) -> String {
+    format!(
+        "cross-province (跨省异地, outside the point value, paid per item): {} case(s), Σ payment {}, Σ fund_due {}",
+        t.cross_province,
+        fmt_money(t.cross_payment),
+        fmt_money(t.cross_fund_due)
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -776,19 +834,8 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
         }
     }
     // The point value if it is known before the cases are scored.
-    let known: Option<PointValueComputation> = match (a.point_value, setup.params.point_value) {
-        (Some(v), _) => Some(PointValueComputation {
-            basis: drgdip_dip::PointValueBasis::Fixed,
-            annual_budget: Decimal::ZERO,
-            period_budget: Decimal::ZERO,
-            own_total: Decimal::ZERO,
-            score_total: Decimal::ZERO,
-            point_value: v,
-        }),
-        (None, PointValueSource::Fixed(_)) => Some(
-            year_point_value(&setup.params, Decimal::ZERO, Decimal::ONE)
-                .map_err(anyhow::Error::from)?,
-        ),
+    let known: Option<Decimal> = match (a.point_value, setup.params.point_value) {
+        (Some(v), _) | (None, PointValueSource::Fixed(v)) => Some(v),
         (None, PointValueSource::Budget) => None,
     };
     let ctx = ScoreCtx {
@@ -804,7 +851,7 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     let mut errors = open_errors(a.errors.as_deref())?;
     let totals = Mutex::new(Totals::default());
     let trace = a.trace;
-    let pv_known = known.as_ref().map(|c| c.point_value);
+    let pv_known = known;
     let options = a.common.batch(Purpose::DipScore)?;
     let in_file = || format!("the case file {}", a.input.display());
 
@@ -831,8 +878,20 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
                 lock(&totals).invalid += 1;
                 1
             }
+            Outcome::Scored(s) if s.cross_province => {
+                write_head(out, &case_id, Some((&s.score, CROSS_PROVINCE)));
+                let (payment, fund_due) = write_per_item(out, s.total_cost, s.own);
+                if trace {
+                    let _ = write!(out, ",{}", csv_field(&reasons_text(&s)));
+                }
+                let mut t = lock(&totals);
+                t.add(&s, false);
+                t.cross_payment += payment;
+                t.cross_fund_due += fund_due;
+                0
+            }
             Outcome::Scored(s) => {
-                write_head(out, &case_id, Some(&s.score));
+                write_head(out, &case_id, Some((&s.score, "scored")));
                 let paid = match pv_known {
                     Some(pv) => Some(write_payment(out, s.score.case_score, s.own, pv)),
                     None => {
@@ -894,9 +953,9 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
 
     // The point value, then pass 2 when it was not known.
     let computation = match known {
-        Some(c) => c,
+        Some(v) => fixed_point_value(v, &totals.cases).map_err(anyhow::Error::from)?,
         None => {
-            let c = year_point_value(&setup.params, totals.own, totals.score)
+            let c = year_point_value(&setup.params, &totals.cases)
                 .map_err(anyhow::Error::from)
                 .with_context(|| {
                     format!(
@@ -919,12 +978,15 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     if a.common.quiet {
         return Ok(());
     }
-    let how = match (a.point_value, computation.basis) {
-        (Some(v), _) => format!(
-            "point value {} (given by --point-value)",
-            fmt_point_value(v)
+    let how = match a.point_value {
+        Some(v) => format!(
+            "point value {} (given by --point-value); Σ fund_due {} over {} case(s), {} clamped (s × pv < own)",
+            fmt_point_value(v),
+            fmt_money(computation.fund_due_total),
+            computation.cases,
+            computation.clamped
         ),
-        _ => computation.to_string(),
+        None => computation.to_string(),
     };
     eprintln!(
         "{} rows: {} scored, {} invalid; {} problem(s); scheme {}",
@@ -938,17 +1000,28 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     let fallback_names: Vec<&str> = FALLBACKS.iter().map(|f| f.as_str()).collect();
     eprintln!("fallback: {}", counts(&fallback_names, &totals.fallback));
     eprintln!("deviation: {}", counts(&DEVIATIONS, &totals.deviation));
-    eprintln!("Σ case scores {}", totals.score);
+    eprintln!(
+        "Σ case scores {} over {} case(s) in the point value (local and in-province)",
+        totals.score,
+        totals.cases.len()
+    );
     eprintln!("{}", exclusion_line(&setup, &totals, ctx.basis));
     eprintln!("{how}");
-    let expected = computation.point_value * totals.score;
+    let against = match computation.basis {
+        PointValueBasis::Fixed => String::new(),
+        _ => format!(
+            " against the budget {} (difference {}: the rounding of pv and of each case to the fen)",
+            fmt_money(computation.period_budget),
+            fmt_money(totals.fund_due - computation.period_budget)
+        ),
+    };
     eprintln!(
-        "Σ payment {}, Σ own {}, Σ fund_due {} (Σ scores × point value = {})",
+        "as written: Σ payment {}, Σ own {}, Σ fund_due {}{against}",
         fmt_money(totals.payment),
         fmt_money(totals.own),
         fmt_money(totals.fund_due),
-        fmt_money(expected)
     );
+    eprintln!("{}", cross_province_line(&totals));
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
         "{:.2} s, {:.0} rows/s",
@@ -992,9 +1065,11 @@ fn fill_payments(
 ) -> Result<(Decimal, Decimal)> {
     let f = std::fs::File::open(temp)
         .with_context(|| format!("cannot reopen the temporary file {}", temp.display()))?;
+    // Rows of pass 1: invalid and scored rows end after `own` (10 fields), cross-province rows
+    // are final (13 fields); then the reasons with --trace.
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
-        .flexible(false)
+        .flexible(true)
         .from_reader(std::io::BufReader::with_capacity(1 << 20, f));
     let (mut payments, mut fund_dues) = (Decimal::ZERO, Decimal::ZERO);
     let mut rec = csv::StringRecord::new();
@@ -1008,18 +1083,33 @@ fn fill_payments(
             }
             line.extend_from_slice(csv_field(field).as_bytes());
         }
-        if rec.get(1) == Some("scored") {
-            let score: Decimal = rec.get(8).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-            let own: Decimal = rec.get(9).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-            let (payment, fund_due) = write_payment(&mut line, score, own, pv);
-            payments += payment;
-            fund_dues += fund_due;
-        } else {
-            line.extend_from_slice(b",,,,");
+        let fields = match rec.get(1) {
+            Some("scored") => {
+                let score: Decimal = rec.get(8).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+                let own: Decimal = rec.get(9).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+                let (payment, fund_due) = write_payment(&mut line, score, own, pv);
+                payments += payment;
+                fund_dues += fund_due;
+                10
+            }
+            Some(CROSS_PROVINCE) => {
+                for i in 9..13 {
+                    line.push(b',');
+                    line.extend_from_slice(csv_field(rec.get(i).ok_or_else(bad)?).as_bytes());
+                }
+                13
+            }
+            _ => {
+                line.extend_from_slice(b",,,,");
+                10
+            }
+        };
+        if rec.len() != fields + usize::from(trace) {
+            return Err(bad());
         }
         if trace {
             line.push(b',');
-            line.extend_from_slice(csv_field(rec.get(10).ok_or_else(bad)?).as_bytes());
+            line.extend_from_slice(csv_field(rec.get(fields).ok_or_else(bad)?).as_bytes());
         }
         line.push(b'\n');
         out.write_all(&line)?;
@@ -1075,28 +1165,34 @@ fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
         "{} rows: {} scored, {} invalid (not counted); {} problem(s)",
         stats.rows, totals.scored, totals.invalid, stats.problems
     )?;
+    writeln!(
+        stdout,
+        "cross-province (跨省异地): {} case(s), outside the point value (settled per item)",
+        totals.cross_province
+    )?;
     if !monthly {
-        let c = year_point_value(p, totals.own, totals.score)
+        let c = year_point_value(p, &totals.cases)
             .map_err(anyhow::Error::from)
             .context("the year's point value")?;
         writeln!(stdout, "{c}")?;
         return Ok(());
     }
     if let PointValueSource::Fixed(_) = p.point_value {
-        let c = year_point_value(p, totals.own, totals.score).map_err(anyhow::Error::from)?;
+        let c = year_point_value(p, &totals.cases).map_err(anyhow::Error::from)?;
         writeln!(
             stdout,
             "{c}: every month settles at it (dip.point_value is not \"budget\")"
         )?;
         return Ok(());
     }
-    for (month, (n, score, own)) in &totals.months {
+    for (month, cases) in &totals.months {
         let label = if month.is_empty() {
             "(no discharge date)"
         } else {
             month.as_str()
         };
-        match monthly_point_value(p.inpatient_fund_budget, *own, *score) {
+        let n = cases.len();
+        match monthly_point_value(p.inpatient_fund_budget, cases) {
             Ok(c) => writeln!(stdout, "{label}: {n} cases: {c}")?,
             Err(e) => writeln!(stdout, "{label}: {n} cases: no point value: {e}")?,
         }
@@ -1129,7 +1225,8 @@ mod tests {
         std::fs::write(
             &t,
             "\"A,1\",scored,C:K80.1|51.23,core,none,140.0000,1.0000,normal,140.0000,100.5,\"r, 1\"\n\
-             B,invalid,,,,,,,,,diagnoses: bad\n",
+             B,invalid,,,,,,,,,diagnoses: bad\n\
+             X,cross_province,C:K80.1|51.23,core,none,140.0000,1.0000,normal,140.0000,,3000.00,100.50,2899.50,r\n",
         )
         .unwrap();
         let mut out = Vec::new();
@@ -1139,7 +1236,13 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "\"A,1\",scored,C:K80.1|51.23,core,none,140.0000,1.0000,normal,140.0000,10.000000,1400.00,100.50,1299.50,\"r, 1\"\n\
-             B,invalid,,,,,,,,,,,,diagnoses: bad\n"
+             B,invalid,,,,,,,,,,,,diagnoses: bad\n\
+             X,cross_province,C:K80.1|51.23,core,none,140.0000,1.0000,normal,140.0000,,3000.00,100.50,2899.50,r\n"
         );
+        // a row cut short is refused
+        std::fs::write(&t, "X,cross_province,C:K,core,none,1,1,normal,1,,3000.00\n").unwrap();
+        let short = fill_payments(&t, &mut Vec::new(), d("10"), false);
+        std::fs::remove_file(&t).unwrap();
+        assert!(short.is_err());
     }
 }

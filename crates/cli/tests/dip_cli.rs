@@ -1,8 +1,9 @@
 //! `drgdip dip build|score|point-value` end to end, with the built binary: a library from the
 //! 2024 history (files, core groups, byte-identical across builds), the 2025 dev cases scored
-//! with the budget point value (one row per input row; Σ payment = budget + Σ own within a fen
-//! per case; fund_due = max(0, payment − own)), every fallback on a small crafted library, and a
-//! bad parameter file. The tests skip with a note when the shared data is absent.
+//! with the budget point value (one row per input row; Σ fund_due of the local and in-province
+//! cases at the year's value = the DIP budget within one yuan; cross-province cases outside it,
+//! per item; fund_due = max(0, payment − own)), every fallback on a small crafted library, and
+//! a bad parameter file. The tests skip with a note when the shared data is absent.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -147,23 +148,33 @@ fn score_with_budget(shared: &Path, lib: &Path, input: &str, name: &str) -> Vec<
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
-        stderr.contains("year's point value = (budget 480000000.00"),
+        stderr.contains("Σ max(0, s × pv − own) = budget 480000000.00"),
         "{stderr}"
     );
+    assert!(stderr.contains("cross-province (跨省异地"), "{stderr}");
     let rows = read_csv(&out);
     let input_rows = read_csv(Path::new(input));
     assert_eq!(rows.len(), input_rows.len(), "one output row per input row");
     for (r, i) in rows.iter().zip(&input_rows) {
         assert_eq!(r["case_id"], i["case_id"], "input order");
+        // Cross-province (insured outside the province prefix 35): outside the point value.
+        let cross = !i["insured_region"].is_empty() && !i["insured_region"].starts_with("35");
+        let expected = if cross { "cross_province" } else { "scored" };
+        assert_eq!(r["status"], expected, "{}", r["case_id"]);
+        if cross {
+            assert_eq!(r["point_value"], "", "{}", r["case_id"]);
+            assert_eq!(dec(&r["payment"]), dec(&i["total_cost"]), "per item");
+        }
     }
 
     let budget = dec("480000000.00");
     let scored: Vec<&Row> = rows.iter().filter(|r| r["status"] == "scored").collect();
     assert!(!scored.is_empty());
     let pv = &scored[0]["point_value"];
-    let (mut paid, mut own_total) = (Decimal::ZERO, Decimal::ZERO);
-    for r in &scored {
-        assert_eq!(&r["point_value"], pv, "one point value for the year");
+    let pv_exact = dec(pv);
+    let (mut written, mut exact, mut own_total) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let mut clamped = 0usize;
+    for r in &rows {
         let (payment, own, fund_due) = (dec(&r["payment"]), dec(&r["own"]), dec(&r["fund_due"]));
         assert_eq!(
             fund_due,
@@ -171,9 +182,17 @@ fn score_with_budget(shared: &Path, lib: &Path, input: &str, name: &str) -> Vec<
             "fund_due of {}",
             r["case_id"]
         );
-        assert!(dec(&r["case_score"]) >= Decimal::ZERO);
-        paid += payment;
         own_total += own;
+        if r["status"] != "scored" {
+            continue;
+        }
+        assert_eq!(&r["point_value"], pv, "one point value for the year");
+        let score = dec(&r["case_score"]);
+        assert!(score >= Decimal::ZERO);
+        written += fund_due;
+        // the written score (4 decimals) and own (fen) are exact: Σ fund_due at pv, exact
+        exact += (score * pv_exact - own).max(Decimal::ZERO);
+        clamped += usize::from(score * pv_exact < own);
     }
     // Σ own over the input: total_cost − fund_paid.
     let own_in: Decimal = input_rows
@@ -181,24 +200,39 @@ fn score_with_budget(shared: &Path, lib: &Path, input: &str, name: &str) -> Vec<
         .map(|r| dec(&r["total_cost"]) - dec(&r["fund_paid"]))
         .sum();
     assert_eq!(own_total, own_in);
-    let gap = (paid - (budget + own_total)).abs();
-    let tolerance = Decimal::new(1, 2) * Decimal::from(scored.len());
+    // Σ fund_due at the year's value is the DIP budget within one yuan (the rounding of pv) …
+    let gap = (exact - budget).abs();
     assert!(
-        gap <= tolerance,
-        "Σ payment {paid} vs budget + Σ own {}: gap {gap} > {tolerance}",
-        budget + own_total
+        gap < Decimal::ONE,
+        "Σ fund_due {exact} vs budget {budget}: gap {gap}"
+    );
+    // … and the summary says so, with the clamped cases.
+    assert!(
+        stderr.contains(&format!("{clamped} clamped (s × pv < own)")),
+        "{clamped} clamped: {stderr}"
+    );
+    // Each written fund_due is rounded to the fen: at most half a fen more per case.
+    let tolerance = gap + Decimal::new(5, 3) * Decimal::from(scored.len());
+    let written_gap = (written - budget).abs();
+    assert!(
+        written_gap <= tolerance,
+        "written Σ fund_due {written} vs budget {budget}: gap {written_gap} > {tolerance}"
     );
     rows
 }
 
 #[test]
-fn the_dev_cases_scored_with_the_budget_point_value_pay_out_budget_plus_own() {
+fn the_dev_cases_scored_at_the_year_s_point_value_spend_the_dip_budget() {
     let Some(shared) = shared() else { return };
     let lib = library_2024(&shared);
     let dev = testdata(&shared, "dev/cases.csv");
     let rows = score_with_budget(&shared, lib, &dev, "score-dev");
     assert_eq!(rows.len(), 20_000);
-    assert!(rows.iter().all(|r| r["status"] == "scored"));
+    let cross = rows
+        .iter()
+        .filter(|r| r["status"] == "cross_province")
+        .count();
+    assert!(cross > 0, "the dev cases have cross-province cases");
     for kind in ["core", "comprehensive", "chapter"] {
         assert!(rows.iter().any(|r| r["kind"] == kind), "no {kind} case");
     }
@@ -239,13 +273,21 @@ fn the_dev_cases_scored_with_the_budget_point_value_pay_out_budget_plus_own() {
         "dip point-value",
     );
     let text = String::from_utf8_lossy(&o.stdout);
+    let pv = &rows.iter().find(|r| r["status"] == "scored").unwrap()["point_value"];
     assert!(
-        text.contains("year's point value = (budget 480000000.00 + Σ own"),
+        text.contains(&format!(
+            "year's point value {pv}: Σ max(0, s × pv − own) = budget 480000000.00"
+        )),
         "{text}"
     );
     assert!(
-        text.trim_end()
-            .ends_with(&format!("= {}", rows[0]["point_value"])),
+        text.contains(&format!(
+            "cross-province (跨省异地): {cross} case(s), outside the point value"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("over {} case(s)", 20_000 - cross)),
         "{text}"
     );
     let o = ok(
@@ -269,7 +311,7 @@ fn the_dev_cases_scored_with_the_budget_point_value_pay_out_budget_plus_own() {
     );
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
-        text.matches("monthly provisional point value = (budget 480000000.00 / 12 = 40000000.00")
+        text.matches("= budget 480000000.00 / 12 = 40000000.00 over")
             .count(),
         12,
         "{text}"
@@ -277,7 +319,7 @@ fn the_dev_cases_scored_with_the_budget_point_value_pay_out_budget_plus_own() {
 }
 
 #[test]
-fn the_dev_cases_scored_against_their_own_library_pay_out_budget_plus_own() {
+fn the_dev_cases_scored_against_their_own_library_spend_the_dip_budget() {
     let Some(shared) = shared() else { return };
     let dev = testdata(&shared, "dev/cases.csv");
     let lib = tempdir("lib-dev");

@@ -1,6 +1,8 @@
 //! `drgdip serve` end to end: a real server on 127.0.0.1 (an ephemeral port, read from its
-//! standard output) over a SQLite ledger, called with plain HTTP/1.1 over `TcpStream`, then
-//! stopped with SIGTERM (graceful) — or killed if the test fails first.
+//! standard output) over a SQLite ledger and — when `DRGDIP_TEST_PG_URL` is set (see
+//! `scripts/pg-cluster.sh`) — the same over a PostgreSQL ledger in a scratch schema, called
+//! with plain HTTP/1.1 over `TcpStream`, then stopped with SIGTERM (graceful) — or killed if the
+//! test fails first.
 
 mod common;
 
@@ -233,7 +235,27 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
     };
     let dir = common::tempdir("serve");
     let db = format!("sqlite://{}", dir.join("ledger.db").display());
-    seed(&db);
+    serve_end_to_end(&shared, &dir, &db);
+}
+
+#[test]
+fn serve_answers_over_http_and_stops_on_sigterm_on_postgres() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let Some(base) = common::pg::pg_base("the API end-to-end test") else {
+        return;
+    };
+    let scratch = common::pg::PgScratch::new(&base, "serve");
+    let dir = common::tempdir("serve-pg");
+    serve_end_to_end(&shared, &dir, &scratch.url);
+}
+
+/// The API end to end over the ledger `db` (seeded here): group and pay as the CLI does, role
+/// isolation, special cases, the audit log, and a clean stop on SIGTERM.
+fn serve_end_to_end(shared: &Path, dir: &Path, db: &str) {
+    let (shared, dir) = (shared.to_path_buf(), dir.to_path_buf());
+    seed(db);
     std::fs::write(dir.join("tokens.toml"), TOKENS).unwrap();
     let params = shared.join("params/region-350100-2025.toml");
     let hospitals = shared.join("testdata/chs-drg-2.0/hospitals.csv");
@@ -246,7 +268,7 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
     let tokens = dir.join("tokens.toml");
     let stderr = std::fs::File::create(dir.join("stderr.txt")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_drgdip"))
-        .args(["serve", "--db", &db, "--tokens", tokens.to_str().unwrap()])
+        .args(["serve", "--db", db, "--tokens", tokens.to_str().unwrap()])
         .args(["--params", p, "--hospitals", h, "--history", hist])
         .args([
             "--addr",

@@ -8,7 +8,7 @@
 //! history: &[DipCase] ──build_library──► Library ──to_files / from_files──► CSV (bureau)
 //!                                           │
 //! DipCase ──────────────────score_case──────┴──► DipScore { group, fallback, deviation, case_score }
-//! Σ case_score, Σ own, budget ──point_value──► PointValueComputation ──dip_payment──► payment, fund_due
+//! (case_score, own) of every case, budget ──point_value──► PointValueComputation ──dip_payment──► payment, fund_due
 //! ```
 //!
 //! The crate is pure: no file I/O, no global state, no async. Money, scores and coefficients are
@@ -34,8 +34,8 @@ pub use library::{
 };
 pub use params::{DipParams, DipParamsError, PointValueSource, Trim};
 pub use point::{
-    dip_payment, monthly_point_value, point_value, year_point_value, PointValueBasis,
-    PointValueComputation, PointValueError,
+    checked_dip_payment, dip_payment, fixed_point_value, monthly_point_value, point_value,
+    solve_point_value, year_point_value, PointValueBasis, PointValueComputation, PointValueError,
 };
 pub use score::{
     score_case, score_case_with_exclusion, AuxReason, Deviation, DipScore, Fallback, ScoreReason,

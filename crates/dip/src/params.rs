@@ -85,6 +85,9 @@ pub struct DipParams {
     pub budget_key: &'static str,
     /// Trimming before the means: optional key `[dip].trim`, `"none"` (default) or `"iqr"`.
     pub trim: Trim,
+    /// `[region].province_prefix`, when the file has it: a case whose insured region does not
+    /// start with it is cross-province (跨省异地), outside the point value (§4 Scope).
+    pub province_prefix: Option<String>,
 }
 
 /// What is wrong with a parameter file; every variant names the key.
@@ -304,6 +307,19 @@ impl DipParams {
             return Err(invalid(key, v, expected));
         }
 
+        let prefix_key = "region.province_prefix";
+        let province_prefix = match root
+            .get("region")
+            .and_then(Value::as_table)
+            .and_then(|r| r.get("province_prefix"))
+        {
+            None => None,
+            Some(Value::String(p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(p.clone())
+            }
+            Some(v) => return Err(invalid(prefix_key, v, "the digits every insured region of the province starts with, as a string, e.g. \"35\"")),
+        };
+
         Ok(DipParams {
             score_scale,
             core_min_cases,
@@ -314,7 +330,21 @@ impl DipParams {
             inpatient_fund_budget,
             budget_key: key,
             trim,
+            province_prefix,
         })
+    }
+
+    /// Whether a case of `insured_region` is cross-province (跨省异地: outside the point value
+    /// and local clearing, settled per item): the region is given, the parameters name the
+    /// province's prefix and the region does not start with it. An empty region counts as
+    /// local, as in DRG payment.
+    pub fn is_cross_province(&self, insured_region: &str) -> bool {
+        match &self.province_prefix {
+            Some(prefix) => {
+                !insured_region.is_empty() && !insured_region.starts_with(prefix.as_str())
+            }
+            None => false,
+        }
     }
 
     /// The coefficient of a hospital level, if the region set one.
@@ -407,6 +437,38 @@ point_value = "budget"
         assert_eq!(err_key(e.clone()), "dip.low_multiple");
         assert!(e.to_string().contains("below dip.high_multiple"), "{e}");
         assert!(with("low_multiple = \"0.5\"", "low_multiple = \"1.99\"").is_ok());
+    }
+
+    #[test]
+    fn the_province_prefix_decides_what_is_cross_province() {
+        let none = DipParams::from_toml_str(REGION).unwrap();
+        assert_eq!(none.province_prefix, None);
+        assert!(
+            !none.is_cross_province("110100"),
+            "no prefix: nothing is cross-province"
+        );
+        let p = with(
+            "code = \"350100\"",
+            "code = \"350100\"\nprovince_prefix = \"35\"",
+        )
+        .unwrap();
+        assert_eq!(p.province_prefix.as_deref(), Some("35"));
+        assert!(!p.is_cross_province("350100"));
+        assert!(!p.is_cross_province("350200"), "in-province");
+        assert!(!p.is_cross_province(""), "no region: local");
+        assert!(p.is_cross_province("110100"));
+        let e = with(
+            "code = \"350100\"",
+            "code = \"350100\"\nprovince_prefix = 35",
+        )
+        .unwrap_err();
+        assert_eq!(err_key(e), "region.province_prefix");
+        let e = with(
+            "code = \"350100\"",
+            "code = \"350100\"\nprovince_prefix = \"3a\"",
+        )
+        .unwrap_err();
+        assert_eq!(err_key(e), "region.province_prefix");
     }
 
     #[test]

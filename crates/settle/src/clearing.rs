@@ -318,9 +318,13 @@ impl fmt::Display for Signed {
 
 /// A rate as a percentage with two decimals (display only): `0.151515…` → `15.15%`.
 fn rate_percent(rate: Decimal) -> String {
-    let p = (rate * Decimal::ONE_HUNDRED)
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    format!("{p:.2}%")
+    match rate.checked_mul(Decimal::ONE_HUNDRED) {
+        Some(p) => {
+            let p = p.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            format!("{p:.2}%")
+        }
+        None => format!("{rate} × 100%"),
+    }
 }
 
 impl fmt::Display for ClearingStep {
@@ -718,6 +722,57 @@ pub enum ClearingError {
         /// The hospital.
         hospital_id: String,
     },
+    /// A figure of a hospital's clearing leaves the range of a decimal (±7.9 × 10²⁸): the
+    /// amounts it was computed from cannot be real.
+    #[error("hospital {hospital_id}, year {year}: {what} overflows the decimal range (±7.9e28): the amounts cannot be real")]
+    Overflow {
+        /// The hospital being cleared.
+        hospital_id: String,
+        /// The year cleared.
+        year: i32,
+        /// What overflowed, e.g. `entitled (Σ fund_due)` or `Σ monthly fund_due`.
+        what: String,
+    },
+}
+
+/// Checked arithmetic for one hospital's clearing: every overflow becomes
+/// [`ClearingError::Overflow`] naming the hospital, the year and the figure.
+#[derive(Clone, Copy)]
+struct Checked<'a> {
+    hospital_id: &'a str,
+    year: i32,
+}
+
+impl Checked<'_> {
+    fn overflow(&self, what: &str) -> ClearingError {
+        ClearingError::Overflow {
+            hospital_id: self.hospital_id.to_string(),
+            year: self.year,
+            what: what.to_string(),
+        }
+    }
+
+    fn add(&self, a: Decimal, b: Decimal, what: &str) -> Result<Decimal, ClearingError> {
+        a.checked_add(b).ok_or_else(|| self.overflow(what))
+    }
+
+    fn sub(&self, a: Decimal, b: Decimal, what: &str) -> Result<Decimal, ClearingError> {
+        a.checked_sub(b).ok_or_else(|| self.overflow(what))
+    }
+
+    fn mul(&self, a: Decimal, b: Decimal, what: &str) -> Result<Decimal, ClearingError> {
+        a.checked_mul(b).ok_or_else(|| self.overflow(what))
+    }
+
+    fn sum(
+        &self,
+        amounts: impl IntoIterator<Item = Decimal>,
+        what: &str,
+    ) -> Result<Decimal, ClearingError> {
+        amounts
+            .into_iter()
+            .try_fold(Decimal::ZERO, |sum, x| self.add(sum, x, what))
+    }
 }
 
 /// Checks one hospital's input for `year`.
@@ -783,15 +838,33 @@ fn check_input(year: i32, input: &ClearingInput) -> Result<(), ClearingError> {
 }
 
 /// The overspend shared band by band (see the module documentation).
-fn share_overspend(gap: Decimal, item_fund: Decimal, params: &Params) -> OverspendSharing {
+fn share_overspend(
+    gap: Decimal,
+    item_fund: Decimal,
+    params: &Params,
+    c: Checked<'_>,
+) -> Result<OverspendSharing, ClearingError> {
     let mut bands = Vec::with_capacity(params.clearing.overspend_bands.len());
     let mut from_rate = Decimal::ZERO;
     let mut from_amount = Decimal::ZERO;
     for (i, band) in params.clearing.overspend_bands.iter().enumerate() {
-        let to_amount = band.upper.map(|upper| round_fen(upper * item_fund));
+        let to_amount = match band.upper {
+            Some(upper) => Some(round_fen(c.mul(
+                upper,
+                item_fund,
+                &format!("overspend band {} bound × item_fund", i + 1),
+            )?)),
+            None => None,
+        };
         let top = to_amount.map_or(gap, |to| gap.min(to));
-        let slice = (top - from_amount).max(Decimal::ZERO);
-        let fund_amount = round_fen(slice * band.value);
+        let slice = c
+            .sub(top, from_amount, &format!("overspend band {} slice", i + 1))?
+            .max(Decimal::ZERO);
+        let fund_amount = round_fen(c.mul(
+            slice,
+            band.value,
+            &format!("overspend band {} fund share", i + 1),
+        )?);
         bands.push(BandShare {
             band: i + 1,
             from_rate,
@@ -807,12 +880,15 @@ fn share_overspend(gap: Decimal, item_fund: Decimal, params: &Params) -> Overspe
             from_amount = from_amount.max(amount);
         }
     }
-    let shared_before_performance = bands.iter().map(|b| b.fund_amount).sum();
-    OverspendSharing {
+    let shared_before_performance = c.sum(
+        bands.iter().map(|b| b.fund_amount),
+        "Σ overspend band shares",
+    )?;
+    Ok(OverspendSharing {
         gap,
         bands,
         shared_before_performance,
-    }
+    })
 }
 
 /// Clears one hospital's `year` (see the module documentation for every rule).
@@ -830,6 +906,10 @@ pub fn clear_hospital(
         }
         FinalPricing::DipPointValue(pv) => Some(pv),
     };
+    let c = Checked {
+        hospital_id: &input.hospital.hospital_id,
+        year,
+    };
     let mut steps = Vec::new();
 
     // 1. entitled and item_fund, from the published case lines.
@@ -837,15 +917,26 @@ pub fn clear_hospital(
     let mut item_fund = Decimal::ZERO;
     let mut repriced = 0u64;
     for case in &input.cases {
-        let fund_due = match point_value.and_then(|pv| case.dip_repriced(pv)) {
-            Some((_, fund_due)) => {
+        let fund_due = match (point_value, case.dip_score) {
+            (Some(pv), Some(score)) => {
                 repriced += 1;
-                fund_due
+                drgdip_dip::checked_dip_payment(score, pv, case.own)
+                    .ok_or_else(|| {
+                        c.overflow(&format!(
+                            "case {}: score × final point value − own",
+                            case.case_id
+                        ))
+                    })?
+                    .1
             }
-            None => case.fund_due,
+            _ => case.fund_due,
         };
-        entitled += round_fen(fund_due);
-        item_fund += round_fen(case.fund_paid);
+        entitled = c.add(entitled, round_fen(fund_due), "entitled (Σ fund_due)")?;
+        item_fund = c.add(
+            item_fund,
+            round_fen(case.fund_paid),
+            "item_fund (Σ fund_paid)",
+        )?;
     }
     let cases = input.cases.len() as u64;
     steps.push(ClearingStep::Entitled {
@@ -862,8 +953,14 @@ pub fn clear_hospital(
         std::cmp::Ordering::Less => Balance::Overspend,
         std::cmp::Ordering::Equal => Balance::Even,
     };
-    let gap = (entitled - item_fund).abs();
-    let gap_rate = (!item_fund.is_zero()).then(|| gap / item_fund);
+    let gap = c.sub(entitled, item_fund, "entitled − item_fund")?.abs();
+    // gap / item_fund for the display: beyond the decimal range only with an absurd item_fund
+    // (a rate of 10²⁶ and more), shown then as no rate.
+    let gap_rate = if item_fund.is_zero() {
+        None
+    } else {
+        gap.checked_div(item_fund)
+    };
     steps.push(ClearingStep::Balance {
         entitled,
         item_fund,
@@ -873,11 +970,14 @@ pub fn clear_hospital(
     });
     let score = input.hospital.performance_score;
     let weighted = params.clearing.performance_weight;
-    let weigh = |amount: Decimal| {
+    // score ≤ 100 (checked above): the weighted amount is never larger than the amount.
+    let weigh = |amount: Decimal| -> Result<Decimal, ClearingError> {
         if weighted {
-            round_fen(amount * score / Decimal::ONE_HUNDRED)
+            let weighted =
+                c.mul(amount, score, "performance-weighted amount")? / Decimal::ONE_HUNDRED;
+            Ok(round_fen(weighted))
         } else {
-            amount
+            Ok(amount)
         }
     };
     let mut surplus = None;
@@ -885,18 +985,26 @@ pub fn clear_hospital(
     let (mut surplus_kept, mut overspend_shared) = (Decimal::ZERO, Decimal::ZERO);
     let retained_or_shared = match balance {
         Balance::Surplus => {
-            let c = &params.clearing;
-            let share_amount = round_fen(c.surplus_retained_share * gap);
-            let cap = round_fen(c.surplus_cap_rate * item_fund);
+            let p = &params.clearing;
+            let share_amount = round_fen(c.mul(
+                p.surplus_retained_share,
+                gap,
+                "surplus retained share × surplus",
+            )?);
+            let cap = round_fen(c.mul(
+                p.surplus_cap_rate,
+                item_fund,
+                "surplus cap rate × item_fund",
+            )?);
             let sharing = SurplusSharing {
                 surplus: gap,
-                retained_share: c.surplus_retained_share,
+                retained_share: p.surplus_retained_share,
                 share_amount,
-                cap_rate: c.surplus_cap_rate,
+                cap_rate: p.surplus_cap_rate,
                 cap,
                 kept_before_performance: share_amount.min(cap),
             };
-            surplus_kept = weigh(sharing.kept_before_performance);
+            surplus_kept = weigh(sharing.kept_before_performance)?;
             steps.push(ClearingStep::SurplusKept(sharing.clone()));
             steps.push(ClearingStep::Performance {
                 balance,
@@ -906,11 +1014,11 @@ pub fn clear_hospital(
                 after: surplus_kept,
             });
             surplus = Some(sharing);
-            surplus_kept - gap
+            c.sub(surplus_kept, gap, "surplus kept − surplus")?
         }
         Balance::Overspend => {
-            let sharing = share_overspend(gap, item_fund, params);
-            overspend_shared = weigh(sharing.shared_before_performance);
+            let sharing = share_overspend(gap, item_fund, params, c)?;
+            overspend_shared = weigh(sharing.shared_before_performance)?;
             steps.extend(
                 sharing
                     .bands
@@ -934,7 +1042,11 @@ pub fn clear_hospital(
         }
         Balance::Even => Decimal::ZERO,
     };
-    let settled = entitled + retained_or_shared;
+    let settled = c.add(
+        entitled,
+        retained_or_shared,
+        "settled (entitled + retained_or_shared)",
+    )?;
     steps.push(ClearingStep::Settled {
         balance,
         entitled,
@@ -943,20 +1055,38 @@ pub fn clear_hospital(
         } else {
             Decimal::ZERO
         },
-        kept_or_shared: surplus_kept + overspend_shared,
+        // one of the two is zero
+        kept_or_shared: c.add(surplus_kept, overspend_shared, "kept or shared")?,
         retained_or_shared,
         settled,
     });
 
     // 5. monthly payments, deposits, prepayment, final.
-    let monthly_fund_due: Decimal = input.monthly.iter().map(|m| m.fund_due_total).sum();
-    let deposits_withheld: Decimal = input.monthly.iter().map(|m| m.deposit_withheld).sum();
-    let paid_monthly: Decimal = input.monthly.iter().map(|m| m.amount_paid).sum();
-    let unpaid_monthly = monthly_fund_due - deposits_withheld - paid_monthly;
+    let monthly = &input.monthly;
+    let monthly_fund_due = c.sum(
+        monthly.iter().map(|m| m.fund_due_total),
+        "Σ monthly fund_due",
+    )?;
+    let deposits_withheld = c.sum(
+        monthly.iter().map(|m| m.deposit_withheld),
+        "Σ deposits withheld",
+    )?;
+    let paid_monthly = c.sum(monthly.iter().map(|m| m.amount_paid), "Σ paid monthly")?;
+    let what = "unpaid monthly (Σ fund_due − Σ deposits − Σ paid)";
+    let unpaid_monthly = c.sub(
+        c.sub(monthly_fund_due, deposits_withheld, what)?,
+        paid_monthly,
+        what,
+    )?;
     let deposits_released = deposits_withheld;
     let prepayment = input.prepayment_outstanding;
-    let final_amount = entitled + retained_or_shared - paid_monthly - prepayment;
-    let year_end_difference = settled - monthly_fund_due;
+    let what = "final amount (settled − paid monthly − prepayment)";
+    let final_amount = c.sub(c.sub(settled, paid_monthly, what)?, prepayment, what)?;
+    let year_end_difference = c.sub(
+        settled,
+        monthly_fund_due,
+        "year-end difference (settled − Σ monthly fund_due)",
+    )?;
     steps.push(ClearingStep::Monthly {
         statements: input.monthly.len() as u64,
         fund_due: monthly_fund_due,

@@ -187,13 +187,24 @@ pub struct CategoryTotals {
 }
 
 impl CategoryTotals {
-    fn add(&mut self, case: &SettledCase) {
-        self.cases += 1;
-        self.total_cost += round_fen(case.total_cost);
-        self.fund_paid += round_fen(case.fund_paid);
-        self.own += round_fen(case.own);
-        self.payment += round_fen(case.payment);
-        self.fund_due += round_fen(case.fund_due);
+    /// Adds the case's published lines; on overflow names the sum that left the decimal range
+    /// (the totals are then partly updated and must not be used).
+    fn add(&mut self, case: &SettledCase) -> Result<(), &'static str> {
+        fn plus(
+            sum: &mut Decimal,
+            amount: Decimal,
+            what: &'static str,
+        ) -> Result<(), &'static str> {
+            *sum = sum.checked_add(round_fen(amount)).ok_or(what)?;
+            Ok(())
+        }
+        self.cases = self.cases.checked_add(1).ok_or("the number of cases")?;
+        plus(&mut self.total_cost, case.total_cost, "Σ total_cost")?;
+        plus(&mut self.fund_paid, case.fund_paid, "Σ fund_paid")?;
+        plus(&mut self.own, case.own, "Σ own")?;
+        plus(&mut self.payment, case.payment, "Σ payment")?;
+        plus(&mut self.fund_due, case.fund_due, "Σ fund_due")?;
+        Ok(())
     }
 }
 
@@ -321,6 +332,17 @@ pub enum SettleError {
         /// The month being settled.
         month: YearMonth,
     },
+    /// A sum of a hospital's statement leaves the range of a decimal (±7.9 × 10²⁸): the
+    /// amounts of its cases cannot be real.
+    #[error("hospital {hospital_id}, month {month}: {what} overflows the decimal range (±7.9e28): the case amounts cannot be real")]
+    Overflow {
+        /// The hospital whose statement overflowed.
+        hospital_id: String,
+        /// The month being settled.
+        month: YearMonth,
+        /// What overflowed, e.g. `Σ fund_due` or `Σ payment of category high`.
+        what: String,
+    },
 }
 
 /// Settles `month`: one [`MonthlyStatement`] per hospital that has cases, sorted by hospital
@@ -384,17 +406,32 @@ where
     let mut statements = Vec::with_capacity(by_hospital.len());
     let mut events = Vec::with_capacity(by_hospital.len());
     for (hospital_id, cases) in by_hospital {
+        let overflow = |what: String| SettleError::Overflow {
+            hospital_id: hospital_id.to_string(),
+            month,
+            what,
+        };
         let mut totals = CategoryTotals::default();
         let mut by_category: BTreeMap<String, CategoryTotals> = BTreeMap::new();
         for case in &cases {
-            totals.add(case);
+            totals
+                .add(case)
+                .map_err(|what| overflow(what.to_string()))?;
+            let category = case.category.as_str();
             by_category
-                .entry(case.category.as_str().to_string())
+                .entry(category.to_string())
                 .or_default()
-                .add(case);
+                .add(case)
+                .map_err(|what| overflow(format!("{what} of category {category}")))?;
         }
         let fund_due_total = totals.fund_due;
-        let deposit_withheld = round_fen(deposit_rate * fund_due_total);
+        let deposit_withheld = deposit_rate
+            .checked_mul(fund_due_total)
+            .map(round_fen)
+            .ok_or_else(|| overflow("deposit rate × fund_due_total".to_string()))?;
+        let amount_due = fund_due_total
+            .checked_sub(deposit_withheld)
+            .ok_or_else(|| overflow("fund_due_total − deposit withheld".to_string()))?;
         let statement = MonthlyStatement {
             hospital_id: hospital_id.to_string(),
             month,
@@ -405,7 +442,7 @@ where
             fund_due_total,
             deposit_rate,
             deposit_withheld,
-            amount_due: fund_due_total - deposit_withheld,
+            amount_due,
             declaration_deadline,
             due_by,
             due_working_days,
@@ -581,6 +618,71 @@ mod tests {
             Err(SettleError::DeadlineTooEarly { .. })
         ));
         assert_eq!(run(&[], "2025-07-01").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_sum_beyond_the_decimal_range_is_an_error_naming_hospital_month_and_sum() {
+        let calendar = WorkCalendar::weekdays_only();
+        let run = |cases: &[SettledCase]| {
+            settle_month(
+                cases,
+                &params(),
+                june(),
+                date("2025-07-10"),
+                &calendar,
+                &Actor::system("run-1"),
+            )
+            .map(|r| r.value)
+        };
+        // H001 is fine; H002's two fund_due lines add up beyond Decimal::MAX.
+        let cases = [
+            case("C1", "H001", "2025-06", Category::Normal, dec!(100)),
+            case("C2", "H002", "2025-06", Category::Normal, Decimal::MAX),
+            case("C3", "H002", "2025-06", Category::High, dec!(1)),
+        ];
+        let err = run(&cases).unwrap_err();
+        assert_eq!(
+            err,
+            SettleError::Overflow {
+                hospital_id: "H002".into(),
+                month: june(),
+                what: "Σ fund_due".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "hospital H002, month 2025-06: Σ fund_due overflows the decimal range (±7.9e28): the case amounts cannot be real"
+        );
+        // total_cost and payment are summed too, and negative amounts overflow downwards.
+        let mut big = case("C4", "H003", "2025-06", Category::Low, dec!(1));
+        big.total_cost = Decimal::MAX;
+        let mut more = case("C5", "H003", "2025-06", Category::Low, dec!(1));
+        more.total_cost = Decimal::MAX;
+        assert!(matches!(
+            run(&[big, more]),
+            Err(SettleError::Overflow { ref hospital_id, ref what, .. })
+                if hospital_id == "H003" && what == "Σ total_cost"
+        ));
+        let mut low = case("C6", "H004", "2025-06", Category::Normal, dec!(1));
+        low.payment = Decimal::MIN;
+        let mut lower = case("C7", "H004", "2025-06", Category::Normal, dec!(1));
+        lower.payment = dec!(-1);
+        assert!(matches!(
+            run(&[low, lower]),
+            Err(SettleError::Overflow { ref what, .. }) if what == "Σ payment"
+        ));
+        // At the edge, not beyond it, the statement is issued.
+        let edge = [
+            case(
+                "C8",
+                "H005",
+                "2025-06",
+                Category::Normal,
+                Decimal::MAX - dec!(1),
+            ),
+            case("C9", "H005", "2025-06", Category::Normal, dec!(1)),
+        ];
+        assert_eq!(run(&edge).unwrap()[0].fund_due_total, Decimal::MAX);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod fixture;
+pub mod pg;
 
 /// The shared directory (`DRGDIP_SHARED`, else `../shared` beside the repository), or `None`
 /// (with a note) when it is absent, so that the tests skip rather than fail on a machine

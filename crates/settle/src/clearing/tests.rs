@@ -433,6 +433,102 @@ fn inconsistent_inputs_are_refused_with_what_is_wrong() {
     ));
 }
 
+#[test]
+fn a_figure_beyond_the_decimal_range_is_an_error_naming_hospital_year_and_figure() {
+    let p = unweighted();
+    let run = |year: &ClearingInput, pricing| clear_hospital(2025, year, &p, pricing);
+    let overflow = |what: &str| ClearingError::Overflow {
+        hospital_id: "H001".into(),
+        year: 2025,
+        what: what.into(),
+    };
+    // Σ fund_due of the two cases passes Decimal::MAX.
+    let mut entitled = input(dec!(100), dec!(100), dec!(90));
+    entitled.cases[0].fund_due = Decimal::MAX;
+    let err = run(&entitled, FinalPricing::AsGiven).unwrap_err();
+    assert_eq!(err, overflow("entitled (Σ fund_due)"));
+    assert_eq!(
+        err.to_string(),
+        "hospital H001, year 2025: entitled (Σ fund_due) overflows the decimal range (±7.9e28): the amounts cannot be real"
+    );
+    // Σ fund_paid.
+    let mut item = input(dec!(100), dec!(100), dec!(90));
+    item.cases[0].fund_paid = Decimal::MAX;
+    assert_eq!(
+        run(&item, FinalPricing::AsGiven),
+        Err(overflow("item_fund (Σ fund_paid)"))
+    );
+    // entitled − item_fund: each sum fits, the difference does not.
+    let mut gap = input(dec!(100), dec!(100), dec!(90));
+    gap.cases = vec![gap.cases[0].clone()];
+    gap.cases[0].fund_due = Decimal::MAX;
+    gap.cases[0].fund_paid = Decimal::MIN;
+    assert_eq!(
+        run(&gap, FinalPricing::AsGiven),
+        Err(overflow("entitled − item_fund"))
+    );
+    // Repricing a DIP case at the final point value: score × point value.
+    let mut dip = input(dec!(100), dec!(100), dec!(90));
+    dip.cases[1].dip_score = Some(Decimal::MAX);
+    assert_eq!(
+        run(&dip, FinalPricing::DipPointValue(dec!(2))),
+        Err(overflow("case C2: score × final point value − own"))
+    );
+    // The monthly records.
+    let mut monthly = input(dec!(100), dec!(100), dec!(90));
+    monthly.monthly = vec![
+        month("2025-01", Decimal::MAX, dec!(0), dec!(0)),
+        month("2025-02", dec!(1), dec!(0), dec!(0)),
+    ];
+    assert_eq!(
+        run(&monthly, FinalPricing::AsGiven),
+        Err(overflow("Σ monthly fund_due"))
+    );
+    monthly.monthly = vec![
+        month("2025-01", dec!(1), dec!(0), Decimal::MAX),
+        month("2025-02", dec!(1), dec!(0), dec!(1)),
+    ];
+    assert_eq!(
+        run(&monthly, FinalPricing::AsGiven),
+        Err(overflow("Σ paid monthly"))
+    );
+    // Σ fund_due − Σ paid: a payment record of Decimal::MIN.
+    monthly.monthly = vec![month("2025-01", dec!(1), dec!(0), Decimal::MIN)];
+    assert!(matches!(
+        run(&monthly, FinalPricing::AsGiven),
+        Err(ClearingError::Overflow { ref what, .. }) if what.starts_with("unpaid monthly")
+    ));
+    // clear_year passes the error on.
+    assert_eq!(
+        clear_year(
+            2025,
+            &[entitled],
+            &p,
+            FinalPricing::AsGiven,
+            &Actor::system("run-1")
+        )
+        .map(|r| r.value),
+        Err(overflow("entitled (Σ fund_due)"))
+    );
+}
+
+#[test]
+fn a_huge_surplus_rate_is_shown_without_overflow() {
+    // item_fund of one yuan and a surplus near Decimal::MAX: the rate fits, × 100 does not.
+    let mut year = input(dec!(100), dec!(100), dec!(90));
+    year.cases = vec![year.cases[0].clone()];
+    year.cases[0].fund_due = Decimal::MAX / dec!(2);
+    year.cases[0].fund_paid = dec!(1);
+    let s = clear(&year, &unweighted());
+    assert_eq!(s.balance, Balance::Surplus);
+    assert!(s.to_string().contains(" × 100% of item_fund)"), "{s}");
+    // with one fen the rate itself leaves the range: no rate is shown
+    year.cases[0].fund_paid = dec!(0.01);
+    let s = clear(&year, &unweighted());
+    assert_eq!(s.gap_rate, None);
+    assert!(!s.to_string().contains("of item_fund)"), "{s}");
+}
+
 fn fen(max: i64) -> impl Strategy<Value = Decimal> {
     (0..=max).prop_map(|cents| Decimal::new(cents, 2))
 }
