@@ -13,6 +13,7 @@
 
 pub mod batch;
 pub mod digest;
+pub mod dip;
 pub mod error;
 pub mod ledger;
 pub mod prepay;

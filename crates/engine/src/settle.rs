@@ -164,7 +164,7 @@ pub fn price_months<R: Read + Send>(
 }
 
 /// The discharge month of a raw row, if its date is a real one.
-fn row_month(cols: &drgdip_io::Columns, row: &RowIn) -> Option<YearMonth> {
+pub(crate) fn row_month(cols: &drgdip_io::Columns, row: &RowIn) -> Option<YearMonth> {
     let at = cols.pos("discharge_date")?;
     let raw = row.record.get(at)?;
     let text = std::str::from_utf8(raw).ok()?;
@@ -174,7 +174,7 @@ fn row_month(cols: &drgdip_io::Columns, row: &RowIn) -> Option<YearMonth> {
 
 /// The problem of a row without a readable discharge month: the date is not a real one, or
 /// a quote left open on the line hides it.
-fn undated_problem(cols: &drgdip_io::Columns, row: &RowIn) -> Problem {
+pub(crate) fn undated_problem(cols: &drgdip_io::Columns, row: &RowIn) -> Problem {
     let case_id = cols
         .pos("case_id")
         .map(|p| drgdip_io::escape_control(row.lossy(p).trim_start_matches('"')))
