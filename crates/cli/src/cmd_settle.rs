@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_drg::Lang;
+use drgdip_engine::dip::{clear_dip_year, settle_dip_month, DipFiles, DipRegion};
 use drgdip_engine::prepay::{decide_prepayments, PrepayRequest, PrepaySource};
 use drgdip_engine::settle::{
     clear_year, run_calendar, settle_month, CaseInput, ClearRequest, SettleRequest, SettleStep,
@@ -86,6 +87,11 @@ pub struct SettleArgs {
     pub input: PathBuf,
     #[command(flatten)]
     pub pay: PayOpts,
+    /// The region's DIP library (the directory `drgdip dip build` wrote): required when the
+    /// parameters say `region.method = "dip"`; the month is then settled at its provisional
+    /// point value.
+    #[arg(long)]
+    pub library: Option<PathBuf>,
     #[command(flatten)]
     pub db: DbOpts,
     /// The errors file: `line,case_id,field,value,message` per problem of the month's rows
@@ -130,9 +136,13 @@ pub struct ClearArgs {
     #[arg(long)]
     pub hospitals: PathBuf,
     /// The final point value (结算点值): DIP cases are repriced at it; DRG cases are cleared
-    /// as settled.
+    /// as settled. A DIP region without it solves the year's value (`--library`).
     #[arg(long)]
     pub point_value: Option<String>,
+    /// The region's DIP library (a DIP region: the year's point value is solved over the
+    /// year's settled cases with it).
+    #[arg(long)]
+    pub library: Option<PathBuf>,
     #[command(flatten)]
     pub db: DbOpts,
     /// Write the report (every step of every hospital) to this file too.
@@ -243,6 +253,33 @@ fn load_region(shared: &SharedOpts, pay: &PayOpts) -> Result<Region> {
     )?)
 }
 
+/// The DIP region a ledger command settles or clears.
+fn load_dip_region(shared: &SharedOpts, pay: &PayOpts, library: &Path) -> Result<DipRegion> {
+    let env = shared.resolve()?;
+    let mut registry = env.registry()?;
+    let files = DipFiles {
+        params: pay.params.clone(),
+        hospitals: pay.hospitals.clone(),
+        library: library.to_path_buf(),
+    };
+    Ok(DipRegion::load(&mut registry, &files)?)
+}
+
+/// A region loaded for a settlement: DRG or DIP.
+enum Loaded {
+    Drg(Box<Region>),
+    Dip(Box<DipRegion>),
+}
+
+impl Loaded {
+    fn params(&self) -> &Params {
+        match self {
+            Loaded::Drg(r) => &r.params,
+            Loaded::Dip(r) => &r.params,
+        }
+    }
+}
+
 /// Writes the problems of a run (`line,case_id,field,value,message`).
 fn write_problems(path: &Path, problems: &[Problem], lang: Lang) -> Result<()> {
     let mut w = csv::Writer::from_path(path)
@@ -318,17 +355,23 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
         .parse()
         .map_err(|e| anyhow!("--month {:?}: {e}", a.month))?;
     let lang = parse_lang(a.lang.as_deref(), Lang::En)?;
-    let region = load_region(&a.shared, &a.pay)?;
-    for w in &region.warnings {
-        eprintln!("drgdip: warning: {w}");
-    }
-    let params = &region.params;
-    if params.region.method == Method::Dip {
-        bail!(
-            "{}: region.method = \"dip\": `drgdip settle` settles DRG-paid cases; score DIP cases with `drgdip dip score`",
-            a.pay.params.display()
-        );
-    }
+    // a DRG region prices with weights, a DIP region with its disease library
+    let loaded = if read_params(&a.pay.params)?.region.method == Method::Dip {
+        let Some(library) = &a.library else {
+            bail!(
+                "{}: region.method = \"dip\": give --library DIR (the region's DIP library, made by `drgdip dip build`)",
+                a.pay.params.display()
+            );
+        };
+        Loaded::Dip(Box::new(load_dip_region(&a.shared, &a.pay, library)?))
+    } else {
+        let region = load_region(&a.shared, &a.pay)?;
+        for w in &region.warnings {
+            eprintln!("drgdip: warning: {w}");
+        }
+        Loaded::Drg(Box::new(region))
+    };
+    let params = loaded.params();
     let deadline = a
         .deadline
         .as_deref()
@@ -367,17 +410,29 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
     };
     let (outcome, backend) = block_on(async {
         let store = open_store(&a.db).await?;
-        let outcome = settle_month(&store, &region, request, &step).await;
+        let outcome = match &loaded {
+            Loaded::Drg(region) => settle_month(&store, region, request, &step)
+                .await
+                .map(|o| (o, None)),
+            Loaded::Dip(region) => settle_dip_month(&store, region, request, &step)
+                .await
+                .map(|o| (o.settled, Some(o.point_value))),
+        };
         let backend = store.backend();
         store.close().await;
         Ok((outcome, backend))
     })?;
     progress.finish();
-    let outcome = match outcome {
+    let (outcome, point_value) = match outcome {
         Ok(o) => o,
         Err(e) if e.is_refusal() => bail!("{e}"),
         Err(e) => return Err(anyhow::Error::from(e)),
     };
+    if let Some(pv) = &point_value {
+        if !a.quiet {
+            eprintln!("DIP: {pv}");
+        }
+    }
     if let Some(path) = &a.errors {
         write_problems(path, &outcome.pricing.problems, lang)?;
     }
@@ -504,12 +559,45 @@ pub fn run_clear(a: ClearArgs) -> Result<()> {
         actor: Actor::system(a.actor.clone()),
         today,
     };
-    let outcome = block_on(async {
+    // a DIP region's year is repriced at the year's point value, solved over its settled
+    // cases (unless --point-value fixes it)
+    let dip = match (&a.library, params.region.method, &a.point_value) {
+        (Some(library), Method::Dip, None) => {
+            let pay = PayOpts {
+                params: a.params.clone(),
+                hospitals: a.hospitals.clone(),
+                weights: None,
+                history: None,
+                point_value: None,
+                input_opts: InputOpts::default(),
+            };
+            Some(load_dip_region(&a.shared, &pay, library)?)
+        }
+        (None, Method::Dip, None) => bail!(
+            "{}: region.method = \"dip\": give --library DIR to solve the year's point value (or --point-value to fix it)",
+            a.params.display()
+        ),
+        _ => None,
+    };
+    let (outcome, point_value) = block_on(async {
         let store = open_store(&a.db).await?;
-        let outcome = clear_year(&store, &params, &hospitals, request).await;
+        let outcome = match &dip {
+            Some(region) => clear_dip_year(&store, region, request)
+                .await
+                .map(|o| (o.cleared, Some(o.point_value))),
+            None => clear_year(&store, &params, &hospitals, request)
+                .await
+                .map(|o| (o, None)),
+        };
         store.close().await;
-        outcome.with_context(|| format!("the ledger {}", shown_url(&a.db.db)))
+        match outcome {
+            Err(e) if e.is_refusal() => bail!("{e}"),
+            o => o.with_context(|| format!("the ledger {}", shown_url(&a.db.db))),
+        }
     })?;
+    if let Some(pv) = &point_value {
+        println!("DIP: {pv}");
+    }
     for w in &outcome.warnings {
         eprintln!("drgdip: warning: {w}");
     }

@@ -33,8 +33,8 @@ use crate::batch::{group_record, problem, Shards};
 use crate::error::{Context, EngineError, Result};
 use crate::region::{read_hospitals, read_text, relative_to};
 use crate::settle::{
-    approved_special_cases, clear_year, default_deadline, ClearOutcome, ClearRequest,
-    MonthPricing, SettleOutcome, SettleRequest, SettleStep, PROGRAM_VERSION,
+    approved_special_cases, clear_year, default_deadline, ClearOutcome, ClearRequest, MonthPricing,
+    SettleOutcome, SettleRequest, SettleStep, PROGRAM_VERSION,
 };
 
 /// What a DIP region is loaded from.
@@ -348,7 +348,11 @@ pub fn score_row(region: &DipRegion, cols: &Columns, row: &RowIn) -> DipRow {
             .first()
             .map(|&d| vec![dx.code(d).to_owned()])
             .unwrap_or_default(),
-        procedures: r.procedures.iter().map(|&p| px.code(p).to_owned()).collect(),
+        procedures: r
+            .procedures
+            .iter()
+            .map(|&p| px.code(p).to_owned())
+            .collect(),
         severity: severity_of(grouping.severity()),
         age_years: r.age_years,
         discharge_way: r.discharge_way.clone(),
@@ -489,9 +493,14 @@ pub async fn settle_dip_month(
         .deadline
         .unwrap_or_else(|| default_deadline(month, region.params.settlement.declaration_day));
     let rows = |n: u64| progress(SettleStep::Rows(n));
-    let (scored, mut pricing) =
-        score_months(region, request.case_file.open()?, |m| m == month, request.batch, &rows)
-            .with_context(|| format!("the case file {}", request.case_file.name()))?;
+    let (scored, mut pricing) = score_months(
+        region,
+        request.case_file.open()?,
+        |m| m == month,
+        request.batch,
+        &rows,
+    )
+    .with_context(|| format!("the case file {}", request.case_file.name()))?;
     let pairs = pool(&scored);
     let pv = match region.dip.point_value {
         drgdip_dip::PointValueSource::Budget => {

@@ -912,32 +912,39 @@ pub fn clear_hospital(
     };
     let mut steps = Vec::new();
 
-    // 1. entitled and item_fund, from the published case lines.
+    // 1. entitled and item_fund, from the published case lines; the DIP cases repriced at
+    // the final point value are summed exact and the sum rounded once (the year's value spends
+    // the budget exactly: rounding each repriced case first would drift by up to half a fen a
+    // case).
     let mut entitled = Decimal::ZERO;
+    let mut repriced_exact = Decimal::ZERO;
     let mut item_fund = Decimal::ZERO;
     let mut repriced = 0u64;
     for case in &input.cases {
-        let fund_due = match (point_value, case.dip_score) {
+        match (point_value, case.dip_score) {
             (Some(pv), Some(score)) => {
                 repriced += 1;
-                drgdip_dip::checked_dip_payment(score, pv, case.own)
+                let fund_due = drgdip_dip::checked_dip_payment(score, pv, case.own)
                     .ok_or_else(|| {
                         c.overflow(&format!(
                             "case {}: score × final point value − own",
                             case.case_id
                         ))
                     })?
-                    .1
+                    .1;
+                repriced_exact = c.add(repriced_exact, fund_due, "entitled (Σ fund_due)")?;
             }
-            _ => case.fund_due,
-        };
-        entitled = c.add(entitled, round_fen(fund_due), "entitled (Σ fund_due)")?;
+            _ => {
+                entitled = c.add(entitled, round_fen(case.fund_due), "entitled (Σ fund_due)")?;
+            }
+        }
         item_fund = c.add(
             item_fund,
             round_fen(case.fund_paid),
             "item_fund (Σ fund_paid)",
         )?;
     }
+    entitled = c.add(entitled, round_fen(repriced_exact), "entitled (Σ fund_due)")?;
     let cases = input.cases.len() as u64;
     steps.push(ClearingStep::Entitled {
         cases,
