@@ -144,6 +144,12 @@ pub enum Action {
     /// A re-run of a month replaced a hospital's settled month with fewer than half as many
     /// cases because the operator forced it (`--force`).
     MonthReplacementForced,
+    /// 拨付 — a payment of the fund against a monthly statement was recorded (before and
+    /// after: the statement's paid and outstanding).
+    PaymentRecorded,
+    /// A payment was refused (unknown statement, reference already used, dated within the
+    /// month it pays, or more than is outstanding); nothing was recorded.
+    PaymentRefused,
 }
 
 impl Action {
@@ -163,6 +169,8 @@ impl Action {
             Action::AccessRefused => "api.access_refused",
             Action::MonthReplacementRefused => "settlement.month_replacement_refused",
             Action::MonthReplacementForced => "settlement.month_replacement_forced",
+            Action::PaymentRecorded => "payment.recorded",
+            Action::PaymentRefused => "payment.refused",
         }
     }
 }
