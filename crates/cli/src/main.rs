@@ -8,6 +8,7 @@ mod cmd_exclusions;
 mod cmd_explain;
 mod cmd_group;
 mod cmd_pay;
+mod cmd_payments;
 mod cmd_report;
 mod cmd_scheme;
 mod cmd_serve;
@@ -47,6 +48,10 @@ enum Command {
     Clear(cmd_settle::ClearArgs),
     /// Prepayment: decide, list.
     Prepay(cmd_settle::PrepayArgs),
+    /// Payments of the fund against the monthly statements: record (CSV), list.
+    Payments(cmd_payments::PaymentsArgs),
+    /// What the fund still owes as of a date (应付未付), by statement, with aging bands.
+    Arrears(cmd_payments::ArrearsArgs),
     /// The HTTP API.
     Serve(cmd_serve::ServeArgs),
     /// Tokens files for the HTTP API: `tokens init` writes one with fresh random tokens.
@@ -86,6 +91,8 @@ fn main() {
         Command::Settle(a) => cmd_settle::run_settle(a),
         Command::Clear(a) => cmd_settle::run_clear(a),
         Command::Prepay(a) => cmd_settle::run_prepay(a),
+        Command::Payments(a) => cmd_payments::run_payments(a),
+        Command::Arrears(a) => cmd_payments::run_arrears(a),
         Command::Serve(a) => cmd_serve::run(a),
         Command::Tokens(a) => cmd_tokens::run(a),
         Command::Report(a) => cmd_report::run(a),
