@@ -307,7 +307,9 @@ fn run_record(a: RecordArgs) -> Result<()> {
     problems.sort_by_key(|p| p.line);
     let mut refused_lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
     refused_lines.dedup();
-    for p in &problems {
+    // on standard error the first rows refused; every one in `--errors`
+    const SHOWN: usize = 20;
+    for p in problems.iter().take(SHOWN) {
         eprintln!(
             "{}: line {}: {} {} {:?}: {}",
             a.file.display(),
@@ -316,6 +318,16 @@ fn run_record(a: RecordArgs) -> Result<()> {
             p.field,
             p.value,
             p.message
+        );
+    }
+    if problems.len() > SHOWN {
+        eprintln!(
+            "… and {} more problem(s){}",
+            problems.len() - SHOWN,
+            a.errors.as_ref().map_or_else(
+                || " (--errors FILE lists them all)".to_string(),
+                |e| format!(", all in {}", e.display())
+            )
         );
     }
     if let Some(path) = &a.errors {
@@ -343,14 +355,24 @@ fn run_record(a: RecordArgs) -> Result<()> {
         bail!(
             "{} of {rows} payment rows refused (lines {}); the {recorded} others are recorded",
             refused_lines.len(),
-            refused_lines
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            lines_text(&refused_lines)
         );
     }
     Ok(())
+}
+
+/// `6, 7, 8` — the first ten lines, then how many more.
+fn lines_text(lines: &[u64]) -> String {
+    let mut text = lines
+        .iter()
+        .take(10)
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if lines.len() > 10 {
+        text.push_str(&format!(" and {} more", lines.len() - 10));
+    }
+    text
 }
 
 // -------------------------------------------------------------------------------------------
