@@ -9,6 +9,7 @@ mod cmd_explain;
 mod cmd_group;
 mod cmd_ledger;
 mod cmd_pay;
+mod cmd_payments;
 mod cmd_report;
 mod cmd_scheme;
 mod cmd_serve;
@@ -50,6 +51,10 @@ enum Command {
     Prepay(cmd_settle::PrepayArgs),
     /// The book of record: settled cases with what priced them, settlement runs.
     Ledger(cmd_ledger::LedgerArgs),
+    /// Payments of the fund against the monthly statements: record (CSV), list.
+    Payments(cmd_payments::PaymentsArgs),
+    /// What the fund still owes as of a date (应付未付), by statement, with aging bands.
+    Arrears(cmd_payments::ArrearsArgs),
     /// The HTTP API.
     Serve(cmd_serve::ServeArgs),
     /// Tokens files for the HTTP API: `tokens init` writes one with fresh random tokens.
@@ -90,6 +95,8 @@ fn main() {
         Command::Clear(a) => cmd_settle::run_clear(a),
         Command::Prepay(a) => cmd_settle::run_prepay(a),
         Command::Ledger(a) => cmd_ledger::run(a),
+        Command::Payments(a) => cmd_payments::run_payments(a),
+        Command::Arrears(a) => cmd_payments::run_arrears(a),
         Command::Serve(a) => cmd_serve::run(a),
         Command::Tokens(a) => cmd_tokens::run(a),
         Command::Report(a) => cmd_report::run(a),

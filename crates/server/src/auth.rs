@@ -304,6 +304,18 @@ pub const ROUTES: &[Route] = &[
         roles: &["bureau"],
         summary: "the audit log, newest first (?limit=N)",
     },
+    Route {
+        method: "POST",
+        path: "/v1/payments",
+        roles: &["bureau"],
+        summary: "record payments of the fund against the statements (拨付); each recorded or refused",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/arrears",
+        roles: &["bureau", "hospital"],
+        summary: "what the fund owes as of a date (?as_of=YYYY-MM-DD&hospital=H&all=true); a hospital sees its own",
+    },
 ];
 
 /// The caller of a `/v1` request, as [`authorize`] resolved it.

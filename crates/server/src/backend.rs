@@ -6,8 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use drgdip_settle::{
-    Actor, Application, AuditEvent, MonthlyStatement, Period, SettledCase, YearMonth,
+    Actor, Application, AuditEvent, FundPayment, MonthlyStatement, Period, SettledCase, YearMonth,
 };
+use drgdip_store::PaymentOutcome;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -102,4 +103,22 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The latest `limit` entries of the audit log, newest first.
     fn audit_log(&self, limit: u32) -> BackendFuture<'_, Vec<AuditEntry>>;
+
+    /// Records payments of the fund against the statements, each checked on its own, with
+    /// their audit events ([`drgdip_store::Store::record_payments`]). A backend without
+    /// payments (a test double) answers an error.
+    fn record_payments<'a>(
+        &'a self,
+        payments: &'a [FundPayment],
+        actor: &'a Actor,
+    ) -> BackendFuture<'a, Vec<PaymentOutcome>> {
+        let _ = (payments, actor);
+        Box::pin(async { Err(BackendError("this store keeps no payments".into())) })
+    }
+
+    /// The recorded payments, optionally of one hospital.
+    fn payments<'a>(&'a self, hospital_id: Option<&'a str>) -> BackendFuture<'a, Vec<FundPayment>> {
+        let _ = hospital_id;
+        Box::pin(async { Err(BackendError("this store keeps no payments".into())) })
+    }
 }

@@ -38,6 +38,7 @@ pub mod extract;
 pub mod guard;
 pub mod limits;
 pub mod openapi;
+pub mod payments;
 pub mod routes;
 mod store;
 pub mod transport;
@@ -110,6 +111,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/special-cases/{id}/review", post(routes::review))
         .route("/v1/special-cases/{id}/withdraw", post(routes::withdraw))
         .route("/v1/audit", get(routes::audit))
+        .route("/v1/payments", post(payments::record))
+        .route("/v1/arrears", get(payments::arrears_as_of))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

@@ -8,13 +8,13 @@
 
 use drgdip_pay::params::ReviewPeriod;
 use drgdip_pay::Category;
-use drgdip_settle::ReasonKind;
+use drgdip_settle::{Band, ReasonKind};
 use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::limits::Limits;
-use crate::{auth, backend, contract, engine, error, routes, views};
+use crate::{auth, backend, contract, engine, error, payments, routes, views};
 
 struct BearerAuth;
 
@@ -54,6 +54,8 @@ impl Modify for BearerAuth {
         routes::review,
         routes::withdraw,
         routes::audit,
+        payments::record,
+        payments::arrears_as_of,
     ),
     components(schemas(
         engine::CaseFields,
@@ -77,6 +79,13 @@ impl Modify for BearerAuth {
         views::StatementJson,
         views::TotalsJson,
         backend::AuditEntry,
+        payments::PaymentJson,
+        payments::PaymentsBody,
+        payments::PaymentOutcomeJson,
+        payments::PaymentsAnswer,
+        payments::ArrearsRowJson,
+        payments::ArrearsTotalsJson,
+        payments::ArrearsJson,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -85,6 +94,7 @@ impl Modify for BearerAuth {
         (name = "settlement", description = "monthly statements"),
         (name = "special cases", description = "特例单议: apply, assign, review (double-blind), withdraw"),
         (name = "audit", description = "the audit log"),
+        (name = "payments", description = "拨付 and 应付未付: payments against the statements, the arrears as of a date"),
     )
 )]
 pub struct ApiDoc;
@@ -140,6 +150,7 @@ pub fn document(facts: &Facts) -> (Value, Vec<String>) {
         missing: Vec::new(),
     };
     p.request_constraints(facts);
+    p.payment_constraints();
     p.response_enums();
     p.common_responses(facts);
     let missing = p.missing;
@@ -303,6 +314,62 @@ impl Patcher<'_> {
                 .missing
                 .push("/components/schemas/OutcomeJson/oneOf/*/properties/points".into()),
         }
+    }
+
+    /// `POST /v1/payments` and `GET /v1/arrears` ([`payments`]).
+    fn payment_constraints(&mut self) {
+        let date =
+            || json!({"type": "string", "format": "date", "pattern": payments::DATE_PATTERN});
+        self.property(
+            "PaymentsBody",
+            "payments",
+            json!({"minItems": 1, "maxItems": payments::PAYMENTS_MAX}),
+        );
+        self.property(
+            "PaymentJson",
+            "hospital_id",
+            json!({"pattern": contract::ID_PATTERN, "maxLength": contract::ID_MAX}),
+        );
+        self.property(
+            "PaymentJson",
+            "month",
+            json!({"pattern": contract::MONTH_PATTERN}),
+        );
+        self.property(
+            "PaymentJson",
+            "date",
+            json!({"format": "date", "pattern": payments::DATE_PATTERN}),
+        );
+        self.property(
+            "PaymentJson",
+            "amount",
+            json!({"pattern": payments::AMOUNT_PATTERN}),
+        );
+        self.property(
+            "PaymentJson",
+            "reference",
+            json!({"pattern": payments::REFERENCE_PATTERN, "maxLength": 64}),
+        );
+        self.parameter("get", "/v1/arrears", "as_of", date());
+        self.parameter(
+            "get",
+            "/v1/arrears",
+            "hospital",
+            json!({"type": "string", "pattern": contract::ID_PATTERN, "maxLength": contract::ID_MAX}),
+        );
+        self.parameter(
+            "get",
+            "/v1/arrears",
+            "all",
+            json!({"type": "string", "enum": ["true", "false"]}),
+        );
+        let bands = strings(Band::ALL.map(Band::as_str));
+        self.property("ArrearsRowJson", "band", json!({"enum": bands}));
+        self.property(
+            "PaymentOutcomeJson",
+            "outcome",
+            json!({"enum": ["recorded", "refused"]}),
+        );
     }
 
     fn response_enums(&mut self) {

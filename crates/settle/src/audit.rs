@@ -148,6 +148,12 @@ pub enum Action {
     YearClosed,
     /// A closed year was reopened (its months may be re-settled, its clearing re-run).
     YearReopened,
+    /// 拨付 — a payment of the fund against a monthly statement was recorded (before and
+    /// after: the statement's paid and outstanding).
+    PaymentRecorded,
+    /// A payment was refused (unknown statement, reference already used, dated within the
+    /// month it pays, or more than is outstanding); nothing was recorded.
+    PaymentRefused,
 }
 
 impl Action {
@@ -169,6 +175,8 @@ impl Action {
             Action::MonthReplacementForced => "settlement.month_replacement_forced",
             Action::YearClosed => "clearing.year_closed",
             Action::YearReopened => "clearing.year_reopened",
+            Action::PaymentRecorded => "payment.recorded",
+            Action::PaymentRefused => "payment.refused",
         }
     }
 }

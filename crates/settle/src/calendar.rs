@@ -143,6 +143,11 @@ impl Date {
         era * 146_097 + doe - 719_468
     }
 
+    /// Calendar days from `earlier` to this date (negative when `earlier` is later).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        self.days() - earlier.days()
+    }
+
     /// The day of the week.
     pub fn weekday(self) -> Weekday {
         // 1970-01-01 was a Thursday.

@@ -6,6 +6,7 @@
 //! What comes out: monthly statements ([`monthly`]), clearing statements that show every step
 //! of their arithmetic ([`clearing`]), prepayment decisions and the yearly public list
 //! ([`prepayment`]), the special-case review and its half-yearly notice ([`special_case`]),
+//! the payments against the statements and the arrears as of a date ([`arrears`]),
 //! and an [`AuditEvent`] for every state change ([`audit`]).
 //!
 //! The rules are those of `payment-model.md` §5–§6. Invariants of this crate:
@@ -19,6 +20,7 @@
 //!   sorted before they are summed or checked;
 //! - illegal inputs and transitions are errors, never panics.
 
+pub mod arrears;
 pub mod audit;
 pub mod calendar;
 pub mod clearing;
@@ -29,6 +31,10 @@ pub mod special_case;
 #[cfg(test)]
 mod testutil;
 
+pub use arrears::{
+    arrears, check_amount, check_payment, parse_amount, AmountError, ArrearsError, ArrearsReport,
+    ArrearsRow, ArrearsTotals, Band, FundPayment, Listing, PaymentRefusal, StatementDue,
+};
 pub use audit::{Action, Actor, AuditEvent, Audited, Role};
 pub use calendar::{CalendarError, Date, HalfYear, ParseError, Period, WorkCalendar, YearMonth};
 pub use clearing::{

@@ -1,5 +1,6 @@
 //! drgdip-store — the settlement ledger: settled cases, monthly statements, clearings,
-//! prepayments, special-case applications and the append-only audit log.
+//! prepayments, special-case applications, the payments against the statements (append-only)
+//! and the append-only audit log.
 //!
 //! One code path for two databases, through sqlx's `Any` driver: SQLite by default (one file,
 //! created on first use, `sqlite://drgdip.db`) and PostgreSQL by URL (`postgres://…`). The
@@ -17,6 +18,7 @@
 
 mod clock;
 mod error;
+mod payments;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
@@ -40,7 +42,9 @@ pub use drgdip_settle::{
     Action, Actor, Application, AuditEvent, CasePricing, ClearingStatement, MonthlyStatement,
     Period, PrepaymentDecision, Role, SettledCase, YearMonth,
 };
+pub use drgdip_settle::{FundPayment, PaymentRefusal};
 pub use error::{Shrink, StoreError};
+pub use payments::{PaymentOutcome, PaymentRecord};
 /// The database toolkit underneath (re-exported for tests and tools that need raw SQL, e.g.
 /// to create a scratch PostgreSQL schema).
 pub use sqlx;
@@ -169,8 +173,9 @@ pub struct RunInputs {
 // -------------------------------------------------------------------------------------------
 // Migrations
 
-/// The migrations, embedded in the binary: `0001` and `0003` (provenance) are portable;
-/// `0002` (the audit log's append-only triggers) has one text per backend.
+/// The migrations, embedded in the binary: `0001`, `0003` (provenance, closed years) and
+/// `0004` (payments) are portable; `0002` and `0005` (the append-only triggers of the audit
+/// log and of the payments) have one text per backend.
 #[derive(Debug)]
 struct Embedded(Backend);
 
@@ -188,6 +193,14 @@ impl<'s> MigrationSource<'s> for Embedded {
             Backend::Sqlite => include_str!("../migrations/sqlite/0002_audit_append_only.sql"),
             Backend::Postgres => {
                 include_str!("../migrations/postgres/0002_audit_append_only.sql")
+            }
+        };
+        let payments_append_only = match self.0 {
+            Backend::Sqlite => {
+                include_str!("../migrations/sqlite/0005_payments_append_only.sql")
+            }
+            Backend::Postgres => {
+                include_str!("../migrations/postgres/0005_payments_append_only.sql")
             }
         };
         let migrations = vec![
@@ -210,6 +223,20 @@ impl<'s> MigrationSource<'s> for Embedded {
                 Cow::Borrowed("provenance"),
                 MigrationType::Simple,
                 Cow::Borrowed(include_str!("../migrations/0003_provenance.sql")),
+                false,
+            ),
+            Migration::new(
+                4,
+                Cow::Borrowed("payments"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0004_payments.sql")),
+                false,
+            ),
+            Migration::new(
+                5,
+                Cow::Borrowed("payments append only"),
+                MigrationType::Simple,
+                Cow::Borrowed(payments_append_only),
                 false,
             ),
         ];

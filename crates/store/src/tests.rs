@@ -910,3 +910,181 @@ async fn timing_large_month() {
         .unwrap();
     eprintln!("read {:?} {}", t.elapsed(), back.len());
 }
+
+// -------------------------------------------------------------------------------------------
+// Payments
+
+fn payment(h: &str, m: &str, day: &str, amount: Decimal, reference: &str) -> FundPayment {
+    FundPayment {
+        hospital_id: h.into(),
+        month: ym(m),
+        date: date(day),
+        amount,
+        reference: reference.into(),
+    }
+}
+
+#[tokio::test]
+async fn payments_are_checked_recorded_once_and_append_only() {
+    on_every_backend("payments", |store| async move {
+        let cases = vec![
+            case("C1", "H001", "2025-06", Category::Normal, dec!(8000)),
+            case("C2", "H002", "2025-06", Category::Normal, dec!(2000)),
+        ];
+        let (statements, events) = settle("2025-06", &cases);
+        store
+            .replace_month(ym("2025-06"), &cases, &statements, &events)
+            .await
+            .unwrap();
+        // 5% withheld: H001 owes 7600.00, H002 1900.00
+        assert_eq!(statements[0].amount_due, dec!(7600.00));
+        let bureau = Actor::bureau("b-1");
+        let batch = [
+            payment("H001", "2025-06", "2025-07-20", dec!(5000), "R1"),
+            payment("H001", "2025-06", "2025-07-25", dec!(2600.01), "R2"), // one fen too many
+            payment("H001", "2025-06", "2025-07-25", dec!(2600.00), "R3"), // exactly the rest
+            payment("H002", "2025-07", "2025-08-20", dec!(10), "R1"),      // no such statement
+            payment("H002", "2025-06", "2025-06-30", dec!(10), "R9"),      // within the month
+            payment("H002", "2025-06", "2025-08-20", dec!(100.5), "R1"),   // R1 of another hospital
+            payment("H002", "2025-06", "2025-08-21", dec!(1), "R1"),       // R1 again in the batch
+            payment("H002", "2025-06", "2025-08-21", dec!(0.001), "R8"),   // three decimals
+        ];
+        let outcomes = store.record_payments(&batch, &bureau).await.unwrap();
+        let kinds: Vec<String> = outcomes
+            .iter()
+            .map(|o| match o {
+                PaymentOutcome::Recorded { record, outstanding } => {
+                    format!("recorded {} {}", record.id, Fen(*outstanding))
+                }
+                PaymentOutcome::Refused { refusal } => refusal.to_string(),
+            })
+            .collect();
+        assert_eq!(kinds[0], "recorded 1 2600.00");
+        assert_eq!(
+            kinds[1],
+            "amount 2600.01 exceeds what is outstanding on H001/2025-06: 2600.00 (amount due 7600.00, paid 5000.00); an overpayment is refused"
+        );
+        assert_eq!(kinds[2], "recorded 2 0.00");
+        assert!(kinds[3].starts_with("no statement H002/2025-07 in the ledger"), "{}", kinds[3]);
+        assert!(kinds[4].starts_with("date 2025-06-30 is not after the month 2025-06"), "{}", kinds[4]);
+        assert_eq!(kinds[5], "recorded 3 1799.50");
+        assert_eq!(
+            kinds[6],
+            "reference \"R1\" of H002 is already recorded (payment 3 dated 2025-08-20, earlier in this batch): a payment is recorded once"
+        );
+        assert!(kinds[7].starts_with("amount 0.001:"), "{}", kinds[7]);
+
+        // Again: the references are taken now, whatever else the rows say.
+        let again = store.record_payments(&batch[..1], &bureau).await.unwrap();
+        assert_eq!(
+            again,
+            vec![PaymentOutcome::Refused {
+                refusal: PaymentRefusal::DuplicateReference {
+                    hospital_id: "H001".into(),
+                    reference: "R1".into(),
+                    previous: "payment 1 dated 2025-07-20".into(),
+                }
+            }]
+        );
+
+        let all = store.payments(None, None).await.unwrap();
+        assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(all[0].payment, batch[0]);
+        assert_eq!(all[2].payment.amount.to_string(), "100.5", "exact, as given");
+        assert_eq!(all[0].actor, "b-1");
+        assert!(all[0].recorded_at.starts_with("2025-07-01T00:00:"));
+        assert_eq!(store.payments(Some("H002"), None).await.unwrap().len(), 1);
+        assert_eq!(store.payments(Some("H001"), Some(ym("2025-06"))).await.unwrap().len(), 2);
+        assert!(store.payments(None, Some(ym("2025-05"))).await.unwrap().is_empty());
+
+        // Paid as of a date: the payments dated after it do not count.
+        let paid = store.paid_as_of(date("2025-07-24"), None).await.unwrap();
+        assert_eq!(paid.get(&("H001".to_string(), ym("2025-06"))), Some(&dec!(5000)));
+        assert_eq!(paid.get(&("H002".to_string(), ym("2025-06"))), None);
+        let paid = store.paid_as_of(date("2025-12-31"), Some("H001")).await.unwrap();
+        assert_eq!(paid.len(), 1);
+        assert_eq!(paid[&("H001".to_string(), ym("2025-06"))], dec!(7600.00));
+
+        // The audit trail: two recorded for H001 with before and after, one refusal.
+        let trail = store.audit_of("H001/2025-06").await.unwrap();
+        let recorded: Vec<&AuditRecord> = trail
+            .iter()
+            .filter(|r| r.event.action == Action::PaymentRecorded)
+            .collect();
+        assert_eq!(recorded.len(), 2);
+        assert_eq!(recorded[1].event.before.as_deref(), Some("paid=5000.00 outstanding=2600.00"));
+        assert_eq!(recorded[1].event.after.as_deref(), Some("paid=7600.00 outstanding=0.00"));
+        let refused = trail
+            .iter()
+            .filter(|r| r.event.action == Action::PaymentRefused)
+            .count();
+        assert_eq!(refused, 2, "R2 and the second R1");
+
+        // The database itself refuses to change or delete a payment.
+        let update = sqlx::query("UPDATE payments SET amount = '1' WHERE id = 1")
+            .execute(&store.pool)
+            .await;
+        assert!(update.is_err(), "a payment was updated");
+        let delete = sqlx::query("DELETE FROM payments WHERE id = 1")
+            .execute(&store.pool)
+            .await;
+        assert!(delete.is_err(), "a payment was deleted");
+        // and a second row of a hospital's reference
+        let twice = sqlx::query(
+            "INSERT INTO payments (id, hospital_id, month, date, amount, reference, recorded_at, actor) \
+             VALUES (99, 'H001', '2025-06', '2025-08-01', '1', 'R1', 'x', 'y')",
+        )
+        .execute(&store.pool)
+        .await;
+        assert!(twice.is_err(), "a reference was recorded twice");
+        assert_eq!(store.payments(None, None).await.unwrap().len(), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_recorders_never_overpay_a_statement() {
+    on_every_backend("payments_race", |store| async move {
+        let cases = vec![case("C1", "H001", "2025-06", Category::Normal, dec!(1000))];
+        let (statements, events) = settle("2025-06", &cases);
+        store
+            .replace_month(ym("2025-06"), &cases, &statements, &events)
+            .await
+            .unwrap();
+        // amount due 950.00; eight recorders try 200.00 each at once: four are recorded
+        let mut tasks = Vec::new();
+        for t in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let p = payment("H001", "2025-06", "2025-08-01", dec!(200), &format!("T{t}"));
+                store
+                    .record_payments(&[p], &Actor::bureau(format!("b-{t}")))
+                    .await
+            }));
+        }
+        let mut recorded = 0;
+        for t in tasks {
+            if let [PaymentOutcome::Recorded { .. }] = t.await.unwrap().unwrap().as_slice() {
+                recorded += 1;
+            }
+        }
+        assert_eq!(recorded, 4);
+        let paid: Decimal = store
+            .payments(None, None)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.payment.amount)
+            .sum();
+        assert_eq!(paid, dec!(800));
+        let ids: Vec<i64> = store
+            .payments(None, None)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, [1, 2, 3, 4], "ids without gaps");
+    })
+    .await;
+}
