@@ -28,10 +28,41 @@ pub enum LedgerCommand {
     Cases(CasesArgs),
     /// The settlement runs, with who ran them and what they read.
     Runs(RunsArgs),
+    /// The adjustments (补差): differences a re-run found on paid statements, with the
+    /// statement that carries each (empty: pending).
+    Adjustments(AdjustmentsArgs),
     /// Reopen a cleared (closed) year so that its months may be re-settled and its clearing
     /// re-run; audited with the reason.
     Reopen(ReopenArgs),
 }
+
+#[derive(Debug, clap::Args)]
+pub struct AdjustmentsArgs {
+    /// Only this hospital.
+    #[arg(long)]
+    pub hospital: Option<String>,
+    /// csv (default) or jsonl.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Where to write (`-`, the default, for standard output).
+    #[arg(long, short, default_value = "-")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub db: DbOpts,
+}
+
+/// The columns of `ledger adjustments`.
+const ADJUSTMENT_COLUMNS: [&str; 9] = [
+    "id",
+    "hospital_id",
+    "case_id",
+    "case_month",
+    "old_fund_due",
+    "new_fund_due",
+    "difference",
+    "run_id",
+    "statement_month",
+];
 
 #[derive(Debug, clap::Args)]
 pub struct ReopenArgs {
@@ -161,6 +192,33 @@ pub fn run(a: LedgerArgs) -> Result<()> {
                 Ok(runs)
             })?;
             write_rows(&r.output, r.format, &RUN_COLUMNS, runs.iter().map(run_row))?;
+        }
+        LedgerCommand::Adjustments(j) => {
+            let rows = block_on(async {
+                let store = open_store(&j.db).await?;
+                let rows = store.adjustments(j.hospital.as_deref()).await?;
+                store.close().await;
+                Ok(rows)
+            })?;
+            let fen = |d: rust_decimal::Decimal| drgdip_pay::money::Fen(d).to_string();
+            write_rows(
+                &j.output,
+                j.format,
+                &ADJUSTMENT_COLUMNS,
+                rows.iter().map(|(a, carried)| {
+                    vec![
+                        a.id.to_string(),
+                        a.hospital_id.clone(),
+                        a.case_id.clone(),
+                        a.case_month.to_string(),
+                        fen(a.old_fund_due),
+                        fen(a.new_fund_due),
+                        fen(a.difference),
+                        a.run_id.to_string(),
+                        carried.map(|m| m.to_string()).unwrap_or_default(),
+                    ]
+                }),
+            )?;
         }
         LedgerCommand::Reopen(r) => {
             let closed = block_on(async {

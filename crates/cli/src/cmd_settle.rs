@@ -686,6 +686,7 @@ fn clearing_report(
     let monthly_due: Decimal = monthly.iter().map(|s| s.fund_due_total).sum();
     let monthly_deposits: Decimal = monthly.iter().map(|s| s.deposit_withheld).sum();
     let monthly_amount: Decimal = monthly.iter().map(|s| s.amount_due).sum();
+    let monthly_adjustments: Decimal = monthly.iter().map(|s| s.adjustments_total).sum();
     let ok = |b: bool| if b { "ok" } else { "DOES NOT BALANCE" };
     let _ = writeln!(
         out,
@@ -699,13 +700,15 @@ fn clearing_report(
     );
     let _ = writeln!(
         out,
-        "books: {} monthly statements: Σ fund_due {} = Σ amount_due {} + Σ deposits {}; deposits released {}: {}",
+        "books: {} monthly statements: Σ fund_due {} + Σ adjustments (补差) {} = Σ amount_due {} + Σ deposits {}; deposits released {}: {}",
         monthly.len(),
         Fen(monthly_due),
+        Fen(monthly_adjustments),
         Fen(monthly_amount),
         Fen(monthly_deposits),
         Fen(deposits),
-        ok(monthly_due == monthly_amount + monthly_deposits && deposits == monthly_deposits)
+        ok(monthly_due + monthly_adjustments == monthly_amount + monthly_deposits
+            && deposits == monthly_deposits)
     );
     let _ = writeln!(
         out,

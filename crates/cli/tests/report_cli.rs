@@ -89,6 +89,8 @@ fn statement(hospital: &str, cases: &[&SettledCase]) -> MonthlyStatement {
         declaration_deadline: "2025-07-10".parse().unwrap(),
         due_by: "2025-08-21".parse().unwrap(),
         due_working_days: 30,
+        adjustments: Vec::new(),
+        adjustments_total: Decimal::ZERO,
     }
 }
 

@@ -22,8 +22,8 @@ use drgdip_pay::params::Exclusion;
 use drgdip_pay::{Category, Date, Hospitals, InsuredClass, ItemUse, Params, SpecialApproval};
 use drgdip_scheme::{Registry, Scheme};
 use drgdip_settle::{
-    settle_month as settle_statements, CasePricing, DipMoney, FinalPricing, Period, SettledCase,
-    YearMonth,
+    settle_month_with_adjustments as settle_statements, CasePricing, DipMoney, FinalPricing,
+    Period, SettledCase, YearMonth,
 };
 use drgdip_store::{RunInputs, Store};
 use rust_decimal::Decimal;
@@ -516,6 +516,8 @@ pub async fn settle_dip_month(
             c.settled(&region.scheme, pv.point_value, approval)
         })
         .collect();
+    // 补差: the differences found on paid statements of earlier months
+    let adjustments = store.pending_adjustments(month).await?;
     let run = settle_statements(
         &pricing.cases,
         &region.params,
@@ -523,6 +525,7 @@ pub async fn settle_dip_month(
         deadline,
         &request.calendar,
         &request.actor,
+        &adjustments,
     )
     .map_err(|e| crate::invalid!("settlement of {month}: {e}"))?;
     let inputs = RunInputs {

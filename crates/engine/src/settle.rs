@@ -10,8 +10,8 @@ use std::path::Path;
 use drgdip_io::{BatchOptions, Problem, ProblemKind, Purpose, RowIn};
 use drgdip_pay::{Category, Hospitals, Params};
 use drgdip_settle::{
-    clear_year as clear_statements, settle_month as settle_statements, Actor, ClearingInput,
-    ClearingStatement, Date, FinalPricing, MonthlyRecord, MonthlyStatement, Period,
+    clear_year as clear_statements, settle_month_with_adjustments as settle_statements, Actor,
+    ClearingInput, ClearingStatement, Date, FinalPricing, MonthlyRecord, MonthlyStatement, Period,
     PrepaymentDecision, SettledCase, WorkCalendar, YearMonth,
 };
 use drgdip_store::{Replace, RunInputs, Store};
@@ -346,6 +346,8 @@ pub async fn settle_month(
         .iter()
         .filter(|c| c.category == Category::Special)
         .count();
+    // 补差: the differences found on paid statements of earlier months
+    let adjustments = store.pending_adjustments(month).await?;
     let run = settle_statements(
         &pricing.cases,
         &region.params,
@@ -353,6 +355,7 @@ pub async fn settle_month(
         deadline,
         &request.calendar,
         &request.actor,
+        &adjustments,
     )
     .map_err(|e| crate::invalid!("settlement of {month}: {e}"))?;
     let inputs = run_inputs(region, &request.case_file)?;
@@ -519,6 +522,23 @@ pub fn clearing_inputs(
     for s in monthly {
         if let Some(input) = entry(&mut by_hospital, &mut unknown, hospitals, &s.hospital_id) {
             input.monthly.push(MonthlyRecord::from(s));
+            // 补差 carried onto the statement: lines of the year's entitlement, as paid
+            for a in &s.adjustments {
+                input.cases.push(SettledCase {
+                    case_id: format!("adjustment {} of {} ({})", a.id, a.case_id, a.case_month),
+                    hospital_id: s.hospital_id.clone(),
+                    discharge_month: s.month,
+                    category: Category::Normal,
+                    payment: Decimal::ZERO,
+                    own: Decimal::ZERO,
+                    fund_due: a.difference,
+                    fund_paid: Decimal::ZERO,
+                    total_cost: Decimal::ZERO,
+                    weight: None,
+                    dip_score: None,
+                    pricing: Default::default(),
+                });
+            }
         }
     }
     for p in prepayments {

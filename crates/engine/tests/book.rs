@@ -298,3 +298,174 @@ fn clearing_refuses_a_year_with_no_settled_month_and_warns_after_june() {
         assert!(!on_time.warnings.iter().any(|w| w.contains("due by")));
     });
 }
+
+/// The dev case file with the total cost of `changes` (case id → new total_cost) edited.
+fn edited_cases(f: &Fixture, changes: &[(&str, &str)]) -> PathBuf {
+    let text = std::fs::read_to_string(&f.cases).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let cols: Vec<&str> = header.split(',').collect();
+    let at = |name: &str| cols.iter().position(|c| *c == name).unwrap();
+    let (id_at, cost_at) = (at("case_id"), at("total_cost"));
+    let mut out = String::from(header);
+    out.push('\n');
+    for line in lines {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        if let Some((_, cost)) = changes.iter().find(|(id, _)| cells[id_at] == *id) {
+            cells[cost_at] = cost.to_string();
+        }
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    let dir = std::env::temp_dir().join(format!("drgdip-book-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("cases-{}.csv", changes.len()));
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn a_paid_statement_is_never_rewritten_its_differences_go_onto_the_next_statement() {
+    let Some(shared) = shared() else { return };
+    let f = fixture(&shared);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        settle(&store, &f, &["2025-06"]).await;
+        let june = month("2025-06");
+        let before = store.statements(Some(june), None).await.unwrap();
+        let cases_before = store.settled_cases(Some(june), None).await.unwrap();
+        let h001 = before
+            .iter()
+            .find(|s| s.hospital_id == "H001")
+            .unwrap()
+            .clone();
+        // the fund pays H001's June statement in part
+        let paid = store
+            .record_payments(
+                &[drgdip_settle::FundPayment {
+                    hospital_id: "H001".into(),
+                    month: june,
+                    date: Date::new(2025, 8, 1).unwrap(),
+                    amount: "1000.00".parse().unwrap(),
+                    reference: "T-1".into(),
+                }],
+                &Actor::bureau("cashier"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(paid.len(), 1);
+        // two June cases re-priced: one of H001 (paid), one of H002 (not paid)
+        let of = |h: &str| {
+            cases_before
+                .iter()
+                .find(|c| c.hospital_id == h && c.category.as_str() == "normal")
+                .unwrap()
+                .clone()
+        };
+        let (a, b) = (of("H001"), of("H002"));
+        let doubled = |c: &drgdip_settle::SettledCase| {
+            (c.total_cost * rust_decimal::Decimal::TWO).to_string()
+        };
+        let edited = edited_cases(
+            &f,
+            &[(&a.case_id, &doubled(&a)), (&b.case_id, &doubled(&b))],
+        );
+        let mut again = request(&f, "2025-06");
+        again.case_file = CaseInput::File(&edited);
+        settle_month(&store, &f.region, again, &|_| {})
+            .await
+            .unwrap();
+        let after = store.statements(Some(june), None).await.unwrap();
+        // H001's paid statement and its cases stay as they were
+        assert_eq!(
+            after.iter().find(|s| s.hospital_id == "H001").unwrap(),
+            &h001
+        );
+        let cases_after = store.settled_cases(Some(june), None).await.unwrap();
+        let case = |cs: &[drgdip_settle::SettledCase], id: &str| {
+            cs.iter().find(|c| c.case_id == id).unwrap().clone()
+        };
+        assert_eq!(case(&cases_after, &a.case_id), a);
+        // H002's unpaid statement is replaced
+        let b_after = case(&cases_after, &b.case_id);
+        assert_ne!(b_after.fund_due, b.fund_due);
+        // the difference of H001's case is an adjustment, pending
+        let adjustments = store.adjustments(None).await.unwrap();
+        assert_eq!(adjustments.len(), 1, "{adjustments:?}");
+        let (adj, carried) = &adjustments[0];
+        assert_eq!(
+            (adj.hospital_id.as_str(), adj.case_id.as_str()),
+            ("H001", a.case_id.as_str())
+        );
+        assert_eq!(adj.old_fund_due, a.fund_due);
+        assert_ne!(adj.new_fund_due, a.fund_due);
+        assert_eq!(adj.difference, adj.new_fund_due - adj.old_fund_due);
+        assert_eq!(*carried, None);
+        let trail = store.audit_of("H001/2025-06").await.unwrap();
+        assert!(trail
+            .iter()
+            .any(|r| r.event.action.as_str() == "settlement.adjustment_recorded"));
+
+        // July carries it onto H001's statement, once, even when July is settled twice
+        for _ in 0..2 {
+            settle(&store, &f, &["2025-07"]).await;
+        }
+        let july = store
+            .statements(Some(month("2025-07")), Some("H001"))
+            .await
+            .unwrap();
+        let s = &july[0];
+        assert_eq!(s.adjustments.len(), 1);
+        assert_eq!(s.adjustments_total, adj.difference);
+        assert_eq!(
+            s.amount_due,
+            s.fund_due_total - s.deposit_withheld + adj.difference
+        );
+        let lines: rust_decimal::Decimal = store
+            .settled_cases(Some(month("2025-07")), Some("H001"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.fund_due)
+            .sum();
+        assert_eq!(
+            s.fund_due_total, lines,
+            "the statement is the sum of its case lines"
+        );
+        let adjustments = store.adjustments(Some("H001")).await.unwrap();
+        assert_eq!(adjustments[0].1, Some(month("2025-07")));
+
+        // the clearing counts the adjustment once: the books balance
+        let cleared = clear_year(
+            &store,
+            &f.region.params,
+            &f.region.hospitals,
+            ClearRequest {
+                year: 2025,
+                pricing: FinalPricing::AsGiven,
+                actor: Actor::system("book-test"),
+                today: Date::new(2026, 3, 1).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+        let h = cleared
+            .statements
+            .iter()
+            .find(|c| c.hospital_id == "H001")
+            .unwrap();
+        let june_july: rust_decimal::Decimal = store
+            .settled_cases_in(Period::Year(2025), Some("H001"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.fund_due)
+            .sum();
+        assert_eq!(h.entitled, june_july + adj.difference);
+        assert_eq!(h.paid_monthly, h001.amount_due + s.amount_due);
+    });
+}

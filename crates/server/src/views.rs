@@ -377,6 +377,8 @@ impl From<&MonthlyStatement> for StatementJson {
             declaration_deadline,
             due_by,
             due_working_days: _,
+            adjustments: _,
+            adjustments_total: _,
         } = s;
         StatementJson {
             hospital_id: hospital_id.clone(),

@@ -144,6 +144,9 @@ pub enum Action {
     /// A re-run of a month replaced a hospital's settled month with fewer than half as many
     /// cases because the operator forced it (`--force`).
     MonthReplacementForced,
+    /// 补差 — a re-run of a month found differences on a paid statement: the statement stays
+    /// as it was, the differences go onto the hospital's next statement.
+    AdjustmentRecorded,
     /// 年度清算 — the year was cleared: its months are closed to re-settlement.
     YearClosed,
     /// A closed year was reopened (its months may be re-settled, its clearing re-run).
@@ -173,6 +176,7 @@ impl Action {
             Action::AccessRefused => "api.access_refused",
             Action::MonthReplacementRefused => "settlement.month_replacement_refused",
             Action::MonthReplacementForced => "settlement.month_replacement_forced",
+            Action::AdjustmentRecorded => "settlement.adjustment_recorded",
             Action::YearClosed => "clearing.year_closed",
             Action::YearReopened => "clearing.year_reopened",
             Action::PaymentRecorded => "payment.recorded",

@@ -77,11 +77,14 @@ pub struct MonthlyRecord {
 }
 
 impl From<&MonthlyStatement> for MonthlyRecord {
-    /// A statement paid in full (`amount_paid = amount_due`).
+    /// A statement paid in full (`amount_paid = amount_due`); its fund due includes the
+    /// adjustments (补差) carried onto it.
     fn from(statement: &MonthlyStatement) -> MonthlyRecord {
         MonthlyRecord {
             month: statement.month,
-            fund_due_total: statement.fund_due_total,
+            fund_due_total: statement
+                .fund_due_total
+                .saturating_add(statement.adjustments_total),
             deposit_withheld: statement.deposit_withheld,
             amount_paid: statement.amount_due,
         }

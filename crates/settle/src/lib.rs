@@ -42,8 +42,8 @@ pub use clearing::{
     ClearingStep, FinalPricing, MonthlyRecord,
 };
 pub use monthly::{
-    settle_month, CasePricing, CategoryTotals, DipMoney, MonthlyStatement, SettleError,
-    SettledCase, PAYMENT_WORKING_DAYS,
+    settle_month, settle_month_with_adjustments, Adjustment, CasePricing, CategoryTotals, DipMoney,
+    MonthlyStatement, SettleError, SettledCase, PAYMENT_WORKING_DAYS,
 };
 pub use prepayment::{
     decide_prepayment, eligibility, monthly_fund_due, prepayment_amount, public_list, Eligibility,

@@ -239,6 +239,36 @@ pub struct MonthlyStatement {
     /// The working days counted (`[settlement].due_working_days`, 30 by default).
     #[serde(default = "default_due_working_days")]
     pub due_working_days: u32,
+    /// 补差 — corrections of cases settled on earlier, already paid statements, carried onto
+    /// this one (each names the case, the old and new amounts and the run that found it).
+    #[serde(default)]
+    pub adjustments: Vec<Adjustment>,
+    /// Σ of the adjustments' differences, included in `amount_due`.
+    #[serde(default)]
+    pub adjustments_total: Decimal,
+}
+
+/// 补差 — the correction of a case whose month was re-settled after its statement was paid:
+/// the paid statement stays as it was, and the difference goes onto the hospital's next
+/// statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjustment {
+    /// The ledger's number of the adjustment.
+    pub id: i64,
+    /// The hospital.
+    pub hospital_id: String,
+    /// The case corrected.
+    pub case_id: String,
+    /// The month the case was settled in (its paid statement).
+    pub case_month: YearMonth,
+    /// Its fund_due on the paid statement (0 for a case the re-run added).
+    pub old_fund_due: Decimal,
+    /// Its fund_due in the re-run (0 for a case the re-run no longer has).
+    pub new_fund_due: Decimal,
+    /// `new_fund_due − old_fund_due`.
+    pub difference: Decimal,
+    /// The settlement run that found the difference.
+    pub run_id: i64,
 }
 
 fn default_due_working_days() -> u32 {
@@ -253,8 +283,17 @@ impl MonthlyStatement {
 
     /// The statement as one `key=value` line, for audit events (`before`/`after`).
     pub fn summary(&self) -> String {
+        let adjustments = if self.adjustments.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " adjustments={} ({})",
+                Fen(self.adjustments_total),
+                self.adjustments.len()
+            )
+        };
         format!(
-            "cases={} fund_due_total={} deposit_withheld={} amount_due={} due_by={}",
+            "cases={} fund_due_total={} deposit_withheld={}{adjustments} amount_due={} due_by={}",
             self.cases,
             Fen(self.fund_due_total),
             Fen(self.deposit_withheld),
@@ -293,6 +332,19 @@ impl fmt::Display for MonthlyStatement {
             Fen(self.deposit_withheld),
             Fen(self.amount_due)
         )?;
+        for a in &self.adjustments {
+            writeln!(
+                f,
+                "  adjustment (补差) {}: case {} of {} (paid statement), fund_due {} → {} = {} (run {})",
+                a.id,
+                a.case_id,
+                a.case_month,
+                Fen(a.old_fund_due),
+                Fen(a.new_fund_due),
+                Fen(a.difference),
+                a.run_id
+            )?;
+        }
         write!(
             f,
             "declaration deadline {}; due by {} (working day {} after it)",
@@ -364,6 +416,33 @@ where
     I: IntoIterator,
     I::Item: Borrow<SettledCase>,
 {
+    settle_month_with_adjustments(
+        cases,
+        params,
+        month,
+        declaration_deadline,
+        calendar,
+        actor,
+        &[],
+    )
+}
+
+/// [`settle_month`], carrying onto each hospital's statement its pending `adjustments` (补差)
+/// of earlier months: `amount_due = fund_due_total − deposit_withheld + Σ adjustments`. An
+/// adjustment of a hospital without a case this month stays pending (not on any statement).
+pub fn settle_month_with_adjustments<I>(
+    cases: I,
+    params: &Params,
+    month: YearMonth,
+    declaration_deadline: Date,
+    calendar: &WorkCalendar,
+    actor: &Actor,
+    adjustments: &[Adjustment],
+) -> Result<Audited<Vec<MonthlyStatement>>, SettleError>
+where
+    I: IntoIterator,
+    I::Item: Borrow<SettledCase>,
+{
     if declaration_deadline <= month.last_day() {
         return Err(SettleError::DeadlineTooEarly {
             deadline: declaration_deadline,
@@ -429,9 +508,23 @@ where
             .checked_mul(fund_due_total)
             .map(round_fen)
             .ok_or_else(|| overflow("deposit rate × fund_due_total".to_string()))?;
+        let carried: Vec<Adjustment> = adjustments
+            .iter()
+            .filter(|a| a.hospital_id == hospital_id && a.case_month < month)
+            .cloned()
+            .collect();
+        let mut adjustments_total = Decimal::ZERO;
+        for a in &carried {
+            adjustments_total = adjustments_total
+                .checked_add(a.difference)
+                .ok_or_else(|| overflow("Σ adjustments".to_string()))?;
+        }
         let amount_due = fund_due_total
             .checked_sub(deposit_withheld)
-            .ok_or_else(|| overflow("fund_due_total − deposit withheld".to_string()))?;
+            .and_then(|d| d.checked_add(adjustments_total))
+            .ok_or_else(|| {
+                overflow("fund_due_total − deposit withheld + adjustments".to_string())
+            })?;
         let statement = MonthlyStatement {
             hospital_id: hospital_id.to_string(),
             month,
@@ -446,6 +539,8 @@ where
             declaration_deadline,
             due_by,
             due_working_days,
+            adjustments: carried,
+            adjustments_total,
         };
         events.push(
             AuditEvent::new(

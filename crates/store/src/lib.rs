@@ -21,7 +21,7 @@ mod error;
 mod payments;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -39,8 +39,8 @@ use sqlx::{Any, AnyPool, Row};
 pub use clock::{rfc3339, system_clock, Clock};
 pub use drgdip_pay::InsuredClass;
 pub use drgdip_settle::{
-    Action, Actor, Application, AuditEvent, CasePricing, ClearingStatement, MonthlyStatement,
-    Period, PrepaymentDecision, Role, SettledCase, YearMonth,
+    Action, Actor, Adjustment, Application, AuditEvent, CasePricing, ClearingStatement,
+    MonthlyStatement, Period, PrepaymentDecision, Role, SettledCase, YearMonth,
 };
 pub use drgdip_settle::{FundPayment, PaymentRefusal};
 pub use error::{Shrink, StoreError};
@@ -173,8 +173,8 @@ pub struct RunInputs {
 // -------------------------------------------------------------------------------------------
 // Migrations
 
-/// The migrations, embedded in the binary: `0001`, `0003` (provenance, closed years) and
-/// `0004` (payments) are portable; `0002` and `0005` (the append-only triggers of the audit
+/// The migrations, embedded in the binary: `0001`, `0003` (provenance, closed years), `0004`
+/// (payments) and `0006` (adjustments) are portable; `0002` and `0005` (the append-only triggers of the audit
 /// log and of the payments) have one text per backend.
 #[derive(Debug)]
 struct Embedded(Backend);
@@ -237,6 +237,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                 Cow::Borrowed("payments append only"),
                 MigrationType::Simple,
                 Cow::Borrowed(payments_append_only),
+                false,
+            ),
+            Migration::new(
+                6,
+                Cow::Borrowed("adjustments"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0006_adjustments.sql")),
                 false,
             ),
         ];
@@ -379,6 +386,91 @@ fn opt_decimal(row: &AnyRow, column: &str) -> Result<Option<Decimal>> {
                 .map_err(|e| StoreError::corrupt(format!("amount {column} {t:?}"), e))
         })
         .transpose()
+}
+
+/// The columns of a `cases` row as [`ledger_case_of`] reads them.
+const LEDGER_CASE_COLUMNS: &str = "month, case_id, hospital_id, run_id, category, payment, own, \
+     fund_due, fund_paid, total_cost, weight, dip_score, scheme, scheme_version, status, mdc, \
+     adrg, pay_group, insured";
+
+fn ledger_case_of(r: &AnyRow) -> Result<LedgerCase> {
+    let category = text(r, "category")?;
+    let case = SettledCase {
+        case_id: text(r, "case_id")?,
+        hospital_id: text(r, "hospital_id")?,
+        discharge_month: month_of(r, "month")?,
+        category: drgdip_pay::Category::parse(&category)
+            .ok_or_else(|| StoreError::corrupt("case category", format!("unknown {category:?}")))?,
+        payment: decimal(r, "payment")?,
+        own: decimal(r, "own")?,
+        fund_due: decimal(r, "fund_due")?,
+        fund_paid: decimal(r, "fund_paid")?,
+        total_cost: decimal(r, "total_cost")?,
+        weight: opt_decimal(r, "weight")?,
+        dip_score: opt_decimal(r, "dip_score")?,
+        pricing: pricing_of(r)?,
+    };
+    Ok(LedgerCase {
+        case,
+        run_id: int(r, "run_id")?,
+    })
+}
+
+fn adjustment_of(r: &AnyRow) -> Result<(Adjustment, ())> {
+    Ok((
+        Adjustment {
+            id: int(r, "id")?,
+            hospital_id: text(r, "hospital_id")?,
+            case_id: text(r, "case_id")?,
+            case_month: month_of(r, "case_month")?,
+            old_fund_due: decimal(r, "old_fund_due")?,
+            new_fund_due: decimal(r, "new_fund_due")?,
+            difference: decimal(r, "difference")?,
+            run_id: int(r, "run_id")?,
+        },
+        (),
+    ))
+}
+
+/// The adjustments of a re-run of `month` for the `paid` hospitals: per case, the re-run's
+/// fund_due against the one on the paid statement (`kept`); a case only in the re-run counts
+/// from 0, a case the re-run no longer has goes to 0; equal amounts give none. Numbered and
+/// dated by the caller (`id`, `run_id` 0 here).
+fn differences(
+    paid: &BTreeSet<String>,
+    kept: &[LedgerCase],
+    rerun: &[SettledCase],
+    month: YearMonth,
+) -> Vec<Adjustment> {
+    let mut old: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
+    for k in kept {
+        old.insert(
+            (k.case.hospital_id.as_str(), k.case.case_id.as_str()),
+            k.case.fund_due,
+        );
+    }
+    let mut new: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
+    for c in rerun.iter().filter(|c| paid.contains(&c.hospital_id)) {
+        new.insert((c.hospital_id.as_str(), c.case_id.as_str()), c.fund_due);
+    }
+    let keys: BTreeSet<(&str, &str)> = old.keys().chain(new.keys()).copied().collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let before = old.get(&key).copied().unwrap_or(Decimal::ZERO);
+            let after = new.get(&key).copied().unwrap_or(Decimal::ZERO);
+            let difference = after.checked_sub(before)?;
+            (!difference.is_zero()).then(|| Adjustment {
+                id: 0,
+                hospital_id: key.0.to_string(),
+                case_id: key.1.to_string(),
+                case_month: month,
+                old_fund_due: before,
+                new_fund_due: after,
+                difference,
+                run_id: 0,
+            })
+        })
+        .collect()
 }
 
 fn closed_of(row: &AnyRow) -> Result<ClosedYear> {
@@ -772,16 +864,49 @@ impl Store {
         }
         let run_id = Self::bump(&mut tx, "settlement_run", 1).await?;
 
-        let previous: Vec<MonthlyStatement> = {
-            let rows =
-                sqlx::query("SELECT body FROM statements WHERE month = $1 ORDER BY hospital_id")
-                    .bind(m.as_str())
-                    .fetch_all(&mut *tx)
-                    .await?;
+        let (previous, previous_runs): (Vec<MonthlyStatement>, BTreeMap<String, i64>) = {
+            let rows = sqlx::query(
+                "SELECT body, run_id FROM statements WHERE month = $1 ORDER BY hospital_id",
+            )
+            .bind(m.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut statements = Vec::with_capacity(rows.len());
+            let mut runs = BTreeMap::new();
+            for r in &rows {
+                let st: MonthlyStatement = json(r, "monthly statement")?;
+                runs.insert(st.hospital_id.clone(), int(r, "run_id")?);
+                statements.push(st);
+            }
+            (statements, runs)
+        };
+        // 已拨付: a statement with a payment recorded against it is never rewritten
+        let paid: BTreeSet<String> = {
+            let rows = sqlx::query("SELECT DISTINCT hospital_id FROM payments WHERE month = $1")
+                .bind(m.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
             rows.iter()
-                .map(|r| json(r, "monthly statement"))
+                .map(|r| text(r, "hospital_id"))
                 .collect::<Result<_>>()?
         };
+        let paid: BTreeSet<String> = paid
+            .into_iter()
+            .filter(|h| previous_runs.contains_key(h))
+            .collect();
+        let mut kept_cases: Vec<LedgerCase> = Vec::new();
+        for h in &paid {
+            let rows = sqlx::query(&format!(
+                "SELECT {LEDGER_CASE_COLUMNS} FROM cases WHERE month = $1 AND hospital_id = $2 ORDER BY case_id"
+            ))
+            .bind(m.as_str())
+            .bind(h.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in &rows {
+                kept_cases.push(ledger_case_of(r)?);
+            }
+        }
         let settled: BTreeMap<String, i64> = {
             let rows = sqlx::query(
                 "SELECT hospital_id, COUNT(*) AS n FROM cases WHERE month = $1 GROUP BY hospital_id",
@@ -872,15 +997,24 @@ impl Store {
             "pay_group",
             "insured",
         ];
-        for chunk in cases.chunks(INSERT_CHUNK) {
+        // the adjustments: per case of a paid statement, the re-run's fund_due against the
+        // paid one
+        let adjustments = differences(&paid, &kept_cases, cases, month);
+        let written: Vec<(&SettledCase, i64)> = cases
+            .iter()
+            .filter(|c| !paid.contains(&c.hospital_id))
+            .map(|c| (c, run_id))
+            .chain(kept_cases.iter().map(|k| (&k.case, k.run_id)))
+            .collect();
+        for chunk in written.chunks(INSERT_CHUNK) {
             let sql = insert_sql(self.backend, "cases", &CASE_COLUMNS, chunk.len());
             let mut q = sqlx::query(&sql);
-            for c in chunk {
+            for &(c, case_run) in chunk {
                 q = q
                     .bind(m.as_str())
                     .bind(c.case_id.as_str())
                     .bind(c.hospital_id.as_str())
-                    .bind(run_id)
+                    .bind(case_run)
                     .bind(c.category.as_str())
                     .bind(c.payment.to_string())
                     .bind(c.own.to_string())
@@ -913,16 +1047,27 @@ impl Store {
         ];
         let mut fund_due_total = Decimal::ZERO;
         let mut amount_due_total = Decimal::ZERO;
-        for chunk in statements.chunks(INSERT_CHUNK) {
+        let written_statements: Vec<(&MonthlyStatement, i64)> = statements
+            .iter()
+            .filter(|s| !paid.contains(&s.hospital_id))
+            .map(|s| (s, run_id))
+            .chain(
+                previous
+                    .iter()
+                    .filter(|s| paid.contains(&s.hospital_id))
+                    .map(|s| (s, previous_runs[&s.hospital_id])),
+            )
+            .collect();
+        for chunk in written_statements.chunks(INSERT_CHUNK) {
             let sql = insert_sql(self.backend, "statements", &STATEMENT_COLUMNS, chunk.len());
             let mut q = sqlx::query(&sql);
-            for s in chunk {
+            for &(s, statement_run) in chunk {
                 fund_due_total += s.fund_due_total;
                 amount_due_total += s.amount_due;
                 q = q
                     .bind(m.as_str())
                     .bind(s.hospital_id.as_str())
-                    .bind(run_id)
+                    .bind(statement_run)
                     .bind(s.cases as i64)
                     .bind(s.fund_due_total.to_string())
                     .bind(s.deposit_withheld.to_string())
@@ -990,13 +1135,100 @@ impl Store {
             .map(|s| (s.subject(), s.summary()))
             .collect();
         let mut events: Vec<AuditEvent> = forced_events;
-        events.extend_from_slice(audit);
+        // a paid statement is kept: its re-issue is not an event, its adjustments are
+        let kept_subjects: BTreeSet<String> = paid.iter().map(|h| format!("{h}/{month}")).collect();
+        events.extend(
+            audit
+                .iter()
+                .filter(|e| {
+                    !(e.action == Action::MonthlyStatementIssued
+                        && kept_subjects.contains(&e.subject))
+                })
+                .cloned(),
+        );
         for e in &mut events {
             if e.action == Action::MonthlyStatementIssued && e.before.is_none() {
                 e.before = before.get(&e.subject).cloned();
             }
         }
+        // carried adjustments: released from the statements this run replaces, then marked
+        // on the new ones
         for s in &previous {
+            if !paid.contains(&s.hospital_id) {
+                sqlx::query(
+                    "UPDATE adjustments SET statement_month = NULL WHERE statement_month = $1 AND hospital_id = $2",
+                )
+                .bind(m.as_str())
+                .bind(s.hospital_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        for s in statements.iter().filter(|s| !paid.contains(&s.hospital_id)) {
+            for a in &s.adjustments {
+                sqlx::query("UPDATE adjustments SET statement_month = $1 WHERE id = $2")
+                    .bind(m.as_str())
+                    .bind(a.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if !adjustments.is_empty() {
+            let last = Self::bump(&mut tx, "adjustment", adjustments.len() as i64).await?;
+            let first = last - adjustments.len() as i64 + 1;
+            const ADJ_COLUMNS: [&str; 10] = [
+                "id",
+                "hospital_id",
+                "case_id",
+                "case_month",
+                "old_fund_due",
+                "new_fund_due",
+                "difference",
+                "run_id",
+                "at",
+                "statement_month",
+            ];
+            for (c, chunk) in adjustments.chunks(INSERT_CHUNK).enumerate() {
+                let sql = insert_sql(self.backend, "adjustments", &ADJ_COLUMNS, chunk.len());
+                let mut q = sqlx::query(&sql);
+                for (i, a) in chunk.iter().enumerate() {
+                    q = q
+                        .bind(first + (c * INSERT_CHUNK + i) as i64)
+                        .bind(a.hospital_id.as_str())
+                        .bind(a.case_id.as_str())
+                        .bind(m.as_str())
+                        .bind(a.old_fund_due.to_string())
+                        .bind(a.new_fund_due.to_string())
+                        .bind(a.difference.to_string())
+                        .bind(run_id)
+                        .bind(at.as_str())
+                        .bind(None::<String>);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        for h in &paid {
+            let mine: Vec<&Adjustment> =
+                adjustments.iter().filter(|a| &a.hospital_id == h).collect();
+            let total: Decimal = mine.iter().map(|a| a.difference).sum();
+            events.push(
+                AuditEvent::new(
+                    &actor,
+                    Action::AdjustmentRecorded,
+                    format!("{h}/{month}"),
+                    format!(
+                        "re-run of {month}: the statement is paid and stays as it was; {} case difference(s), Σ {} (补差), carried onto the hospital's next statement",
+                        mine.len(),
+                        drgdip_pay::money::Fen(total)
+                    ),
+                )
+                .after(format!("adjustments={} total={}", mine.len(), drgdip_pay::money::Fen(total))),
+            );
+        }
+        for s in &previous {
+            if paid.contains(&s.hospital_id) {
+                continue;
+            }
             if !hospitals.contains(s.hospital_id.as_str()) {
                 events.push(
                     AuditEvent::new(
@@ -1112,37 +1344,58 @@ impl Store {
         months: Option<(YearMonth, YearMonth)>,
         hospital_id: Option<&str>,
     ) -> Result<Vec<LedgerCase>> {
-        let mut q = Select::new(
-            "SELECT month, case_id, hospital_id, run_id, category, payment, own, fund_due, \
-             fund_paid, total_cost, weight, dip_score, scheme, scheme_version, status, mdc, adrg, \
-             pay_group, insured FROM cases",
-        );
+        let mut q = Select::new(&format!("SELECT {LEDGER_CASE_COLUMNS} FROM cases"));
         q.months_and_hospital(months, hospital_id);
         q.tail("ORDER BY month, hospital_id, case_id");
         let rows = q.query().fetch_all(&self.pool).await?;
+        rows.iter().map(ledger_case_of).collect()
+    }
+
+    /// The adjustments (补差) pending for the statements of `month`: not yet on a statement
+    /// (or on the month's own statements, which a re-run replaces), of cases of earlier
+    /// months, by hospital and number.
+    pub async fn pending_adjustments(
+        &self,
+        month: YearMonth,
+    ) -> Result<Vec<Adjustment>, StoreError> {
+        let m = month.to_string();
+        let rows = sqlx::query(
+            "SELECT id, hospital_id, case_id, case_month, old_fund_due, new_fund_due, difference, run_id \
+             FROM adjustments WHERE (statement_month IS NULL OR statement_month = $1) AND case_month < $2 \
+             ORDER BY hospital_id, id",
+        )
+        .bind(m.as_str())
+        .bind(m.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(adjustment_of(r)?.0)).collect()
+    }
+
+    /// Every adjustment (补差) with the month of the statement carrying it (`None`: pending),
+    /// by number, optionally of one hospital.
+    pub async fn adjustments(
+        &self,
+        hospital_id: Option<&str>,
+    ) -> Result<Vec<(Adjustment, Option<YearMonth>)>, StoreError> {
+        let mut q = Select::new(
+            "SELECT id, hospital_id, case_id, case_month, old_fund_due, new_fund_due, difference, \
+             run_id, statement_month FROM adjustments",
+        );
+        if let Some(h) = hospital_id {
+            q.eq("hospital_id", Arg::Text(h.to_string()));
+        }
+        q.tail("ORDER BY id");
+        let rows = q.query().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let category = text(r, "category")?;
-                let case = SettledCase {
-                    case_id: text(r, "case_id")?,
-                    hospital_id: text(r, "hospital_id")?,
-                    discharge_month: month_of(r, "month")?,
-                    category: drgdip_pay::Category::parse(&category).ok_or_else(|| {
-                        StoreError::corrupt("case category", format!("unknown {category:?}"))
-                    })?,
-                    payment: decimal(r, "payment")?,
-                    own: decimal(r, "own")?,
-                    fund_due: decimal(r, "fund_due")?,
-                    fund_paid: decimal(r, "fund_paid")?,
-                    total_cost: decimal(r, "total_cost")?,
-                    weight: opt_decimal(r, "weight")?,
-                    dip_score: opt_decimal(r, "dip_score")?,
-                    pricing: pricing_of(r)?,
-                };
-                Ok(LedgerCase {
-                    case,
-                    run_id: int(r, "run_id")?,
-                })
+                let (a, _) = adjustment_of(r)?;
+                let carried = opt_text(r, "statement_month")?
+                    .map(|t| {
+                        t.parse::<YearMonth>()
+                            .map_err(|e| StoreError::corrupt(format!("month {t:?}"), e))
+                    })
+                    .transpose()?;
+                Ok((a, carried))
             })
             .collect()
     }
