@@ -148,6 +148,30 @@ pub fn check_month(field: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A year `YYYY`, or 400 naming `field`.
+pub fn check_year(field: &str, value: &str) -> Result<(), ApiError> {
+    if YEAR.is_match(value) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            field,
+            format!("{field} {value:?}: expected a year YYYY such as 2025"),
+        ))
+    }
+}
+
+/// A flag `true` or `false`, or 400 naming `field`.
+pub fn check_flag(field: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::bad_request(
+            field,
+            format!("{field} {value:?}: expected true or false"),
+        )),
+    }
+}
+
 /// A review period of any kind, or 400 naming `field`.
 pub fn check_period(field: &str, value: &str) -> Result<(), ApiError> {
     if PERIOD.is_match(value) {
