@@ -463,7 +463,10 @@ impl Engine {
         };
         let mut lines = c.rule_lines();
         if self.region.params.region.method == Method::Dip {
-            lines.insert(1, "region.method is dip: paid by DRG here all the same".into());
+            lines.insert(
+                1,
+                "region.method is dip: paid by DRG here all the same".into(),
+            );
         }
         let p = &c.payment;
         Ok(PayResult {

@@ -70,18 +70,19 @@ fn root(e: &EngineError) -> &EngineError {
     }
 }
 
-/// What the API answers to an engine error: 409 for a refusal that protects the ledger
-/// (a truncated upload, nothing to clear), 400 for an input that is wrong (a case file that
-/// cannot be read, a settlement the parameters do not allow), 500 otherwise.
+/// What the API answers to an engine error: 400 for a case file that cannot be read (no
+/// header, a required column missing: outside the document's pattern), 409 for a refusal
+/// that protects the ledger (a truncated upload, nothing to clear) or what the region's
+/// parameters or the ledger's state do not allow, 500 for a failure of the store or the
+/// disk.
 fn engine_error(what: &str, e: &EngineError) -> ApiError {
     let text = chain(e);
     if e.is_refusal() {
         return ApiError::conflict(text);
     }
     match root(e) {
-        EngineError::Invalid(_) | EngineError::Batch(_) | EngineError::Csv(_) => {
-            ApiError::bad_request("", text)
-        }
+        EngineError::Batch(_) | EngineError::Csv(_) => ApiError::bad_request("", text),
+        EngineError::Invalid(_) | EngineError::Refused(_) => ApiError::conflict(text),
         _ => ApiError::internal(what, text),
     }
 }
@@ -304,10 +305,10 @@ fn settlement_result(
     request_body(content = String, content_type = "text/csv",
         description = "the case file: the columns of the case file (shared/README.md), a header first; rows of other months are skipped"),
     responses((status = 200, body = SettlementResult),
-        (status = 400, body = ErrorBody, description = "a month of the wrong form, or a case file that cannot be read (no header, a missing column)"),
+        (status = 400, body = ErrorBody, description = "a month of the wrong form, or a case file that cannot be read (no header, a required column missing)"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "not a bureau token (audited)"),
-        (status = 409, body = ErrorBody, description = "a re-run that would shrink a hospital's settled month below half (a truncated upload?): refused with the numbers, audited; force=true replaces it"),
+        (status = 409, body = ErrorBody, description = "a re-run that would shrink a hospital's settled month below half (a truncated upload?): refused with the numbers, audited; force=true replaces it. Also a settlement the region's parameters do not allow (region.method = dip)"),
         (status = 413, body = ErrorBody, description = "a case file larger than the server's upload limit (--max-upload)"),
         (status = 503, body = ErrorBody, description = "the server's store is not a ledger, or its limit of open connections is reached")))]
 pub async fn settle(
@@ -493,10 +494,10 @@ fn clearing_result(year: i32, today: Date, o: &ClearOutcome) -> ClearingResult {
 #[utoipa::path(post, path = "/v1/clearings", tag = "ledger", security(("bearer" = [])),
     params(ClearQuery),
     responses((status = 200, body = ClearingResult),
-        (status = 400, body = ErrorBody, description = "a year or point value of the wrong form, or a ledger the hospitals file does not cover"),
+        (status = 400, body = ErrorBody, description = "a year or point value of the wrong form"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "not a bureau token (audited)"),
-        (status = 409, body = ErrorBody, description = "no month of the year is settled: nothing to clear (audited)"),
+        (status = 409, body = ErrorBody, description = "no month of the year is settled: nothing to clear (audited); or a ledger the clearing cannot take (a hospital not in the hospitals file)"),
         (status = 503, body = ErrorBody, description = "the server's store is not a ledger, or its limit of open connections is reached")))]
 pub async fn clear(
     State(app): App,
@@ -715,15 +716,16 @@ pub async fn cases(
     QueryOf(q): QueryOf<LedgerCasesQuery>,
 ) -> Result<Json<Vec<Map<String, Value>>>, ApiError> {
     let month = parse_month(q.month.as_deref())?;
-    let year = match q.year.as_deref() {
-        None => None,
-        Some(y) => {
-            contract::check_year("year", y)?;
-            Some(y.parse::<i32>().map_err(|_| {
-                ApiError::bad_request("year", format!("year {y:?}: expected YYYY"))
-            })?)
-        }
-    };
+    let year =
+        match q.year.as_deref() {
+            None => None,
+            Some(y) => {
+                contract::check_year("year", y)?;
+                Some(y.parse::<i32>().map_err(|_| {
+                    ApiError::bad_request("year", format!("year {y:?}: expected YYYY"))
+                })?)
+            }
+        };
     let asked = hospital_param(q.hospital.as_deref())?;
     let hospital = match actor.hospital_id() {
         Some(own) => {
@@ -810,14 +812,17 @@ mod tests {
         assert_eq!((e.status.as_u16(), e.code), (409, "conflict"));
         let wrapped = EngineError::Context {
             context: "the case file upload 2025-06".into(),
-            source: Box::new(EngineError::Invalid("line 2: no column gender".into())),
+            source: Box::new(EngineError::Batch(drgdip_io::BatchError::NoHeader)),
         };
         let e = engine_error("x", &wrapped);
         assert_eq!(e.status.as_u16(), 400);
         assert_eq!(
             e.message,
-            "the case file upload 2025-06: line 2: no column gender"
+            "the case file upload 2025-06: the input has no header row"
         );
+        let state =
+            EngineError::Invalid("hospital(s) of the ledger not in the hospitals file".into());
+        assert_eq!(engine_error("x", &state).status.as_u16(), 409);
         let io = EngineError::Io(std::io::Error::other("disk"));
         assert_eq!(engine_error("x", &io).status.as_u16(), 500);
     }

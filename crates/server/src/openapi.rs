@@ -275,6 +275,10 @@ impl Patcher<'_> {
         self.parameter("get", "/v1/ledger/cases", "hospital", id());
         self.parameter("get", "/v1/ledger/runs", "month", month());
         self.at(
+            "/paths/~1v1~1settlements/post/requestBody/content/text~1csv/schema",
+            json!({"pattern": contract::case_file_pattern()}),
+        );
+        self.at(
             "/paths/~1v1~1settlements/post/responses/413",
             json!({"description": format!(
                 "a case file larger than the server's upload limit of {} bytes (--max-upload)",
@@ -357,7 +361,11 @@ impl Patcher<'_> {
     fn roles(&mut self) {
         for r in auth::ROUTES {
             let pointer = format!("/paths/{}/{}", token(r.path), r.method.to_lowercase());
-            match self.doc.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            match self
+                .doc
+                .pointer_mut(&pointer)
+                .and_then(Value::as_object_mut)
+            {
                 Some(op) => {
                     op.insert("x-roles".into(), strings(r.roles.iter().copied()));
                     let roles = format!("Roles: {}.", r.roles.join(", "));
@@ -407,11 +415,7 @@ impl Patcher<'_> {
         audit_roles.push("system");
         self.property("AuditEntry", "role", json!({"enum": audit_roles}));
         self.property("ErrorBody", "error", json!({"enum": error::CODES}));
-        self.property(
-            "ClearingJson",
-            "balance",
-            json!({"enum": ledger::BALANCES}),
-        );
+        self.property("ClearingJson", "balance", json!({"enum": ledger::BALANCES}));
     }
 
     /// The answers any `/v1` operation may give besides its own: 400 (two `Authorization`

@@ -18,11 +18,11 @@ use drgdip_server::{
     router, AppState, AuditEntry, Backend, BackendError, BackendFuture, Engine, Limits, Refusal,
     Tokens,
 };
-use drgdip_store::{LedgerCase, SettlementRun};
 use drgdip_settle::{
     settle_month, Actor, Application, AuditEvent, Date, MonthlyStatement, Period, SettledCase,
     WorkCalendar, YearMonth,
 };
+use drgdip_store::{LedgerCase, SettlementRun};
 use http_body_util::BodyExt;
 use rust_decimal::Decimal;
 use tower::ServiceExt;
@@ -368,13 +368,15 @@ pub fn app(backend: Arc<MemBackend>) -> Option<Router> {
 
 /// The router over any backend, or `None` without the shared data.
 pub fn app_with(backend: Arc<dyn Backend>) -> Option<Router> {
+    app_with_limits(backend, Limits::default().without_rate_limit())
+}
+
+/// The router over any backend under `limits`, or `None` without the shared data.
+pub fn app_with_limits(backend: Arc<dyn Backend>, limits: Limits) -> Option<Router> {
     let engine = engine()?;
     let tokens = Tokens::from_toml_str(TOKENS).unwrap();
     Some(router(Arc::new(AppState::new(
-        engine,
-        tokens,
-        backend,
-        Limits::default().without_rate_limit(),
+        engine, tokens, backend, limits,
     ))))
 }
 
