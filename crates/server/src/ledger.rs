@@ -368,7 +368,14 @@ pub async fn settle(
     .await
     .map_err(|e| ApiError::internal("the settlement", e))?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
-    let outcome = outcome.map_err(|e| engine_error("the settlement", &e))?;
+    let outcome = outcome.map_err(|e| {
+        let refused = engine_error("the settlement", &e);
+        // the store's refusal names the CLI's flag
+        let message = refused
+            .message
+            .replace("re-run with --force", "send it again with force=true");
+        refused.with_message(message)
+    })?;
     settlement_result(month, outcome, elapsed_ms).map(Json)
 }
 

@@ -245,10 +245,12 @@ async fn the_bureau_settles_and_clears_on_the_real_store_and_a_truncated_upload_
     )
     .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text);
+    let message = a.json["message"].as_str().unwrap();
+    assert!(message.contains("refused to replace 2025-06"), "{message}");
+    assert!(message.contains("fewer than half"), "{message}");
     assert!(
-        a.json["message"].as_str().unwrap().contains("2025-06"),
-        "{}",
-        a.text
+        message.contains("force=true") && !message.contains("--force"),
+        "{message}"
     );
     let a = call(
         &app,
