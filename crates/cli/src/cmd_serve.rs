@@ -1,14 +1,16 @@
 //! `drgdip serve`: the HTTP API (`drgdip-server`) over the ledger.
 //!
-//! Loads once — every known scheme (for `?scheme=`), the region's parameters, the DRG
-//! weights (`--weights`, `--history`, or the parameters' `drg.weights`), the hospitals and
-//! the tokens — opens the store, binds `--addr` (port 0: any free port) and prints
+//! Loads once — every known scheme (for `?scheme=`), the region (`drgdip_engine::Region`:
+//! parameters, DRG weights from `--weights`, `--history` or the parameters' `drg.weights`,
+//! hospitals, catalogue, tariff; the same loader as `drgdip settle`) and the tokens — opens
+//! the store, binds `--addr` (port 0: any free port) and prints
 //! `listening on http://ADDR` on standard output; everything else goes to standard error.
 //! Ctrl-C or SIGTERM stops accepting connections and finishes the requests in flight.
 //!
 //! The server defends itself (`drgdip_server::Limits`): `--header-timeout`,
-//! `--request-timeout`, `--idle-timeout`, `--max-connections`, `--max-body`, `--rate-limit`
-//! with `--rate-burst`; the defaults are in `docs/api.md`.
+//! `--request-timeout`, `--idle-timeout`, `--max-connections`, `--max-body`, `--max-upload`
+//! (a settlement's case file), `--rate-limit` with `--rate-burst`; the defaults are in
+//! `docs/api.md`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -72,6 +74,10 @@ pub struct ServeArgs {
     /// The largest request body in bytes (else 413).
     #[arg(long, value_name = "BYTES", default_value_t = drgdip_server::Limits::MAX_BODY)]
     pub max_body: usize,
+    /// The largest case file uploaded to `POST /v1/settlements`, in bytes (else 413): a
+    /// month of a region, not one case.
+    #[arg(long, value_name = "BYTES", default_value_t = drgdip_server::Limits::MAX_UPLOAD)]
+    pub max_upload: usize,
     /// Requests per token (per peer address without a known token): `N/s`, `N/min` or
     /// `off`; over it, 429 with Retry-After.
     #[arg(long, value_name = "N/s|N/min|off", default_value = "100/s")]
@@ -118,22 +124,24 @@ fn limits(a: &ServeArgs) -> Result<Limits> {
         idle_timeout: seconds("idle-timeout", &a.idle_timeout)?,
         max_connections: a.max_connections,
         max_body: a.max_body,
+        max_upload: a.max_upload,
         rate,
     };
     limits
         .check()
-        .map_err(|e| anyhow!("{e} (--max-connections, --max-body)"))?;
+        .map_err(|e| anyhow!("{e} (--max-connections, --max-body, --max-upload)"))?;
     Ok(limits)
 }
 
 fn describe(l: &Limits) -> String {
     format!(
-        "header timeout {:?}, request timeout {:?}, idle timeout {:?}, at most {} connections, bodies up to {} bytes, rate {}",
+        "header timeout {:?}, request timeout {:?}, idle timeout {:?}, at most {} connections, bodies up to {} bytes, case-file uploads up to {} bytes, rate {}",
         l.header_timeout,
         l.request_timeout,
         l.idle_timeout,
         l.max_connections,
         l.max_body,
+        l.max_upload,
         l.rate
             .map_or_else(|| "unlimited".to_string(), |r| format!("{r} per token or address"))
     )
@@ -202,25 +210,17 @@ pub fn run(a: ServeArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let selection = env.selection()?;
-    let Region {
-        params,
-        scheme: pay_scheme,
-        hospitals,
-        tariff,
-        catalogue_desc: exclusion_desc,
-        ..
-    } = region;
     let tokens = Tokens::from_toml_str(&read_text(&a.tokens, "tokens file")?)
         .map_err(|e| anyhow!("tokens file {}: {e}", a.tokens.display()))?;
     for h in tokens.hospitals() {
-        if hospitals.get(h).is_none() {
+        if region.hospitals.get(h).is_none() {
             eprintln!(
                 "drgdip serve: warning: tokens file: hospital {h} is not in {}",
                 a.hospitals.display()
             );
         }
     }
-    if params.region.method == Method::Dip {
+    if region.params.region.method == Method::Dip {
         eprintln!(
             "drgdip serve: warning: region.method = \"dip\": POST /v1/pay pays by DRG all the same"
         );
@@ -236,10 +236,11 @@ pub fn run(a: ServeArgs) -> Result<()> {
         .map(|s| s.name.clone())
         .collect::<Vec<_>>()
         .join(", ");
-    let engine = Engine::new(schemes, selection, params, tariff, hospitals)?;
+    let payment_label = region.scheme.label();
+    let exclusion_desc = region.catalogue_desc.clone();
+    let engine = Engine::new(schemes, selection, Arc::new(region))?;
     eprintln!(
-        "drgdip serve: schemes {scheme_list} (payment: {}); weights {weights_desc}; {exclusion_desc}; {} hospitals; tokens: {bureau} bureau, {hospital} hospital, {reviewer} reviewer",
-        pay_scheme.label(),
+        "drgdip serve: schemes {scheme_list} (payment: {payment_label}); weights {weights_desc}; {exclusion_desc}; {} hospitals; tokens: {bureau} bureau, {hospital} hospital, {reviewer} reviewer",
         engine.hospitals().len()
     );
 

@@ -141,7 +141,12 @@ fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<
     s.write_all(req.as_bytes()).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
+    reply(&raw)
+}
+
+/// A raw response: its status, its body (de-chunked) as text and as JSON.
+fn reply(raw: &[u8]) -> Reply {
+    let raw = String::from_utf8_lossy(raw).into_owned();
     let (head, rest) = raw.split_once("\r\n\r\n").expect("a response head");
     let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
     let chunked = head.lines().any(|l| {
@@ -600,6 +605,359 @@ fn the_readme_serve_example_runs_as_written() {
     let r = http(&addr, "GET", "/v1/statements", Some(&bureau), None);
     assert_eq!((r.status, r.json.as_array().map(Vec::len)), (200, Some(0)));
     assert!(dir.join("drgdip.db").exists());
+    stop(server, &dir);
+}
+
+/// One HTTP/1.1 request with a body of `content_type` (`Connection: close`), read to the end.
+fn http_body(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> Reply {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    req.push_str(&format!(
+        "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ));
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    s.write_all(&bytes).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    reply(&raw)
+}
+
+/// The totals line `drgdip settle` prints: `settled M: H hospitals, N cases, fund_due_total
+/// F, deposit_withheld D, amount_due A` → (H, N, F, A).
+fn settled_line(stdout: &str) -> (u64, u64, String, String) {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("settled "))
+        .unwrap_or_else(|| panic!("no totals line: {stdout}"));
+    let field = |after: &str| {
+        let rest = &line[line
+            .find(after)
+            .unwrap_or_else(|| panic!("{after}: {line}"))
+            + after.len()..];
+        rest.split([',', ' ']).next().unwrap().to_string()
+    };
+    let (_, rest) = line.split_once(": ").unwrap();
+    let hospitals = rest.split(' ').next().unwrap().parse().unwrap();
+    let cases = field("hospitals, ").parse().unwrap();
+    (
+        hospitals,
+        cases,
+        field("fund_due_total "),
+        field("amount_due "),
+    )
+}
+
+#[test]
+fn the_bureau_settles_a_month_and_clears_a_year_over_http() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = common::tempdir("serve-settle");
+    let s = shared.to_str().unwrap();
+    let d = format!("{s}/testdata/chs-drg-2.0");
+    let p = format!("{s}/params/region-350100-2025.toml");
+    let hospitals = format!("{d}/hospitals.csv");
+    let cases_csv = format!("{d}/dev/cases.csv");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_drgdip"))
+            .args(args)
+            .args(["--shared", s])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[
+        "weights",
+        "--history",
+        &format!("{d}/history-2024/cases.csv"),
+        "--params",
+        &p,
+        "-o",
+        "weights.csv",
+        "-q",
+    ]);
+    // what `drgdip settle` writes for June 2025, in a ledger of its own
+    let cli = run(&[
+        "settle",
+        "--month",
+        "2025-06",
+        "-i",
+        &cases_csv,
+        "--params",
+        &p,
+        "--hospitals",
+        &hospitals,
+        "--weights",
+        "weights.csv",
+        "--db",
+        "sqlite://cli.db",
+        "-q",
+    ]);
+    let (cli_hospitals, cli_cases, cli_fund_due, cli_due) = settled_line(&cli);
+    assert_eq!(
+        (
+            cli_hospitals,
+            cli_cases,
+            cli_fund_due.as_str(),
+            cli_due.as_str()
+        ),
+        (40, 1663, "33869502.27", "32176027.14"),
+        "{cli}"
+    );
+    let cli_statements: HashMap<String, (u64, Decimal, Decimal)> = {
+        let rt = drgdip_store::tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let url = format!("sqlite://{}", dir.join("cli.db").display());
+            let store = Store::open(&url).await.unwrap();
+            let list = store
+                .statements(Some("2025-06".parse().unwrap()), None)
+                .await
+                .unwrap();
+            store.close().await;
+            list.into_iter()
+                .map(|s| (s.hospital_id, (s.cases, s.fund_due_total, s.amount_due)))
+                .collect()
+        })
+    };
+
+    std::fs::write(dir.join("tokens.toml"), TOKENS).unwrap();
+    let (server, addr) = start(
+        &dir,
+        &[
+            "serve",
+            "--db",
+            "sqlite://api.db",
+            "--tokens",
+            "tokens.toml",
+            "--params",
+            &p,
+            "--hospitals",
+            &hospitals,
+            "--weights",
+            "weights.csv",
+            "--addr",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "off",
+            "--shared",
+            s,
+        ],
+    );
+    let file = std::fs::read(&cases_csv).unwrap();
+    assert!(
+        file.len() > 2 * 1024 * 1024,
+        "larger than the JSON body limit"
+    );
+
+    // only the bureau settles: a hospital is refused (403, audited)
+    let path = "/v1/settlements?month=2025-06";
+    let r = http_body(&addr, "POST", path, Some(H001), "text/csv", b"case_id\n");
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = http_body(
+        &addr,
+        "POST",
+        "/v1/settlements?month=2025-13",
+        Some(BUREAU),
+        "text/csv",
+        &file,
+    );
+    assert_eq!(
+        (r.status, r.json["field"].as_str()),
+        (400, Some("month")),
+        "{}",
+        r.text
+    );
+
+    // the whole dev file uploaded: June settled, the other months skipped
+    let started = std::time::Instant::now();
+    let r = http_body(&addr, "POST", path, Some(BUREAU), "text/csv", &file);
+    let took = started.elapsed();
+    assert_eq!(r.status, 200, "{}", r.text);
+    eprintln!(
+        "settled the dev month over HTTP ({} bytes uploaded) in {:.2} s (server: {} ms)",
+        file.len(),
+        took.as_secs_f64(),
+        r.json["elapsed_ms"]
+    );
+    let j = &r.json;
+    assert_eq!(j["counts"]["read"], 20000);
+    assert_eq!(j["counts"]["other_months"], 18337);
+    assert_eq!(j["counts"]["settled"], 1663);
+    assert_eq!(j["totals"]["hospitals"], 40);
+    assert_eq!(j["totals"]["cases"], 1663);
+    assert_eq!(j["totals"]["fund_due_total"], cli_fund_due.as_str());
+    assert_eq!(j["totals"]["amount_due"], cli_due.as_str());
+    let statements = j["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), cli_statements.len());
+    for st in statements {
+        let h = st["hospital_id"].as_str().unwrap();
+        let (cases, fund_due, due) = cli_statements[h];
+        assert_eq!(st["cases"].as_u64(), Some(cases), "{h}");
+        assert_eq!(dec(st["fund_due_total"].as_str().unwrap()), fund_due, "{h}");
+        assert_eq!(dec(st["amount_due"].as_str().unwrap()), due, "{h}");
+    }
+    let problems = j["problems"].as_array().unwrap();
+    assert_eq!(j["problems_total"].as_u64(), Some(problems.len() as u64));
+    // every problem names a line of the file (the header is line 1)
+    assert!(problems.iter().all(|q| q["line"].as_u64().unwrap() > 1));
+    let run_id = j["run_id"].as_i64().unwrap();
+    let sha = j["case_file_sha256"].as_str().unwrap().to_string();
+    assert_eq!(sha.len(), 64);
+
+    // a truncated upload (the header and the first June rows) is refused with the numbers
+    let text = String::from_utf8(file.clone()).unwrap();
+    let mut lines = text.lines();
+    let mut truncated = format!("{}\n", lines.next().unwrap());
+    for l in lines.filter(|l| l.contains(",2025-06-")).take(20) {
+        truncated.push_str(l);
+        truncated.push('\n');
+    }
+    let r = http_body(
+        &addr,
+        "POST",
+        path,
+        Some(BUREAU),
+        "text/csv",
+        truncated.as_bytes(),
+    );
+    assert_eq!(
+        (r.status, r.json["error"].as_str()),
+        (409, Some("conflict")),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.json["message"].as_str().unwrap().contains("H0"),
+        "{}",
+        r.text
+    );
+
+    // the ledger's cases: a hospital its own, the bureau all, a reviewer none
+    let r = http(
+        &addr,
+        "GET",
+        "/v1/ledger/cases?month=2025-06",
+        Some(H001),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let own = r.json.as_array().unwrap();
+    assert_eq!(own.len() as u64, cli_statements["H001"].0);
+    assert!(own.iter().all(|c| c["hospital_id"] == "H001"));
+    assert_eq!(own[0].as_object().unwrap().len(), 19);
+    assert_eq!(own[0]["run_id"], run_id.to_string());
+    assert!(own[0]["payment"].as_str().unwrap().contains('.'));
+    let r = http(
+        &addr,
+        "GET",
+        "/v1/ledger/cases?year=2025&hospital=H002",
+        Some(H001),
+        None,
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = http(
+        &addr,
+        "GET",
+        "/v1/ledger/cases?year=2025",
+        Some(BUREAU),
+        None,
+    );
+    assert_eq!(r.json.as_array().map(Vec::len), Some(1663), "{}", r.text);
+    let r = http(&addr, "GET", "/v1/ledger/cases", Some(R1), None);
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = http(&addr, "GET", "/v1/ledger/runs", Some(BUREAU), None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let runs = r.json.as_array().unwrap();
+    assert_eq!(
+        runs.len(),
+        1,
+        "the refused upload committed nothing: {}",
+        r.text
+    );
+    assert_eq!(runs[0]["case_file_sha256"], sha.as_str());
+    assert!(runs[0]["case_file"]
+        .as_str()
+        .unwrap()
+        .starts_with("upload 2025-06"));
+    assert_eq!(runs[0]["actor"], "bureau");
+
+    // the year cleared from the ledger
+    let r = http_body(
+        &addr,
+        "POST",
+        "/v1/clearings?year=2025",
+        Some(BUREAU),
+        "text/plain",
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["statements"].as_array().map(Vec::len), Some(40));
+    assert!(
+        r.json["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("11 month(s) of 2025 not settled"),
+        "{}",
+        r.text
+    );
+    let r = http_body(
+        &addr,
+        "POST",
+        "/v1/clearings?year=2031",
+        Some(BUREAU),
+        "text/plain",
+        b"",
+    );
+    assert_eq!(r.status, 409, "{}", r.text);
+    let r = http_body(
+        &addr,
+        "POST",
+        "/v1/clearings?year=2025",
+        Some(H001),
+        "text/plain",
+        b"",
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+
+    // the audit log has the settlement, the refused re-run, the clearing and the refusals
+    let r = http(&addr, "GET", "/v1/audit?limit=10000", Some(BUREAU), None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let log = r.json.as_array().unwrap();
+    let count = |action: &str, actor: &str| {
+        log.iter()
+            .filter(|e| e["action"] == action && e["actor"] == actor)
+            .count()
+    };
+    assert_eq!(count("settlement.monthly_statement_issued", "bureau"), 40);
+    assert!(count("settlement.month_replacement_refused", "bureau") >= 1);
+    assert_eq!(count("clearing.statement_issued", "bureau"), 40);
+    assert!(count("api.access_refused", "H001") >= 3, "{}", r.text);
+    assert_eq!(count("api.access_refused", "R1"), 1);
+    assert!(log
+        .iter()
+        .any(|e| e["action"] == "api.access_refused" && e["subject"] == "clearing 2031"));
     stop(server, &dir);
 }
 

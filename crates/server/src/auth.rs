@@ -316,6 +316,30 @@ pub const ROUTES: &[Route] = &[
         roles: &["bureau", "hospital"],
         summary: "what the fund owes as of a date (?as_of=YYYY-MM-DD&hospital=H&all=true); a hospital sees its own",
     },
+    Route {
+        method: "POST",
+        path: "/v1/settlements",
+        roles: &["bureau"],
+        summary: "settle a month (月结算): the month's case file as the body (text/csv), ?month=YYYY-MM[&force=true]",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/clearings",
+        roles: &["bureau"],
+        summary: "clear a year (年度清算) from the ledger: ?year=YYYY[&point_value=V]",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/ledger/cases",
+        roles: &["bureau", "hospital"],
+        summary: "the ledger's settled cases with what priced them (?month=YYYY-MM|year=YYYY&hospital=H); a hospital sees its own",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/ledger/runs",
+        roles: &["bureau"],
+        summary: "the settlement runs with what each read (?month=YYYY-MM)",
+    },
 ];
 
 /// The caller of a `/v1` request, as [`authorize`] resolved it.

@@ -1,6 +1,11 @@
 //! What the API asks of its storage: the few calls of `drgdip_store::Store` it makes, as a
 //! trait so that the router can be tested against a double. The server runs on
 //! [`drgdip_store::Store`] (implemented here); nothing else implements it outside tests.
+//!
+//! A monthly settlement and an annual clearing are not calls of this trait: they are the
+//! engine's use cases (`drgdip_engine::settle`), which write the ledger in one transaction
+//! and take the [`drgdip_store::Store`] itself ([`Backend::ledger`]); a double without one
+//! answers those routes 503.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,7 +13,7 @@ use std::pin::Pin;
 use drgdip_settle::{
     Actor, Application, AuditEvent, FundPayment, MonthlyStatement, Period, SettledCase, YearMonth,
 };
-use drgdip_store::PaymentOutcome;
+use drgdip_store::{LedgerCase, PaymentOutcome, SettlementRun, Store};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -120,5 +125,22 @@ pub trait Backend: Send + Sync + 'static {
     fn payments<'a>(&'a self, hospital_id: Option<&'a str>) -> BackendFuture<'a, Vec<FundPayment>> {
         let _ = hospital_id;
         Box::pin(async { Err(BackendError("this store keeps no payments".into())) })
+    }
+
+    /// The settled cases with the run that settled each (the book of record), by month,
+    /// hospital and case id, optionally of the months of `period` and/or one hospital.
+    fn ledger_cases<'a>(
+        &'a self,
+        period: Option<Period>,
+        hospital_id: Option<&'a str>,
+    ) -> BackendFuture<'a, Vec<LedgerCase>>;
+
+    /// The committed settlement runs, oldest first, optionally of one month.
+    fn settlement_runs(&self, month: Option<YearMonth>) -> BackendFuture<'_, Vec<SettlementRun>>;
+
+    /// The ledger the engine's settlement and clearing write, if this store is one (the
+    /// shipped server's always is; a test double need not be).
+    fn ledger(&self) -> Option<Store> {
+        None
     }
 }

@@ -55,6 +55,35 @@ pub const POINTS_MAX: usize = 20;
 /// The most cases in one application, or opinions in one review.
 pub const CASES_MAX: usize = 1000;
 
+/// The columns a settlement's case file must have: those grouping needs and those paying
+/// needs (`drgdip_io`: `case_id`, `gender`, `age`, `diagnoses`; `total_cost`, `fund_paid`).
+pub fn case_file_required() -> Vec<&'static str> {
+    let mut v = vec!["case_id", "gender", "age", "diagnoses"];
+    v.extend_from_slice(drgdip_io::Purpose::Pay.cost_columns());
+    v
+}
+
+/// What the document states of a settlement's case file: a header of the case file's
+/// columns in their order (`drgdip_io::COLUMNS`, as the shared data writes them), the
+/// required ones present ([`case_file_required`]), then any rows (a row that cannot be
+/// read is a problem of the answer, not a refusal). The server reads more than this — any
+/// order, other columns ignored, names trimmed and case-insensitive — but a header without a
+/// required column is a 400.
+pub fn case_file_pattern() -> String {
+    let required = case_file_required();
+    let mut p = String::from("^");
+    for (i, c) in drgdip_io::COLUMNS.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        if required.contains(c) {
+            p.push_str(&format!("{sep}{c}"));
+        } else {
+            p.push_str(&format!("({sep}{c})?"));
+        }
+    }
+    p.push_str("(\\r?\\n[\\s\\S]*)?$");
+    p
+}
+
 fn compiled(pattern: &'static str) -> Regex {
     // the patterns are constants of this file, compiled by its tests
     Regex::new(pattern).unwrap_or_else(|e| unreachable!("{pattern}: {e}"))
@@ -148,6 +177,30 @@ pub fn check_month(field: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A year `YYYY`, or 400 naming `field`.
+pub fn check_year(field: &str, value: &str) -> Result<(), ApiError> {
+    if YEAR.is_match(value) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            field,
+            format!("{field} {value:?}: expected a year YYYY such as 2025"),
+        ))
+    }
+}
+
+/// A flag `true` or `false`, or 400 naming `field`.
+pub fn check_flag(field: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::bad_request(
+            field,
+            format!("{field} {value:?}: expected true or false"),
+        )),
+    }
+}
+
 /// A review period of any kind, or 400 naming `field`.
 pub fn check_period(field: &str, value: &str) -> Result<(), ApiError> {
     if PERIOD.is_match(value) {
@@ -213,6 +266,40 @@ mod tests {
     use super::*;
     use rust_decimal::Decimal;
     use std::str::FromStr;
+
+    #[test]
+    fn the_case_file_pattern_takes_the_shared_header_and_not_one_the_reader_refuses() {
+        let re = Regex::new(&case_file_pattern()).unwrap();
+        let full = drgdip_io::COLUMNS.join(",");
+        assert!(re.is_match(&format!("{full}\n")));
+        assert!(re.is_match(&format!("{full}\r\nC1,H001,,1,40,,,,,,,C71.003\n")));
+        assert!(re.is_match("case_id,gender,age,diagnoses,total_cost,fund_paid"));
+        let read = |header: &str| {
+            let options = drgdip_io::ReadOptions {
+                purpose: drgdip_io::Purpose::Pay,
+                ..Default::default()
+            };
+            drgdip_io::Columns::from_header_for(header.split(','), options).is_ok()
+        };
+        assert!(read(&full));
+        for c in case_file_required() {
+            let without: Vec<&str> = drgdip_io::COLUMNS
+                .iter()
+                .copied()
+                .filter(|x| *x != c)
+                .collect();
+            let header = without.join(",");
+            assert!(!read(&header), "{c}");
+            assert!(!re.is_match(&format!("{header}\n")), "{c}");
+        }
+        for bad in [
+            "",
+            "a,b\n1,2\n",
+            "gender,case_id,age,diagnoses,total_cost,fund_paid\n",
+        ] {
+            assert!(!re.is_match(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn every_pattern_compiles() {

@@ -3,18 +3,15 @@
 //! shared by every request; nothing here touches the store.
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use drgdip_drg::{explain, group, Lang, Status, Trace};
-use drgdip_io::{parse_row, run_batch, CaseRecord, Columns, RowOutcome};
+use drgdip_drg::{explain, group, Lang, Trace};
+use drgdip_engine::pricing::{PricedRow, Pricer, SpecialCases};
+use drgdip_engine::Region;
+use drgdip_io::{parse_row, CaseRecord, Columns, RowOutcome};
 use drgdip_pay::money::{Fen, W4};
 use drgdip_pay::params::Method;
-use drgdip_pay::weights::WeightOptions;
-use drgdip_pay::{
-    pay_case, Date, GroupStatus, HistoryCase, Hospitals, ItemUse, Params, PayInput, Tariff,
-    WeightTable,
-};
+use drgdip_pay::{Hospitals, Params};
 use drgdip_scheme::selection::Selection;
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
@@ -208,14 +205,16 @@ pub struct PayResult {
     pub problems: Vec<ProblemOut>,
 }
 
-/// Everything a request needs to group or pay a case, loaded once.
+/// Everything a request needs to group or pay a case, loaded once: the schemes `?scheme=`
+/// may name, the selection of `?scheme=auto`, and the region ([`drgdip_engine::Region`]:
+/// parameters, the scheme that pays, hospitals, weights, tariff) that pays a case and
+/// settles a month.
 pub struct Engine {
     schemes: BTreeMap<String, Arc<Scheme>>,
     selection: Selection,
-    params: Params,
-    pay_scheme: Arc<Scheme>,
-    tariff: Tariff,
-    hospitals: Hospitals,
+    region: Arc<Region>,
+    /// No approved special case: one case paid over the API is paid as `drgdip pay` pays it.
+    no_special: SpecialCases,
 }
 
 /// Why an engine cannot be built.
@@ -242,14 +241,6 @@ fn status_zh(status: &str) -> &'static str {
         .iter()
         .find(|(en, _)| *en == status)
         .map_or(STATUSES[3].1, |(_, zh)| zh)
-}
-
-fn group_status(s: Status) -> GroupStatus {
-    match s {
-        Status::Grouped => GroupStatus::Grouped,
-        Status::Ambiguous => GroupStatus::Ambiguous,
-        Status::Ungroupable => GroupStatus::Ungroupable,
-    }
 }
 
 /// The case as a one-row file: its columns and fields.
@@ -295,46 +286,55 @@ fn codes(s: &Scheme, ids: &[u32]) -> Vec<String> {
 }
 
 impl Engine {
-    /// An engine over the loaded `schemes` (every scheme `?scheme=` may name; the one of
-    /// `params.region.scheme` pays), the `selection` for `?scheme=auto`, the region's
-    /// parameters, its DRG tariff and its hospitals.
+    /// An engine over the loaded `schemes` (every scheme `?scheme=` may name; the region's
+    /// own scheme pays), the `selection` for `?scheme=auto` and the loaded `region`.
     pub fn new(
         schemes: Vec<Arc<Scheme>>,
         selection: Selection,
-        params: Params,
-        tariff: Tariff,
-        hospitals: Hospitals,
+        region: Arc<Region>,
     ) -> Result<Engine, EngineError> {
-        let schemes: BTreeMap<String, Arc<Scheme>> =
+        let mut schemes: BTreeMap<String, Arc<Scheme>> =
             schemes.into_iter().map(|s| (s.name.clone(), s)).collect();
         let known = || schemes.keys().cloned().collect::<Vec<_>>().join(", ");
-        let pay_scheme = schemes
-            .get(&params.region.scheme)
-            .cloned()
-            .ok_or_else(|| EngineError::MissingScheme(params.region.scheme.clone(), known()))?;
+        if !schemes.contains_key(&region.scheme.name) {
+            return Err(EngineError::MissingScheme(
+                region.scheme.name.clone(),
+                known(),
+            ));
+        }
         for name in selection.schemes() {
             if !schemes.contains_key(name) {
                 return Err(EngineError::SelectionScheme(name.to_string(), known()));
             }
         }
+        // the region's scheme is the one that prices: `?scheme=` of its name groups with it
+        schemes.insert(region.scheme.name.clone(), region.scheme.clone());
         Ok(Engine {
             schemes,
             selection,
-            params,
-            pay_scheme,
-            tariff,
-            hospitals,
+            region,
+            no_special: SpecialCases::default(),
         })
+    }
+
+    /// The region: what pays a case, settles a month and clears a year.
+    pub fn region(&self) -> &Arc<Region> {
+        &self.region
     }
 
     /// The region's parameters.
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.region.params
     }
 
     /// The hospitals.
     pub fn hospitals(&self) -> &Hospitals {
-        &self.hospitals
+        &self.region.hospitals
+    }
+
+    /// The scheme that pays (the parameters' `region.scheme`).
+    fn pay_scheme(&self) -> &Scheme {
+        &self.region.scheme
     }
 
     /// The names of the loaded schemes.
@@ -346,7 +346,7 @@ impl Engine {
     /// insured region and discharge date).
     fn scheme_for(&self, name: Option<&str>, r: &CaseRecord) -> Result<&Scheme, ApiError> {
         let name = match name {
-            None => return Ok(&self.pay_scheme),
+            None => return Ok(self.pay_scheme()),
             Some("auto") => self.selection.select(&r.insured_region, &r.discharge_date),
             Some(n) => n,
         };
@@ -382,7 +382,7 @@ impl Engine {
         // a named scheme reads the case with its own catalog; `auto` reads it with the
         // region's, picks, and reads it again if the scheme picked has another catalog
         let first: &Scheme = match scheme {
-            None | Some("auto") => &self.pay_scheme,
+            None | Some("auto") => self.pay_scheme(),
             Some(_) => self.scheme_for(scheme, &CaseRecord::default())?,
         };
         let mut outcome = parse_row(&refs, 2, &cols, &first.catalog);
@@ -439,123 +439,53 @@ impl Engine {
         })
     }
 
-    /// Pays one case under the region's DRG parameters (grouped with `region.scheme`). A
-    /// case that fails validation, or that cannot be paid — no `total_cost`, no `fund_paid`,
-    /// a hospital neither in the hospitals file nor with a `hospital_level` — is answered
-    /// `invalid` with its problems, as `drgdip pay` writes such a row.
+    /// Pays one case under the region's DRG parameters (grouped with `region.scheme`), with
+    /// the engine's pricer (`drgdip_engine::pricing::Pricer::price_record`, as `drgdip pay`
+    /// and `drgdip settle` price a row). A case that fails validation, or that cannot be paid
+    /// — no `total_cost`, no `fund_paid`, a hospital neither in the hospitals file nor with a
+    /// `hospital_level` — is answered `invalid` with its problems, as `drgdip pay` writes
+    /// such a row.
     pub fn pay(&self, case: &CaseFields) -> Result<PayResult, ApiError> {
         let (cols, fields) = one_row(case)?;
         let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let s: &Scheme = &self.pay_scheme;
+        let s = self.pay_scheme();
         let r = match parse_row(&refs, 2, &cols, &s.catalog) {
             RowOutcome::Invalid { case_id, problems } => {
                 return Ok(self.not_paid(case_id, problems_out(problems)));
             }
-            RowOutcome::Valid(r) => r,
+            RowOutcome::Valid(r) => *r,
         };
-        let level = match (self.hospitals.get(&r.hospital_id), r.hospital_level) {
-            (Some(h), Some(l)) if l != h.level => Some((
-                h.level,
-                format!(
-                    "hospital {}: level {} from the hospitals file (the case says {l})",
-                    r.hospital_id, h.level
-                ),
-            )),
-            (Some(h), _) => Some((
-                h.level,
-                format!("hospital {}: level {} from the hospitals file", r.hospital_id, h.level),
-            )),
-            (None, Some(l)) => Some((
-                l,
-                format!(
-                    "hospital {:?} is not in the hospitals file: level {l} from the case's hospital_level",
-                    r.hospital_id
-                ),
-            )),
-            (None, None) => None,
+        let c = match Pricer::new(&self.region, &self.no_special).price_record(r) {
+            PricedRow::Invalid {
+                case_id, problems, ..
+            } => return Ok(self.not_paid(case_id, problems_out(problems))),
+            PricedRow::Paid(c) => c,
         };
-        let mut missing = Vec::new();
-        let problem = |field: &str, value: &str, message: String| ProblemOut {
-            field: field.into(),
-            value: value.into(),
-            message,
-        };
-        if r.total_cost.is_none() {
-            missing.push(problem(
-                "total_cost",
-                "",
-                "missing: a case cannot be paid without its per-item total cost".into(),
-            ));
+        let mut lines = c.rule_lines();
+        if self.region.params.region.method == Method::Dip {
+            lines.insert(
+                1,
+                "region.method is dip: paid by DRG here all the same".into(),
+            );
         }
-        if r.fund_paid.is_none() {
-            missing.push(problem(
-                "fund_paid",
-                "",
-                "missing: a case cannot be paid without it (own = total_cost − fund_paid)".into(),
-            ));
-        }
-        if level.is_none() {
-            missing.push(problem(
-                "hospital_level",
-                &r.hospital_id,
-                format!(
-                    "hospital {:?} is not in the hospitals file and the case gives no hospital_level",
-                    r.hospital_id
-                ),
-            ));
-        }
-        let (Some(total_cost), Some(fund_paid), Some((level, level_line))) =
-            (r.total_cost, r.fund_paid, level)
-        else {
-            return Ok(self.not_paid(r.case_id.clone(), missing));
-        };
-        let g = group(s, &r.case(), &mut Trace::disabled());
-        let input = PayInput {
-            case_id: r.case_id.clone(),
-            hospital_level: level,
-            insured_region: r.insured_region.clone(),
-            new_tech_flag: r.new_tech_flag,
-            new_tech_items: r
-                .new_tech_items
-                .iter()
-                .map(|i| ItemUse {
-                    code: i.code.clone(),
-                    cost: i.cost,
-                })
-                .collect(),
-            discharge_date: Date::parse(&r.discharge_date),
-            los: r.los,
-            total_cost,
-            fund_paid,
-            status: group_status(g.status),
-            mdc: g.mdc_code(s).to_string(),
-            adrg: g.adrg_code(s).to_string(),
-            drg: g.drg_code(s).to_string(),
-            special: None,
-        };
-        let p = pay_case(&self.tariff, &input);
-        let mut rules = vec![level_line];
-        if self.params.region.method == Method::Dip {
-            rules.push("region.method is dip: paid by DRG here all the same".into());
-        }
-        rules.extend(p.rules.iter().map(ToString::to_string));
+        let p = &c.payment;
         Ok(PayResult {
-            case_id: input.case_id,
-            status: g.status.as_str().into(),
-            mdc: input.mdc,
-            adrg: input.adrg,
-            drg: input.drg,
+            status: c.status.as_str().into(),
             scheme: s.name.clone(),
             category: p.category.as_str().into(),
             weight: p.weight.map(|w| W4(w).to_string()),
             standard: p.standard.map(|x| Fen(x).to_string()),
-            hospital_level: Some(level),
+            hospital_level: Some(c.level),
             total_cost: Fen(p.total_cost).to_string(),
             payment: Fen(p.payment).to_string(),
             own: Fen(p.own).to_string(),
             fund_due: Fen(p.fund_due).to_string(),
-            rules,
+            rules: lines,
             problems: Vec::new(),
+            case_id: c.case_id,
+            mdc: c.mdc,
+            adrg: c.adrg,
+            drg: c.drg,
         })
     }
 }
@@ -571,7 +501,7 @@ impl Engine {
             mdc: String::new(),
             adrg: String::new(),
             drg: String::new(),
-            scheme: self.pay_scheme.name.clone(),
+            scheme: self.pay_scheme().name.clone(),
             category: "invalid".into(),
             weight: None,
             standard: None,
@@ -584,86 +514,6 @@ impl Engine {
             problems,
         }
     }
-}
-
-/// What [`weights_from_history`] saw.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryStats {
-    /// Rows read.
-    pub rows: u64,
-    /// Grouped rows with a cost (the ones the weights use).
-    pub used: u64,
-    /// Rows not used (invalid, without a cost, not grouped).
-    pub unused: u64,
-}
-
-/// The DRG weights of `payment-model.md` §1 from a year of history cases (a case file),
-/// grouped with `scheme`, over every DRG of the scheme (as `drgdip weights` computes them).
-pub fn weights_from_history(
-    scheme: &Scheme,
-    params: &Params,
-    input: impl Read + Send,
-) -> Result<(WeightTable, HistoryStats), drgdip_io::BatchError> {
-    let grouped: Mutex<Vec<(u64, String, String, Decimal)>> = Mutex::new(Vec::new());
-    let stats = run_batch(
-        input,
-        b"",
-        &mut std::io::sink(),
-        None,
-        |cols, row, _out, _probs| {
-            let RowOutcome::Valid(r) = row.read(cols, &scheme.catalog) else {
-                return 1;
-            };
-            let Some(cost) = r.total_cost else {
-                return 1;
-            };
-            let g = group(scheme, &r.case(), &mut Trace::disabled());
-            if g.status != Status::Grouped {
-                return 1;
-            }
-            let case = (
-                r.line,
-                g.drg_code(scheme).to_string(),
-                g.adrg_code(scheme).to_string(),
-                cost,
-            );
-            if let Ok(mut v) = grouped.lock() {
-                v.push(case);
-            }
-            0
-        },
-        |_| {},
-    )?;
-    let mut grouped = grouped.into_inner().unwrap_or_else(|e| e.into_inner());
-    // input order, so that nothing depends on how the rows were spread over the workers
-    grouped.sort_unstable_by_key(|c| c.0);
-    let history: Vec<HistoryCase> = grouped
-        .iter()
-        .map(|(_, drg, adrg, cost)| HistoryCase {
-            drg: drg.clone(),
-            adrg: adrg.clone(),
-            status: GroupStatus::Grouped,
-            total_cost: *cost,
-        })
-        .collect();
-    let drgs: Vec<(&str, &str)> = scheme
-        .drgs
-        .iter()
-        .filter_map(|d| {
-            d.adrg
-                .map(|a| (d.code.as_str(), scheme.adrgs[usize::from(a)].code.as_str()))
-        })
-        .collect();
-    let table = WeightTable::from_history(&history, &drgs, WeightOptions::from(&params.drg));
-    let used = grouped.len() as u64;
-    Ok((
-        table,
-        HistoryStats {
-            rows: stats.rows,
-            used,
-            unused: stats.rows - used,
-        },
-    ))
 }
 
 /// The language of `?lang=`: `zh` (the default) or `en`.

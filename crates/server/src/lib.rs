@@ -1,7 +1,7 @@
 //! drgdip-server — the HTTP API of drgdip (`drgdip serve`).
 //!
-//! What goes in: an [`Engine`] (schemes, the region's parameters, DRG tariff and hospitals,
-//! loaded once), the [`Tokens`] (bearer token → actor and role) and a [`Backend`] (the
+//! What goes in: an [`Engine`] (the schemes and the region of `drgdip_engine`, loaded
+//! once), the [`Tokens`] (bearer token → actor and role) and a [`Backend`] (the
 //! store: [`drgdip_store::Store`], SQLite or PostgreSQL). What comes out: an axum
 //! [`Router`] with the endpoints of [`auth::ROUTES`], the OpenAPI document at
 //! `/openapi.json` and a page listing the endpoints at `/`.
@@ -18,6 +18,9 @@
 //!   ([`ErrorBody`]);
 //! - the special-case writes (submit, assign, review, withdraw) of one server are serialized,
 //!   so the quota check and the read-modify-write of an application see a settled state;
+//! - a monthly settlement and an annual clearing are the engine's (`drgdip_engine::settle`),
+//!   the same functions `drgdip settle` and `drgdip clear` call, run off the request threads
+//!   and serialized with each other; the ledger's writes audit them;
 //! - the server defends itself ([`Limits`]): header, request and idle timeouts, a cap on
 //!   open connections ([`transport`]), a request rate per token or peer address and at most
 //!   one `Authorization` header ([`guard`]), a body limit;
@@ -26,6 +29,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 
@@ -36,6 +40,7 @@ pub mod engine;
 pub mod error;
 pub mod extract;
 pub mod guard;
+pub mod ledger;
 pub mod limits;
 pub mod openapi;
 pub mod payments;
@@ -46,7 +51,7 @@ pub mod views;
 
 pub use auth::{Tokens, TokensError};
 pub use backend::{AuditEntry, Backend, BackendError, BackendFuture, Refusal};
-pub use engine::{weights_from_history, CaseFields, Engine, EngineError, HistoryStats};
+pub use engine::{CaseFields, Engine, EngineError};
 pub use error::{ApiError, ErrorBody};
 pub use guard::Guard;
 pub use limits::{LimitError, Limits, RateLimit};
@@ -65,6 +70,8 @@ pub struct AppState {
     pub backend: Arc<dyn Backend>,
     /// Serializes the special-case writes of this server.
     pub writes: tokio::sync::Mutex<()>,
+    /// Serializes the settlements and clearings of this server.
+    pub ledger_writes: Arc<tokio::sync::Mutex<()>>,
     /// The OpenAPI document, rendered once.
     pub openapi: String,
     /// The limits and the rate limiter.
@@ -86,6 +93,7 @@ impl AppState {
             tokens,
             backend,
             writes: tokio::sync::Mutex::new(()),
+            ledger_writes: Arc::new(tokio::sync::Mutex::new(())),
             openapi,
         }
     }
@@ -113,6 +121,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit", get(routes::audit))
         .route("/v1/payments", post(payments::record))
         .route("/v1/arrears", get(payments::arrears_as_of))
+        .route(
+            "/v1/settlements",
+            post(ledger::settle).layer(DefaultBodyLimit::max(state.limits().max_upload)),
+        )
+        .route("/v1/clearings", post(ledger::clear))
+        .route("/v1/ledger/cases", get(ledger::cases))
+        .route("/v1/ledger/runs", get(ledger::runs))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

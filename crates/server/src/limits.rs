@@ -24,6 +24,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// The largest request body, in bytes; a larger one is 413.
     pub max_body: usize,
+    /// The largest case file uploaded to `POST /v1/settlements`, in bytes; a larger one is
+    /// 413. Its own limit: a month of a region is megabytes, a case is not.
+    pub max_upload: usize,
     /// Requests per token (per peer address without a known token); `None`: unlimited.
     pub rate: Option<RateLimit>,
 }
@@ -39,6 +42,8 @@ impl Limits {
     pub const MAX_CONNECTIONS: usize = 512;
     /// The default body limit: 2 MiB.
     pub const MAX_BODY: usize = 2 * 1024 * 1024;
+    /// The default upload limit of a month's case file: 64 MiB.
+    pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
     /// The largest `max_connections` accepted.
     pub const MAX_CONNECTIONS_CAP: usize = 65_536;
 
@@ -74,13 +79,19 @@ impl Limits {
                 self.max_body
             )));
         }
+        if self.max_upload < 1024 {
+            return Err(LimitError(format!(
+                "max upload {} bytes: expected at least 1024",
+                self.max_upload
+            )));
+        }
         Ok(())
     }
 }
 
 impl Default for Limits {
     /// 10 s to send a request head, 30 s to answer, 30 s idle, 512 connections, 2 MiB
-    /// bodies, [`RateLimit::DEFAULT`].
+    /// bodies, 64 MiB uploads, [`RateLimit::DEFAULT`].
     fn default() -> Limits {
         Limits {
             header_timeout: Self::HEADER_TIMEOUT,
@@ -88,6 +99,7 @@ impl Default for Limits {
             idle_timeout: Self::IDLE_TIMEOUT,
             max_connections: Self::MAX_CONNECTIONS,
             max_body: Self::MAX_BODY,
+            max_upload: Self::MAX_UPLOAD,
             rate: Some(RateLimit::DEFAULT),
         }
     }
@@ -259,6 +271,11 @@ mod tests {
             ..Limits::default()
         };
         assert!(bad.check().unwrap_err().0.contains("max body 10"));
+        let bad = Limits {
+            max_upload: 100,
+            ..Limits::default()
+        };
+        assert!(bad.check().unwrap_err().0.contains("max upload 100"));
         assert_eq!(Limits::default().without_rate_limit().rate, None);
     }
 }

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::limits::Limits;
-use crate::{auth, backend, contract, engine, error, payments, routes, views};
+use crate::{auth, backend, contract, engine, error, ledger, payments, routes, views};
 
 struct BearerAuth;
 
@@ -56,6 +56,10 @@ impl Modify for BearerAuth {
         routes::audit,
         payments::record,
         payments::arrears_as_of,
+        ledger::settle,
+        ledger::clear,
+        ledger::cases,
+        ledger::runs,
     ),
     components(schemas(
         engine::CaseFields,
@@ -86,6 +90,15 @@ impl Modify for BearerAuth {
         payments::ArrearsRowJson,
         payments::ArrearsTotalsJson,
         payments::ArrearsJson,
+        ledger::RowProblem,
+        ledger::SettlementCounts,
+        ledger::StatementTotals,
+        ledger::SettlementTotals,
+        ledger::SettlementResult,
+        ledger::ClearingJson,
+        ledger::ClearingResult,
+        ledger::LedgerCaseJson,
+        ledger::SettlementRunJson,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -95,6 +108,7 @@ impl Modify for BearerAuth {
         (name = "special cases", description = "特例单议: apply, assign, review (double-blind), withdraw"),
         (name = "audit", description = "the audit log"),
         (name = "payments", description = "拨付 and 应付未付: payments against the statements, the arrears as of a date"),
+        (name = "ledger", description = "the book of record: a month settled from its uploaded case file, a year cleared, the settled cases and the runs"),
     )
 )]
 pub struct ApiDoc;
@@ -110,6 +124,8 @@ pub struct Facts {
     pub review_period: ReviewPeriod,
     /// The body limit, in bytes.
     pub max_body: usize,
+    /// The upload limit of a settlement's case file, in bytes.
+    pub max_upload: usize,
 }
 
 impl Facts {
@@ -123,6 +139,7 @@ impl Facts {
                 .collect(),
             review_period: engine.params().special_case.review_period,
             max_body: limits.max_body,
+            max_upload: limits.max_upload,
         }
     }
 }
@@ -153,6 +170,7 @@ pub fn document(facts: &Facts) -> (Value, Vec<String>) {
     p.payment_constraints();
     p.response_enums();
     p.common_responses(facts);
+    p.roles();
     let missing = p.missing;
     (doc, missing)
 }
@@ -245,6 +263,39 @@ impl Patcher<'_> {
             json!({"type": "string", "pattern": contract::PERIOD_PATTERN}),
         );
         self.parameter("get", "/v1/special-cases", "hospital", id());
+        // the ledger: POST /v1/settlements?month=&force=, POST /v1/clearings?year=&point_value=,
+        // GET /v1/ledger/cases?month=&year=&hospital=, GET /v1/ledger/runs?month=
+        let month = || json!({"type": "string", "pattern": contract::MONTH_PATTERN});
+        let year = || json!({"type": "string", "pattern": contract::YEAR_PATTERN});
+        self.parameter("post", "/v1/settlements", "month", month());
+        self.parameter(
+            "post",
+            "/v1/settlements",
+            "force",
+            json!({"type": "string", "enum": ["true", "false"]}),
+        );
+        self.parameter("post", "/v1/clearings", "year", year());
+        self.parameter(
+            "post",
+            "/v1/clearings",
+            "point_value",
+            json!({"type": "string", "pattern": contract::POINTS_PATTERN, "maxLength": contract::POINTS_MAX}),
+        );
+        self.parameter("get", "/v1/ledger/cases", "month", month());
+        self.parameter("get", "/v1/ledger/cases", "year", year());
+        self.parameter("get", "/v1/ledger/cases", "hospital", id());
+        self.parameter("get", "/v1/ledger/runs", "month", month());
+        self.at(
+            "/paths/~1v1~1settlements/post/requestBody/content/text~1csv/schema",
+            json!({"pattern": contract::case_file_pattern()}),
+        );
+        self.at(
+            "/paths/~1v1~1settlements/post/responses/413",
+            json!({"description": format!(
+                "a case file larger than the server's upload limit of {} bytes (--max-upload)",
+                facts.max_upload
+            )}),
+        );
         let app_id = json!({"type": "string", "pattern": contract::APPLICATION_ID_PATTERN, "maxLength": contract::APPLICATION_ID_MAX});
         for (method, path) in [
             ("get", "/v1/special-cases/{id}"),
@@ -372,6 +423,30 @@ impl Patcher<'_> {
         );
     }
 
+    /// States on every `/v1` operation the roles that may call it (`x-roles`, from
+    /// [`auth::ROUTES`]), and says it in its description.
+    fn roles(&mut self) {
+        for r in auth::ROUTES {
+            let pointer = format!("/paths/{}/{}", token(r.path), r.method.to_lowercase());
+            match self
+                .doc
+                .pointer_mut(&pointer)
+                .and_then(Value::as_object_mut)
+            {
+                Some(op) => {
+                    op.insert("x-roles".into(), strings(r.roles.iter().copied()));
+                    let roles = format!("Roles: {}.", r.roles.join(", "));
+                    let text = match op.get("description").and_then(Value::as_str) {
+                        Some(d) => format!("{d}\n\n{roles}"),
+                        None => roles,
+                    };
+                    op.insert("description".into(), Value::String(text));
+                }
+                None => self.missing.push(pointer),
+            }
+        }
+    }
+
     fn response_enums(&mut self) {
         let statuses = strings(engine::STATUSES.map(|(en, _)| en));
         self.property("GroupResult", "status", json!({"enum": statuses.clone()}));
@@ -407,6 +482,7 @@ impl Patcher<'_> {
         audit_roles.push("system");
         self.property("AuditEntry", "role", json!({"enum": audit_roles}));
         self.property("ErrorBody", "error", json!({"enum": error::CODES}));
+        self.property("ClearingJson", "balance", json!({"enum": ledger::BALANCES}));
     }
 
     /// The answers any `/v1` operation may give besides its own: 400 (two `Authorization`
@@ -476,6 +552,7 @@ mod tests {
             schemes: vec!["chs-drg-2.0".into(), "fujian-2024".into()],
             review_period: ReviewPeriod::Quarter,
             max_body: 4096,
+            max_upload: 8192,
         }
     }
 

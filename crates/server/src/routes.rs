@@ -182,7 +182,7 @@ pub struct StatementsQuery {
     pub hospital: Option<String>,
 }
 
-fn parse_month(text: Option<&str>) -> Result<Option<YearMonth>, ApiError> {
+pub(crate) fn parse_month(text: Option<&str>) -> Result<Option<YearMonth>, ApiError> {
     let Some(t) = text else {
         return Ok(None);
     };
@@ -199,7 +199,7 @@ fn parse_period(field: &str, text: &str) -> Result<Period, ApiError> {
 }
 
 /// The hospital of `?hospital=`, checked.
-fn hospital_param(text: Option<&str>) -> Result<Option<&str>, ApiError> {
+pub(crate) fn hospital_param(text: Option<&str>) -> Result<Option<&str>, ApiError> {
     match text {
         None => Ok(None),
         Some(h) => contract::check_id("hospital", h).map(|()| Some(h)),

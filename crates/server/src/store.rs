@@ -5,7 +5,7 @@ use std::sync::Arc;
 use drgdip_settle::{
     Action, Application, AuditEvent, MonthlyStatement, Period, Role, SettledCase, YearMonth,
 };
-use drgdip_store::{AuditRecord, Store, StoreError};
+use drgdip_store::{AuditRecord, LedgerCase, SettlementRun, Store, StoreError};
 
 use crate::backend::{AuditEntry, Backend, BackendError, BackendFuture, Refusal};
 
@@ -158,6 +158,26 @@ impl Backend for Store {
                 .map(|r| r.payment)
                 .collect())
         })
+    }
+
+    fn ledger_cases<'a>(
+        &'a self,
+        period: Option<Period>,
+        hospital_id: Option<&'a str>,
+    ) -> BackendFuture<'a, Vec<LedgerCase>> {
+        Box::pin(async move {
+            Store::ledger_cases(self, period, hospital_id)
+                .await
+                .map_err(err)
+        })
+    }
+
+    fn settlement_runs(&self, month: Option<YearMonth>) -> BackendFuture<'_, Vec<SettlementRun>> {
+        Box::pin(async move { Store::settlement_runs(self, month).await.map_err(err) })
+    }
+
+    fn ledger(&self) -> Option<Store> {
+        Some(self.clone())
     }
 }
 

@@ -1248,3 +1248,165 @@ async fn nothing_panics_on_odd_input() {
         }
     }
 }
+
+#[tokio::test]
+async fn settling_clearing_and_the_runs_are_the_bureau_s_and_every_refusal_is_audited() {
+    let (app, backend) = setup!();
+    let calls: [(&str, &str, Option<&str>); 3] = [
+        ("POST", "/v1/settlements?month=2025-06", Some("case_id\n")),
+        ("POST", "/v1/clearings?year=2025", None),
+        ("GET", "/v1/ledger/runs", None),
+    ];
+    for token in [H001, R1] {
+        for (method, uri, body) in calls {
+            let a = call(&app, method, uri, Some(token), body).await;
+            assert_eq!(
+                (a.status, a.json["error"].as_str()),
+                (StatusCode::FORBIDDEN, Some("forbidden")),
+                "{method} {uri}: {}",
+                a.text
+            );
+        }
+    }
+    assert_eq!(refusals_of(&backend, "h001-clerk").len(), 3);
+    assert_eq!(refusals_of(&backend, "R1").len(), 3);
+    let a = call(&app, "GET", "/v1/ledger/cases", Some(R1), None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(refusals_of(&backend, "R1").len(), 4);
+
+    // the form first (400 naming the field); then the double, which is not a ledger: 503
+    for (uri, field) in [
+        ("/v1/settlements?month=2025-13", "month"),
+        ("/v1/settlements?month=202506", "month"),
+        ("/v1/settlements", "month"),
+        ("/v1/settlements?month=2025-06&force=yes", "force"),
+        ("/v1/settlements?month=2025-06&dry_run=true", "dry_run"),
+        ("/v1/clearings?year=25", "year"),
+        ("/v1/clearings", "year"),
+        ("/v1/clearings?year=2025&point_value=-1", "point_value"),
+        ("/v1/clearings?year=2025&point_value=0", "point_value"),
+    ] {
+        let a = call(&app, "POST", uri, Some(BUREAU), Some("case_id\n")).await;
+        assert_eq!(
+            (a.status, a.json["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{uri}: {}",
+            a.text
+        );
+    }
+    for uri in [
+        "/v1/settlements?month=2025-06&force=true",
+        "/v1/clearings?year=2025&point_value=12.5",
+    ] {
+        let a = call(&app, "POST", uri, Some(BUREAU), Some("case_id\n")).await;
+        assert_eq!(
+            (a.status, a.json["error"].as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
+            "{uri}: {}",
+            a.text
+        );
+    }
+    let a = call(
+        &app,
+        "GET",
+        "/v1/ledger/runs?month=2025-06",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0))
+    );
+}
+
+#[tokio::test]
+async fn the_ledger_cases_a_hospital_its_own_the_bureau_all() {
+    let (app, backend) = setup!();
+    let rows = |a: &Answer| a.json.as_array().cloned().unwrap_or_default();
+    // H001: 40 of April, 60 + 1 of June
+    let a = call(&app, "GET", "/v1/ledger/cases", Some(H001), None).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let own = rows(&a);
+    assert_eq!(own.len(), 101);
+    assert!(own.iter().all(|c| c["hospital_id"] == "H001"));
+    let mut keys: Vec<&str> = own[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut columns = drgdip_engine::ledger::CASE_COLUMNS.to_vec();
+    columns.sort_unstable();
+    assert_eq!(keys, columns, "the engine's columns");
+    assert_eq!(own[0]["payment"], "10000.00");
+    assert_eq!(own[0]["weight"], "1.0000");
+    assert_eq!(own[0]["dip_score"], "");
+    let a = call(
+        &app,
+        "GET",
+        "/v1/ledger/cases?month=2025-06&hospital=H001",
+        Some(H001),
+        None,
+    )
+    .await;
+    assert_eq!(rows(&a).len(), 61);
+    let a = call(&app, "GET", "/v1/ledger/cases?year=2025", Some(H002), None).await;
+    assert_eq!(rows(&a).len(), 40);
+    // another hospital: 403, audited
+    let a = call(
+        &app,
+        "GET",
+        "/v1/ledger/cases?hospital=H002",
+        Some(H001),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
+    let refused = refusals_of(&backend, "h001-clerk");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].subject, "ledger cases of H002");
+    // the bureau: all, or one hospital; a month outside the year: nothing
+    let a = call(
+        &app,
+        "GET",
+        "/v1/ledger/cases?year=2025",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(rows(&a).len(), 141);
+    let a = call(
+        &app,
+        "GET",
+        "/v1/ledger/cases?month=2025-04&hospital=H001",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!(rows(&a).len(), 40);
+    let a = call(
+        &app,
+        "GET",
+        "/v1/ledger/cases?year=2024&month=2025-06",
+        Some(BUREAU),
+        None,
+    )
+    .await;
+    assert_eq!((a.status, rows(&a).len()), (StatusCode::OK, 0));
+    for (uri, field) in [
+        ("/v1/ledger/cases?month=June", "month"),
+        ("/v1/ledger/cases?year=MMXXV", "year"),
+        ("/v1/ledger/cases?hospital=%20", "hospital"),
+        ("/v1/ledger/runs?month=2025", "month"),
+    ] {
+        let a = call(&app, "GET", uri, Some(BUREAU), None).await;
+        assert_eq!(
+            (a.status, a.json["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{uri}: {}",
+            a.text
+        );
+    }
+}

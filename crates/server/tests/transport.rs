@@ -43,6 +43,7 @@ fn limits() -> Limits {
         idle_timeout: Duration::from_secs(30),
         max_connections: 64,
         max_body: 4096,
+        max_upload: 8192,
         rate: None,
     }
 }

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use drgdip_pay::{Category, Hospitals, Params, Tariff};
+use drgdip_engine::{Region, RegionFiles, WeightsFrom};
+use drgdip_io::BatchOptions;
+use drgdip_pay::Category;
 use drgdip_scheme::selection::{Selection, BUILTIN_SELECTION};
 use drgdip_scheme::{DirFiles, Registry};
 use drgdip_server::{
@@ -20,6 +22,7 @@ use drgdip_settle::{
     settle_month, Actor, Application, AuditEvent, Date, MonthlyStatement, Period, SettledCase,
     WorkCalendar, YearMonth,
 };
+use drgdip_store::{LedgerCase, SettlementRun};
 use http_body_util::BodyExt;
 use rust_decimal::Decimal;
 use tower::ServiceExt;
@@ -74,7 +77,8 @@ pub fn shared() -> Option<PathBuf> {
     }
 }
 
-/// The engine over the shared data (weights from the 2024 history), built once.
+/// The engine over the shared data: the region as `drgdip serve` loads it
+/// (`drgdip_engine::Region::load`, weights from the 2024 history), built once.
 pub fn engine() -> Option<Arc<Engine>> {
     static ENGINE: OnceLock<Option<Arc<Engine>>> = OnceLock::new();
     ENGINE
@@ -82,36 +86,24 @@ pub fn engine() -> Option<Arc<Engine>> {
             let shared = shared()?;
             let files = DirFiles::new(&shared).unwrap();
             let mut registry = Registry::new(&files).unwrap();
-            let names = registry.names();
-            let schemes: Vec<_> = names.iter().map(|n| registry.get(n).unwrap()).collect();
-            let known: Vec<&str> = names.iter().map(String::as_str).collect();
-            let text =
-                std::fs::read_to_string(shared.join("params/region-350100-2025.toml")).unwrap();
-            let params = Params::from_toml_str_with_schemes(&text, &known).unwrap();
-            let scheme = registry.get(&params.region.scheme).unwrap();
-            let history =
-                std::fs::File::open(shared.join("testdata/chs-drg-2.0/history-2024/cases.csv"))
-                    .unwrap();
-            let (weights, stats) =
-                drgdip_server::weights_from_history(&scheme, &params, history).unwrap();
-            assert!(stats.used > 90_000, "{stats:?}");
-            let tariff = match &params.exclusion.catalogue {
-                // The approved exclusion catalogue, relative to the parameter file.
-                Some(path) => {
-                    let text = std::fs::read_to_string(shared.join("params").join(path)).unwrap();
-                    let catalogue = drgdip_pay::Catalogue::from_csv_str(&text).unwrap();
-                    Tariff::with_catalogue(&params, &weights, None, Arc::new(catalogue)).unwrap()
-                }
-                None => Tariff::new(&params, &weights, None).unwrap(),
-            };
-            let hospitals = Hospitals::from_csv_str(
-                &std::fs::read_to_string(shared.join("testdata/chs-drg-2.0/hospitals.csv"))
-                    .unwrap(),
+            let data = shared.join("testdata/chs-drg-2.0");
+            let region = Region::load(
+                &mut registry,
+                &RegionFiles {
+                    params: shared.join("params/region-350100-2025.toml"),
+                    hospitals: data.join("hospitals.csv"),
+                    weights: WeightsFrom::History(data.join("history-2024/cases.csv")),
+                    point_value: None,
+                },
+                BatchOptions::default(),
             )
             .unwrap();
+            assert!(region.weights.table.len() > 500, "{}", region.weights.desc);
+            let names = registry.names();
+            let schemes: Vec<_> = names.iter().map(|n| registry.get(n).unwrap()).collect();
             let selection = Selection::from_toml_str(BUILTIN_SELECTION).unwrap();
             Some(Arc::new(
-                Engine::new(schemes, selection, params, tariff, hospitals).unwrap(),
+                Engine::new(schemes, selection, Arc::new(region)).unwrap(),
             ))
         })
         .clone()
@@ -280,6 +272,37 @@ impl Backend for MemBackend {
         let m = self.0.lock().unwrap();
         ready(m.audit.iter().rev().take(limit as usize).cloned().collect())
     }
+
+    fn ledger_cases<'a>(
+        &'a self,
+        period: Option<Period>,
+        hospital_id: Option<&'a str>,
+    ) -> BackendFuture<'a, Vec<LedgerCase>> {
+        let m = self.0.lock().unwrap();
+        let mut list: Vec<LedgerCase> = m
+            .cases
+            .iter()
+            .filter(|c| period.map_or(true, |p| p.contains(c.discharge_month)))
+            .filter(|c| hospital_id.map_or(true, |h| c.hospital_id == h))
+            .map(|c| LedgerCase {
+                case: c.clone(),
+                run_id: 1,
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            (a.case.discharge_month, &a.case.hospital_id, &a.case.case_id).cmp(&(
+                b.case.discharge_month,
+                &b.case.hospital_id,
+                &b.case.case_id,
+            ))
+        });
+        ready(list)
+    }
+
+    fn settlement_runs(&self, _month: Option<YearMonth>) -> BackendFuture<'_, Vec<SettlementRun>> {
+        // the double settles nothing: it has no run
+        ready(Vec::new())
+    }
 }
 
 fn dec(s: &str) -> Decimal {
@@ -345,13 +368,15 @@ pub fn app(backend: Arc<MemBackend>) -> Option<Router> {
 
 /// The router over any backend, or `None` without the shared data.
 pub fn app_with(backend: Arc<dyn Backend>) -> Option<Router> {
+    app_with_limits(backend, Limits::default().without_rate_limit())
+}
+
+/// The router over any backend under `limits`, or `None` without the shared data.
+pub fn app_with_limits(backend: Arc<dyn Backend>, limits: Limits) -> Option<Router> {
     let engine = engine()?;
     let tokens = Tokens::from_toml_str(TOKENS).unwrap();
     Some(router(Arc::new(AppState::new(
-        engine,
-        tokens,
-        backend,
-        Limits::default().without_rate_limit(),
+        engine, tokens, backend, limits,
     ))))
 }
 
