@@ -36,6 +36,8 @@ use drgdip_dip::{
 };
 use drgdip_drg::Lang;
 use drgdip_drg::Trace;
+use drgdip_engine::batch::group_record;
+use drgdip_engine::region::{read_catalogue, relative_to as catalogue_path};
 use drgdip_io::{
     csv_field, problems_text, run_batch_with, BatchOptions, CaseRecord, Columns, Problem,
     ProblemKind, Purpose, RowIn, RowOutcome,
@@ -46,8 +48,6 @@ use drgdip_pay::{Date, Hospitals, ItemUse};
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
 
-use crate::cmd_exclusions::{catalogue_path, read_catalogue};
-use crate::cmd_group::group_record;
 use crate::progress::Progress;
 use crate::shared::{
     create_output, open_errors, open_input, parse_lang, read_hospitals, InputOpts, Schemes,

@@ -32,18 +32,15 @@ use rust_decimal::Decimal;
 use drgdip_engine::batch::{group_record, group_status, Shards};
 use drgdip_engine::pricing::{pay_input, ExclusionTally};
 
-use crate::cmd_pay::load_params;
 use crate::progress::Progress;
 use crate::shared::{
-    create_output, open_errors, open_input, read_hospitals, read_text, SharedOpts,
+    create_output, load_params, open_errors, open_input, read_hospitals, read_text, SharedOpts,
 };
 
 // ---------------------------------------------------------------------------------------
 // The catalogue as pay, serve, settle and dip read it
 
-pub(crate) use drgdip_engine::region::{
-    forms_text, parse_catalogue, read_catalogue, relative_to as catalogue_path,
-};
+pub(crate) use drgdip_engine::region::{forms_text, parse_catalogue};
 
 // ---------------------------------------------------------------------------------------
 // drgdip exclusions check

@@ -6,8 +6,8 @@ use anyhow::{bail, Context, Result};
 use drgdip_drg::{explain, Lang, Trace};
 use drgdip_io::{CaseReader, Columns, ReadOptions, RowIn, RowOutcome};
 
-use crate::cmd_group::group_record;
 use crate::shared::{open_input, parse_lang, InputOpts, Schemes, SharedOpts};
+use drgdip_engine::batch::group_record;
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {

@@ -24,7 +24,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use drgdip_drg::Lang;
@@ -34,13 +33,12 @@ use drgdip_engine::{Region, RegionFiles};
 use drgdip_io::Purpose;
 use drgdip_pay::money::{Fen, W4};
 use drgdip_pay::params::Method;
-use drgdip_pay::{Category, Params};
-use drgdip_scheme::Scheme;
+use drgdip_pay::Category;
 
 use crate::progress::Progress;
 use crate::shared::{
-    create_output, open_errors, open_input, parse_lang, parse_point_value, read_text, weights_from,
-    Env, InputOpts, SharedOpts,
+    create_output, load_params, open_errors, open_input, parse_lang, parse_point_value, read_text,
+    weights_from, InputOpts, SharedOpts,
 };
 
 #[derive(Debug, clap::Args)]
@@ -123,18 +121,6 @@ pub struct PayArgs {
 
 // ---------------------------------------------------------------------------------------
 // Weights
-
-/// Reads and validates the parameters (the scheme must be a known one), then loads the
-/// scheme: the parameters' `region.scheme`, or `scheme` when given.
-pub(crate) fn load_params(
-    env: &Env,
-    path: &Path,
-    scheme: Option<&str>,
-) -> Result<(Params, Arc<Scheme>)> {
-    let mut registry = env.registry()?;
-    let (params, scheme, _) = drgdip_engine::region::load_params(&mut registry, path, scheme)?;
-    Ok((params, scheme))
-}
 
 /// Runs `drgdip weights`.
 pub fn run_weights(a: WeightsArgs) -> Result<()> {

@@ -256,8 +256,7 @@ pub fn read_text(path: &Path, what: &str) -> Result<String> {
 
 /// Reads and validates the hospitals file (`hospital_id,name,level,…`).
 pub fn read_hospitals(path: &Path) -> Result<drgdip_pay::Hospitals> {
-    drgdip_pay::Hospitals::from_csv_str(&read_text(path, "hospitals file")?)
-        .map_err(|e| anyhow::anyhow!("hospitals file {}: {e}", path.display()))
+    Ok(drgdip_engine::region::read_hospitals(path)?)
 }
 
 /// Where the weights of a run come from: `--weights`, `--history`, or the parameters.
@@ -276,4 +275,16 @@ pub fn parse_point_value(text: Option<&str>) -> Result<Option<rust_decimal::Deci
             .map_err(|_| anyhow::anyhow!("--point-value {v:?}: expected a decimal such as 12.34"))
     })
     .transpose()
+}
+
+/// Reads and validates the parameters (the scheme must be a known one), then loads the
+/// scheme: the parameters' `region.scheme`, or `scheme` when given.
+pub fn load_params(
+    env: &Env,
+    path: &Path,
+    scheme: Option<&str>,
+) -> Result<(drgdip_pay::Params, Arc<Scheme>)> {
+    let mut registry = env.registry()?;
+    let (params, scheme, _) = drgdip_engine::region::load_params(&mut registry, path, scheme)?;
+    Ok((params, scheme))
 }

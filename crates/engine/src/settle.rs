@@ -464,7 +464,23 @@ pub async fn clear_year(
     let cases = store.settled_cases_in(Period::Year(year), None).await?;
     let monthly = store.statements_in(Period::Year(year), None).await?;
     let prepayments = store.prepayments(year).await?;
-    let inputs = clearing_inputs(hospitals, cases, &monthly, &prepayments)?;
+    // 应付未付: what the fund actually paid on each statement, as recorded up to today; a
+    // ledger with no payment of the year recorded takes every statement as paid in full
+    let paid: BTreeMap<(String, YearMonth), Decimal> = store
+        .paid_as_of(request.today, None)
+        .await?
+        .into_iter()
+        .filter(|((_, m), _)| m.year() == year)
+        .collect();
+    let paid = if paid.is_empty() {
+        warnings.push(format!(
+            "no payment against a statement of {year} is recorded: every monthly statement is taken as paid in full (record them with `drgdip payments record`)"
+        ));
+        None
+    } else {
+        Some(paid)
+    };
+    let inputs = clearing_inputs(hospitals, cases, &monthly, &prepayments, paid.as_ref())?;
     let run = clear_statements(year, &inputs, params, request.pricing, &request.actor)
         .map_err(|e| crate::invalid!("clearing of {year}: {e}"))?;
     store
@@ -485,11 +501,14 @@ pub async fn clear_year(
 }
 
 /// One [`ClearingInput`] per hospital with cases, statements or a prepayment of the year.
+/// With `paid`, each statement's payment is what was recorded against it (none: 0); without,
+/// each statement is taken as paid in full.
 pub fn clearing_inputs(
     hospitals: &Hospitals,
     cases: Vec<SettledCase>,
     monthly: &[MonthlyStatement],
     prepayments: &[PrepaymentDecision],
+    paid: Option<&BTreeMap<(String, YearMonth), Decimal>>,
 ) -> Result<Vec<ClearingInput>> {
     let mut by_hospital: BTreeMap<String, ClearingInput> = BTreeMap::new();
     let mut unknown = BTreeSet::new();
@@ -521,7 +540,14 @@ pub fn clearing_inputs(
     }
     for s in monthly {
         if let Some(input) = entry(&mut by_hospital, &mut unknown, hospitals, &s.hospital_id) {
-            input.monthly.push(MonthlyRecord::from(s));
+            let mut record = MonthlyRecord::from(s);
+            if let Some(paid) = paid {
+                record.amount_paid = paid
+                    .get(&(s.hospital_id.clone(), s.month))
+                    .copied()
+                    .unwrap_or(Decimal::ZERO);
+            }
+            input.monthly.push(record);
             // 补差 carried onto the statement: lines of the year's entitlement, as paid
             for a in &s.adjustments {
                 input.cases.push(SettledCase {
