@@ -32,11 +32,11 @@ use drgdip_dip::{
     build_library, dip_payment, fixed_point_value, monthly_point_value, point_basis, score_case,
     score_case_with_exclusion, year_point_value, Deviation, DipCase, DipParams, DipScore,
     ExclusionInput, Fallback, GroupKind, Library, PointValueBasis, PointValueSource, ProcedureSets,
-    Severity,
 };
 use drgdip_drg::Lang;
 use drgdip_drg::Trace;
 use drgdip_engine::batch::group_record;
+use drgdip_engine::dip::{procedure_sets, severity_of};
 use drgdip_engine::region::{read_catalogue, relative_to as catalogue_path};
 use drgdip_io::{
     csv_field, problems_text, run_batch_with, BatchOptions, CaseRecord, Columns, Problem,
@@ -265,27 +265,6 @@ fn region_scheme(text: &str) -> Result<Option<String>> {
         None => Ok(None),
         Some(toml::Value::String(s)) => Ok(Some(s.clone())),
         Some(v) => bail!("`region.scheme` = {v}: expected a scheme name, e.g. \"fujian-2024\""),
-    }
-}
-
-/// `SS_INVALID` and the valid operating-room procedures of the scheme, as codes.
-fn procedure_sets(s: &Scheme) -> ProcedureSets {
-    let px = &s.catalog.procedures;
-    ProcedureSets {
-        ss_invalid: s
-            .invalid_px
-            .iter()
-            .map(|id| px.code(id).to_owned())
-            .collect(),
-        or_valid: s.valid_px.iter().map(|id| px.code(id).to_owned()).collect(),
-    }
-}
-
-fn severity_of(level: u8) -> Severity {
-    match level {
-        3 => Severity::Mcc,
-        2 => Severity::Cc,
-        _ => Severity::None,
     }
 }
 

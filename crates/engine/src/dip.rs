@@ -33,8 +33,8 @@ use crate::batch::{group_record, problem, Shards};
 use crate::error::{Context, EngineError, Result};
 use crate::region::{read_hospitals, read_text, relative_to};
 use crate::settle::{
-    approved_special_cases, clear_year, default_deadline, ClearOutcome, ClearRequest, MonthPricing,
-    SettleOutcome, SettleRequest, SettleStep, PROGRAM_VERSION,
+    approved_special_cases, clear_year, default_deadline, write_month, ClearOutcome, ClearRequest,
+    MonthPricing, SettleOutcome, SettleRequest, SettleStep, PROGRAM_VERSION,
 };
 
 /// What a DIP region is loaded from.
@@ -144,7 +144,8 @@ pub fn procedure_sets(s: &Scheme) -> ProcedureSets {
     }
 }
 
-fn severity_of(level: u8) -> Severity {
+/// The DIP severity of a DRG grouping's severity level (3 MCC, 2 CC).
+pub fn severity_of(level: u8) -> Severity {
     match level {
         3 => Severity::Mcc,
         2 => Severity::Cc,
@@ -539,28 +540,16 @@ pub async fn settle_dip_month(
         weights_sha256: region.library_sha256.clone(),
         point_value: pv.point_value.to_string(),
     };
-    progress(SettleStep::Writing {
-        cases: pricing.cases.len(),
-        statements: run.value.len(),
-    });
-    let run_id = store
-        .settle_month_run(
-            month,
-            &pricing.cases,
-            &run.value,
-            &run.events,
-            request.mode,
-            &inputs,
-        )
-        .await
-        .map_err(|e| match e {
-            e @ (drgdip_store::StoreError::Shrink { .. }
-            | drgdip_store::StoreError::Closed { .. }) => EngineError::Store(e),
-            e => EngineError::Context {
-                context: format!("cannot write the settlement of {month}"),
-                source: Box::new(EngineError::Store(e)),
-            },
-        })?;
+    let run_id = write_month(
+        store,
+        month,
+        &pricing.cases,
+        &run,
+        request.mode,
+        &inputs,
+        progress,
+    )
+    .await?;
     let special = pricing
         .cases
         .iter()

@@ -359,28 +359,16 @@ pub async fn settle_month(
     )
     .map_err(|e| crate::invalid!("settlement of {month}: {e}"))?;
     let inputs = run_inputs(region, &request.case_file)?;
-    progress(SettleStep::Writing {
-        cases: pricing.cases.len(),
-        statements: run.value.len(),
-    });
-    let run_id = store
-        .settle_month_run(
-            month,
-            &pricing.cases,
-            &run.value,
-            &run.events,
-            request.mode,
-            &inputs,
-        )
-        .await
-        .map_err(|e| match e {
-            e @ (drgdip_store::StoreError::Shrink { .. }
-            | drgdip_store::StoreError::Closed { .. }) => EngineError::Store(e),
-            e => EngineError::Context {
-                context: format!("cannot write the settlement of {month}"),
-                source: Box::new(EngineError::Store(e)),
-            },
-        })?;
+    let run_id = write_month(
+        store,
+        month,
+        &pricing.cases,
+        &run,
+        request.mode,
+        &inputs,
+        progress,
+    )
+    .await?;
     Ok(SettleOutcome {
         run_id,
         pricing,
@@ -389,6 +377,34 @@ pub async fn settle_month(
         special: n_special,
         inputs,
     })
+}
+
+/// Writes a settled month to the ledger in one transaction (the `Writing` step first); a
+/// truncated upload or a closed year is a refusal, any other failure names the month.
+pub(crate) async fn write_month(
+    store: &Store,
+    month: YearMonth,
+    cases: &[SettledCase],
+    run: &drgdip_settle::Audited<Vec<MonthlyStatement>>,
+    mode: Replace,
+    inputs: &RunInputs,
+    progress: &dyn Fn(SettleStep),
+) -> Result<i64> {
+    progress(SettleStep::Writing {
+        cases: cases.len(),
+        statements: run.value.len(),
+    });
+    store
+        .settle_month_run(month, cases, &run.value, &run.events, mode, inputs)
+        .await
+        .map_err(|e| match e {
+            e @ (drgdip_store::StoreError::Shrink { .. }
+            | drgdip_store::StoreError::Closed { .. }) => EngineError::Store(e),
+            e => EngineError::Context {
+                context: format!("cannot write the settlement of {month}"),
+                source: Box::new(EngineError::Store(e)),
+            },
+        })
 }
 
 // -------------------------------------------------------------------------------------------
