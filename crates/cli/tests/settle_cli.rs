@@ -612,9 +612,13 @@ fn assert_books_balance(db: &str, year: i32, expected_cases: usize) -> Vec<Clear
                 mine.iter().map(|x| round_fen(x.fund_due)).sum::<Decimal>(),
                 "{h}"
             );
+            // item_fund: the local and in-province cases (cross-province ones are outside)
             assert_eq!(
                 c.item_fund,
-                mine.iter().map(|x| round_fen(x.fund_paid)).sum::<Decimal>(),
+                mine.iter()
+                    .filter(|x| x.in_local_pool())
+                    .map(|x| round_fen(x.fund_paid))
+                    .sum::<Decimal>(),
                 "{h}"
             );
             assert_eq!(

@@ -180,6 +180,14 @@ pub struct OverspendSharing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum ClearingStep {
+    /// The cross-province cases (跨省异地): settled per item, kept as settled, outside the
+    /// balance of local and in-province cases.
+    OutsidePool {
+        /// Cases.
+        cases: u64,
+        /// Their Σ fund_due (in entitled).
+        fund_due: Decimal,
+    },
     /// entitled = Σ fund_due at the final values.
     Entitled {
         /// Cases of the year.
@@ -350,6 +358,11 @@ impl fmt::Display for ClearingStep {
                     Fen(*entitled)
                 ),
             },
+            ClearingStep::OutsidePool { cases, fund_due } => write!(
+                f,
+                "cross-province (跨省异地): {cases} cases settled per item, Σ fund_due {} in entitled as settled, outside the balance below",
+                Fen(*fund_due)
+            ),
             ClearingStep::ItemFund { cases, item_fund } => write!(
                 f,
                 "item_fund = Σ fund_paid (per-item fund cost) of {cases} cases = {}",
@@ -923,7 +936,16 @@ pub fn clear_hospital(
     let mut repriced_exact = Decimal::ZERO;
     let mut item_fund = Decimal::ZERO;
     let mut repriced = 0u64;
+    // 跨省异地: settled per item apart, outside the balance (§6); kept as settled
+    let (mut outside, mut outside_cases) = (Decimal::ZERO, 0u64);
     for case in &input.cases {
+        if !case.in_local_pool() {
+            let due = round_fen(case.fund_due);
+            outside = c.add(outside, due, "Σ fund_due of the cross-province cases")?;
+            entitled = c.add(entitled, due, "entitled (Σ fund_due)")?;
+            outside_cases += 1;
+            continue;
+        }
         match (point_value, case.dip_score) {
             (Some(pv), Some(score)) => {
                 repriced += 1;
@@ -955,15 +977,28 @@ pub fn clear_hospital(
         point_value,
         entitled,
     });
-    steps.push(ClearingStep::ItemFund { cases, item_fund });
+    if outside_cases > 0 {
+        steps.push(ClearingStep::OutsidePool {
+            cases: outside_cases,
+            fund_due: outside,
+        });
+    }
+    steps.push(ClearingStep::ItemFund {
+        cases: cases - outside_cases,
+        item_fund,
+    });
 
-    // 2.–4. surplus kept or overspend shared, weighted by performance.
-    let balance = match entitled.cmp(&item_fund) {
+    // 2.–4. surplus kept or overspend shared, weighted by performance, over the local and
+    // in-province cases.
+    let pool_entitled = c.sub(entitled, outside, "entitled of the pool")?;
+    let balance = match pool_entitled.cmp(&item_fund) {
         std::cmp::Ordering::Greater => Balance::Surplus,
         std::cmp::Ordering::Less => Balance::Overspend,
         std::cmp::Ordering::Equal => Balance::Even,
     };
-    let gap = c.sub(entitled, item_fund, "entitled − item_fund")?.abs();
+    let gap = c
+        .sub(pool_entitled, item_fund, "entitled − item_fund")?
+        .abs();
     // gap / item_fund for the display: beyond the decimal range only with an absurd item_fund
     // (a rate of 10²⁶ and more), shown then as no rate.
     let gap_rate = if item_fund.is_zero() {
@@ -972,7 +1007,7 @@ pub fn clear_hospital(
         gap.checked_div(item_fund)
     };
     steps.push(ClearingStep::Balance {
-        entitled,
+        entitled: pool_entitled,
         item_fund,
         balance,
         gap,

@@ -283,6 +283,8 @@ fn dip_cases_are_repriced_at_the_final_point_value_and_drg_cases_kept() {
         prepayment_outstanding: Decimal::ZERO,
     };
     // 100 × 200 − 3000 = 17,000; 150 × 200 − 3000 = 27,000; + 17,000 as given = 61,000.
+    // The cross-province case is in entitled as settled but outside the balance: item_fund is
+    // that of the two DIP cases only (34,000), and the gap is 44,000 − 34,000.
     let s = clear_hospital(
         2025,
         &year,
@@ -292,8 +294,10 @@ fn dip_cases_are_repriced_at_the_final_point_value_and_drg_cases_kept() {
     .unwrap();
     assert_eq!(
         (s.entitled, s.repriced_cases, s.item_fund),
-        (dec!(61000), 2, dec!(51000))
+        (dec!(61000), 2, dec!(34000))
     );
+    assert!(s.steps.iter().any(|st| st.to_string()
+        == "cross-province (跨省异地): 1 cases settled per item, Σ fund_due 17000.00 in entitled as settled, outside the balance below"));
     assert_eq!(
         s.steps[0].to_string(),
         "entitled = Σ fund_due of 3 cases at the final values (2 DIP cases repriced at point value 200) = 61000.00"
