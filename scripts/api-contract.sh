@@ -33,6 +33,7 @@ if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "version $ST_VERSION\$"; the
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
+VENV=$(cd "$VENV" && pwd)   # absolute: schemathesis runs from the work directory below
 "$VENV/bin/st" --version
 
 cargo build -q --locked -p drgdip
