@@ -502,6 +502,17 @@ pub async fn settle_dip_month(
         &rows,
     )
     .with_context(|| format!("the case file {}", request.case_file.name()))?;
+    if scored.is_empty() {
+        // a month with no case to settle is a wrong month or a wrong file: refused, not obeyed
+        return Err(EngineError::Refused(format!(
+            "nothing to settle for {month}: the case file {} has no valid row discharged in {month} ({} rows read: {} of other months, {} without a discharge date, {} invalid)",
+            request.case_file.name(),
+            pricing.read,
+            pricing.other,
+            pricing.undated,
+            pricing.invalid
+        )));
+    }
     let pairs = pool(&scored);
     let pv = match region.dip.point_value {
         drgdip_dip::PointValueSource::Budget => {
@@ -550,6 +561,9 @@ pub async fn settle_dip_month(
         progress,
     )
     .await?;
+    // what the ledger now holds: a paid statement stays as it was (its re-run's differences
+    // are adjustments), the others are the run's
+    let written = store.statements(Some(month), None).await?;
     let special = pricing
         .cases
         .iter()
@@ -559,7 +573,7 @@ pub async fn settle_dip_month(
         settled: SettleOutcome {
             run_id,
             pricing,
-            statements: run.value,
+            statements: written,
             deadline,
             special,
             inputs,

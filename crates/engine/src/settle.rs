@@ -273,7 +273,7 @@ pub struct SettleOutcome {
     pub run_id: i64,
     /// The month's rows, priced.
     pub pricing: MonthPricing,
-    /// The statements issued.
+    /// The month's statements as the ledger now holds them (a paid one as it was).
     pub statements: Vec<MonthlyStatement>,
     /// The declaration deadline used.
     pub deadline: Date,
@@ -341,6 +341,17 @@ pub async fn settle_month(
     let rows = |n: u64| progress(SettleStep::Rows(n));
     let pricing = price_month(region, &special, input, month, request.batch, &rows)
         .with_context(|| format!("the case file {}", request.case_file.name()))?;
+    if pricing.cases.is_empty() {
+        // a month with no case to settle is a wrong month or a wrong file: refused, not obeyed
+        return Err(EngineError::Refused(format!(
+            "nothing to settle for {month}: the case file {} has no valid row discharged in {month} ({} rows read: {} of other months, {} without a discharge date, {} invalid)",
+            request.case_file.name(),
+            pricing.read,
+            pricing.other,
+            pricing.undated,
+            pricing.invalid
+        )));
+    }
     let n_special = pricing
         .cases
         .iter()
@@ -369,10 +380,13 @@ pub async fn settle_month(
         progress,
     )
     .await?;
+    // what the ledger now holds: a paid statement stays as it was (its re-run's differences
+    // are adjustments), the others are the run's
+    let written = store.statements(Some(month), None).await?;
     Ok(SettleOutcome {
         run_id,
         pricing,
-        statements: run.value,
+        statements: written,
         deadline,
         special: n_special,
         inputs,

@@ -245,6 +245,16 @@ fn clearing_refuses_a_year_with_no_settled_month_and_warns_after_june() {
         .unwrap_err();
         assert!(e.is_refusal(), "{e}");
         assert!(e.to_string().contains("no month of 2025 is settled"), "{e}");
+        // a month without a row of the case file is refused, nothing written
+        let empty = settle_month(&store, &f.region, request(&f, "2030-01"), &|_| {})
+            .await
+            .unwrap_err();
+        assert!(empty.is_refusal(), "{empty}");
+        assert!(
+            empty.to_string().contains("nothing to settle for 2030-01"),
+            "{empty}"
+        );
+        assert!(store.settlement_runs(None).await.unwrap().is_empty());
         settle(&store, &f, &["2025-12"]).await;
         let done = clear_year(
             &store,
@@ -376,10 +386,12 @@ fn a_paid_statement_is_never_rewritten_its_differences_go_onto_the_next_statemen
         );
         let mut again = request(&f, "2025-06");
         again.case_file = CaseInput::File(&edited);
-        settle_month(&store, &f.region, again, &|_| {})
+        let rerun = settle_month(&store, &f.region, again, &|_| {})
             .await
             .unwrap();
         let after = store.statements(Some(june), None).await.unwrap();
+        // the run reports the statements the ledger holds: H001's paid one as it was
+        assert_eq!(rerun.statements, after);
         // H001's paid statement and its cases stay as they were
         assert_eq!(
             after.iter().find(|s| s.hospital_id == "H001").unwrap(),
