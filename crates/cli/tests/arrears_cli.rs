@@ -15,31 +15,8 @@ use rust_decimal::Decimal;
 
 mod common;
 
-use common::{drgdip, read_csv, shared, tempdir};
-
-struct Data {
-    shared: PathBuf,
-    params: PathBuf,
-    hospitals: PathBuf,
-    cases: PathBuf,
-    history: PathBuf,
-}
-
-fn data() -> Option<Data> {
-    let shared = shared()?;
-    let t = shared.join("testdata/chs-drg-2.0");
-    Some(Data {
-        params: shared.join("params/region-350100-2025.toml"),
-        hospitals: t.join("hospitals.csv"),
-        cases: t.join("dev/cases.csv"),
-        history: t.join("history-2024/cases.csv"),
-        shared,
-    })
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::ledger::{block_on, data, s, Data};
+use common::{drgdip, read_csv, tempdir};
 
 /// Runs drgdip; (exit code, stdout, stderr).
 fn run(shared: &Path, args: &[&str]) -> (i32, String, String) {
@@ -55,14 +32,6 @@ fn run_ok(shared: &Path, args: &[&str]) -> String {
     let (code, out, err) = run(shared, args);
     assert_eq!(code, 0, "drgdip {args:?} failed:\n{err}\n{out}");
     out
-}
-
-fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
-    drgdip_store::tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(fut)
 }
 
 fn statements(db: &str) -> Vec<MonthlyStatement> {

@@ -12,30 +12,8 @@ use rust_decimal::Decimal;
 
 mod common;
 
-use common::{drgdip, shared, tempdir};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn run_ok(shared: &Path, args: &[&str]) -> (String, String) {
-    let out = drgdip(shared, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        out.status.success(),
-        "drgdip {args:?} failed:\n{stderr}\n{stdout}"
-    );
-    (stdout, stderr)
-}
-
-fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
-    drgdip_store::tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(fut)
-}
+use common::ledger::{block_on, run_ok, s};
+use common::{shared, tempdir};
 
 struct Year {
     cases: Vec<drgdip_settle::SettledCase>,

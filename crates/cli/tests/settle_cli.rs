@@ -20,45 +20,11 @@ use rust_decimal::Decimal;
 
 mod common;
 
-use common::{drgdip, read_csv, shared, tempdir};
+use common::ledger::{block_on, data, run_ok, s, Data};
+use common::{drgdip, read_csv, tempdir};
 
 // -------------------------------------------------------------------------------------------
 // Helpers
-
-struct Data {
-    shared: PathBuf,
-    params: PathBuf,
-    hospitals: PathBuf,
-    cases: PathBuf,
-    history: PathBuf,
-}
-
-fn data() -> Option<Data> {
-    let shared = shared()?;
-    let t = shared.join("testdata/chs-drg-2.0");
-    Some(Data {
-        params: shared.join("params/region-350100-2025.toml"),
-        hospitals: t.join("hospitals.csv"),
-        cases: t.join("dev/cases.csv"),
-        history: t.join("history-2024/cases.csv"),
-        shared,
-    })
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn run_ok(shared: &Path, args: &[&str]) -> (String, String) {
-    let out = drgdip(shared, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        out.status.success(),
-        "drgdip {args:?} failed:\n{stderr}\n{stdout}"
-    );
-    (stdout, stderr)
-}
 
 /// The DRG weights from the 2024 history, computed once per test run.
 fn weights(d: &Data) -> PathBuf {
@@ -124,14 +90,6 @@ fn settle_forced(d: &Data, db: &str, month: &str, input: &Path) -> String {
     args.push("--force".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run_ok(&d.shared, &args).0
-}
-
-fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
-    drgdip_store::tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(fut)
 }
 
 /// What the ledger holds for one month.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod fixture;
+pub mod ledger;
 pub mod pg;
 
 /// The shared directory (`DRGDIP_SHARED`, else `../shared` beside the repository), or `None`
