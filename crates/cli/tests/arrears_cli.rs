@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 mod common;
 
 use common::ledger::{block_on, data, s, Data};
+use common::pg::{drop_pg_schema, pg_schema};
 use common::{drgdip, read_csv, tempdir};
 
 /// Runs drgdip; (exit code, stdout, stderr).
@@ -670,37 +671,4 @@ fn payments_and_arrears_to_the_fen_on_sqlite_and_postgres() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A scratch schema in `DRGDIP_TEST_PG_URL`'s database, and the URL that uses it.
-fn pg_schema(base: &str, name: &str) -> (String, String) {
-    use drgdip_store::sqlx::Connection;
-    let schema = format!("drgdip_cli_{}_{name}", std::process::id());
-    block_on(async {
-        let mut conn = drgdip_store::sqlx::PgConnection::connect(base)
-            .await
-            .unwrap();
-        drgdip_store::sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
-    let sep = if base.contains('?') { '&' } else { '?' };
-    (
-        schema.clone(),
-        format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-    )
-}
-
-fn drop_pg_schema(base: &str, schema: &str) {
-    use drgdip_store::sqlx::Connection;
-    block_on(async {
-        let mut conn = drgdip_store::sqlx::PgConnection::connect(base)
-            .await
-            .unwrap();
-        drgdip_store::sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
 }

@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 mod common;
 
 use common::ledger::{block_on, data, run_ok, s, Data};
+use common::pg::{drop_pg_schema, pg_base, pg_schema};
 use common::{drgdip, read_csv, tempdir};
 
 // -------------------------------------------------------------------------------------------
@@ -317,18 +318,6 @@ fn a_settlement_killed_at_any_point_leaves_the_previous_month_and_the_rerun_is_i
     // The large files are not worth keeping.
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&large);
-}
-
-/// The base URL of the PostgreSQL test server (`DRGDIP_TEST_PG_URL`), or a note that `what`
-/// is not run on PostgreSQL.
-fn pg_base(what: &str) -> Option<String> {
-    match std::env::var("DRGDIP_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("note: DRGDIP_TEST_PG_URL not set: {what} is not run on PostgreSQL");
-            None
-        }
-    }
 }
 
 /// Settles the dev cases' June into `db`, then kills settlements of the large June at points
@@ -789,37 +778,6 @@ fn a_year_of_dev_cases_settled_month_by_month_and_cleared_balances_to_the_fen() 
 
 // -------------------------------------------------------------------------------------------
 // PostgreSQL
-
-/// A scratch schema in `DRGDIP_TEST_PG_URL`'s database, and the URL that uses it.
-fn pg_schema(base: &str, name: &str) -> (String, String) {
-    use drgdip_store::sqlx::Connection;
-    let schema = format!("drgdip_cli_{}_{name}", std::process::id());
-    block_on(async {
-        let mut conn = drgdip_store::sqlx::PgConnection::connect(base)
-            .await
-            .unwrap();
-        drgdip_store::sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    (schema, url)
-}
-
-fn drop_pg_schema(base: &str, schema: &str) {
-    use drgdip_store::sqlx::Connection;
-    block_on(async {
-        let mut conn = drgdip_store::sqlx::PgConnection::connect(base)
-            .await
-            .unwrap();
-        drgdip_store::sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
-}
 
 #[test]
 fn postgres_keeps_the_same_ledger_as_sqlite() {

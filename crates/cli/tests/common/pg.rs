@@ -3,6 +3,8 @@
 
 use drgdip_store::sqlx::Connection;
 
+use super::ledger::block_on;
+
 /// The base URL of the PostgreSQL test server (`DRGDIP_TEST_PG_URL`), or `None` with a note
 /// that `what` is not run on PostgreSQL.
 pub fn pg_base(what: &str) -> Option<String> {
@@ -13,14 +15,6 @@ pub fn pg_base(what: &str) -> Option<String> {
             None
         }
     }
-}
-
-fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
-    drgdip_store::tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(fut)
 }
 
 async fn execute(base: &str, sql: &str) {
