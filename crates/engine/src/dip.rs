@@ -21,10 +21,7 @@ use drgdip_pay::money::round_fen;
 use drgdip_pay::params::Exclusion;
 use drgdip_pay::{Category, Date, Hospitals, InsuredClass, ItemUse, Params, SpecialApproval};
 use drgdip_scheme::{Registry, Scheme};
-use drgdip_settle::{
-    settle_month_with_adjustments as settle_statements, CasePricing, DipMoney, FinalPricing,
-    Period, SettledCase, YearMonth,
-};
+use drgdip_settle::{CasePricing, DipMoney, FinalPricing, Period, SettledCase, YearMonth};
 use drgdip_store::{RunInputs, Store};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -33,8 +30,9 @@ use crate::batch::{group_record, problem, Shards};
 use crate::error::{Context, EngineError, Result};
 use crate::region::{read_hospitals, read_text, relative_to};
 use crate::settle::{
-    approved_special_cases, clear_year, default_deadline, write_month, ClearOutcome, ClearRequest,
-    MonthPricing, SettleOutcome, SettleRequest, SettleStep, PROGRAM_VERSION,
+    approved_special_cases, clear_year, default_deadline, month_statements, nothing_to_settle,
+    write_month, ClearOutcome, ClearRequest, MonthPricing, SettleOutcome, SettleRequest,
+    SettleStep, PROGRAM_VERSION,
 };
 
 /// What a DIP region is loaded from.
@@ -503,15 +501,7 @@ pub async fn settle_dip_month(
     )
     .with_context(|| format!("the case file {}", request.case_file.name()))?;
     if scored.is_empty() {
-        // a month with no case to settle is a wrong month or a wrong file: refused, not obeyed
-        return Err(EngineError::Refused(format!(
-            "nothing to settle for {month}: the case file {} has no valid row discharged in {month} ({} rows read: {} of other months, {} without a discharge date, {} invalid)",
-            request.case_file.name(),
-            pricing.read,
-            pricing.other,
-            pricing.undated,
-            pricing.invalid
-        )));
+        return Err(nothing_to_settle(&request, &pricing));
     }
     let pairs = pool(&scored);
     let pv = match region.dip.point_value {
@@ -528,18 +518,7 @@ pub async fn settle_dip_month(
             c.settled(&region.scheme, pv.point_value, approval)
         })
         .collect();
-    // 补差: the differences found on paid statements of earlier months
-    let adjustments = store.pending_adjustments(month).await?;
-    let run = settle_statements(
-        &pricing.cases,
-        &region.params,
-        month,
-        deadline,
-        &request.calendar,
-        &request.actor,
-        &adjustments,
-    )
-    .map_err(|e| crate::invalid!("settlement of {month}: {e}"))?;
+    let run = month_statements(store, &region.params, &request, deadline, &pricing.cases).await?;
     let inputs = RunInputs {
         program_version: PROGRAM_VERSION.to_string(),
         method: "dip".to_string(),

@@ -342,33 +342,14 @@ pub async fn settle_month(
     let pricing = price_month(region, &special, input, month, request.batch, &rows)
         .with_context(|| format!("the case file {}", request.case_file.name()))?;
     if pricing.cases.is_empty() {
-        // a month with no case to settle is a wrong month or a wrong file: refused, not obeyed
-        return Err(EngineError::Refused(format!(
-            "nothing to settle for {month}: the case file {} has no valid row discharged in {month} ({} rows read: {} of other months, {} without a discharge date, {} invalid)",
-            request.case_file.name(),
-            pricing.read,
-            pricing.other,
-            pricing.undated,
-            pricing.invalid
-        )));
+        return Err(nothing_to_settle(&request, &pricing));
     }
     let n_special = pricing
         .cases
         .iter()
         .filter(|c| c.category == Category::Special)
         .count();
-    // 补差: the differences found on paid statements of earlier months
-    let adjustments = store.pending_adjustments(month).await?;
-    let run = settle_statements(
-        &pricing.cases,
-        &region.params,
-        month,
-        deadline,
-        &request.calendar,
-        &request.actor,
-        &adjustments,
-    )
-    .map_err(|e| crate::invalid!("settlement of {month}: {e}"))?;
+    let run = month_statements(store, &region.params, &request, deadline, &pricing.cases).await?;
     let inputs = run_inputs(region, &request.case_file)?;
     let run_id = write_month(
         store,
@@ -391,6 +372,46 @@ pub async fn settle_month(
         special: n_special,
         inputs,
     })
+}
+
+/// The refusal of a month with no case to settle: a wrong month or a wrong file, refused,
+/// not obeyed.
+pub(crate) fn nothing_to_settle(
+    request: &SettleRequest<'_>,
+    pricing: &MonthPricing,
+) -> EngineError {
+    let month = request.month;
+    EngineError::Refused(format!(
+        "nothing to settle for {month}: the case file {} has no valid row discharged in {month} ({} rows read: {} of other months, {} without a discharge date, {} invalid)",
+        request.case_file.name(),
+        pricing.read,
+        pricing.other,
+        pricing.undated,
+        pricing.invalid
+    ))
+}
+
+/// The month's statements of the settled `cases`, each hospital's carrying its pending
+/// adjustments (补差) of earlier months.
+pub(crate) async fn month_statements(
+    store: &Store,
+    params: &Params,
+    request: &SettleRequest<'_>,
+    deadline: Date,
+    cases: &[SettledCase],
+) -> Result<drgdip_settle::Audited<Vec<MonthlyStatement>>> {
+    let month = request.month;
+    let adjustments = store.pending_adjustments(month).await?;
+    settle_statements(
+        cases,
+        params,
+        month,
+        deadline,
+        &request.calendar,
+        &request.actor,
+        &adjustments,
+    )
+    .map_err(|e| crate::invalid!("settlement of {month}: {e}"))
 }
 
 /// Writes a settled month to the ledger in one transaction (the `Writing` step first); a
