@@ -29,14 +29,16 @@ use anyhow::{bail, Context, Result};
 use drgdip_dip::files::{AUX_FILE, GROUPS_FILE, SUMMARY_FILE};
 use drgdip_dip::round::{fmt4, fmt_money, round_fen};
 use drgdip_dip::{
-    build_library, dip_payment, fixed_point_value, monthly_point_value, point_basis, score_case,
-    score_case_with_exclusion, year_point_value, Deviation, DipCase, DipParams, DipScore,
-    ExclusionInput, Fallback, GroupKind, Library, PointValueBasis, PointValueSource, ProcedureSets,
+    build_library, dip_payment, fixed_point_value, monthly_point_value, point_basis,
+    year_point_value, Deviation, DipCase, DipParams, DipScore, Fallback, GroupKind, Library,
+    PointValueBasis, PointValueSource, ProcedureSets,
 };
 use drgdip_drg::Lang;
 use drgdip_drg::Trace;
 use drgdip_engine::batch::group_record;
-use drgdip_engine::dip::{procedure_sets, severity_of};
+use drgdip_engine::dip::{
+    procedure_sets, score_row, severity_of, DipRow, DipScored, DipScorer, InsuredRule,
+};
 use drgdip_engine::region::{read_catalogue, relative_to as catalogue_path};
 use drgdip_io::{
     csv_field, problems_text, run_batch_with, BatchOptions, CaseRecord, Columns, Problem,
@@ -44,7 +46,7 @@ use drgdip_io::{
 };
 use drgdip_pay::exclusion::Catalogue;
 use drgdip_pay::params::Exclusion;
-use drgdip_pay::{Date, Hospitals, ItemUse};
+use drgdip_pay::Hospitals;
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
 
@@ -480,102 +482,29 @@ fn run_build(shared: &SharedOpts, a: BuildArgs) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Scoring, shared by `score` and `point-value`
 
-/// What scoring needs, read-only across threads.
-struct ScoreCtx<'a> {
+/// The engine's scorer over what the run loaded: the scheme, the parameters (their province
+/// prefix tells cross-province cases), the catalogue, the library and the hospitals.
+fn scorer<'a>(
     setup: &'a Setup,
     library: &'a Library,
     hospitals: &'a Hospitals,
-    /// CNY per point for the exclusion items' money (see `drgdip_dip::exclusion`).
     basis: Option<Decimal>,
-}
-
-/// A valid case with its score.
-struct Scored {
-    score: DipScore,
-    own: Decimal,
-    /// The per-item total cost (the payment of a cross-province case).
-    total_cost: Decimal,
-    /// 跨省异地: outside the point value, paid per item.
-    cross_province: bool,
-    month: String,
-    /// The level came from the row's `hospital_level`: the hospital is not in the hospitals file.
-    level_from_row: bool,
-}
-
-enum Outcome {
-    Scored(Box<Scored>),
-    Invalid(Vec<Problem>),
-}
-
-impl ScoreCtx<'_> {
-    fn score(&self, cols: &Columns, row: &RowIn) -> (String, Outcome) {
-        let r = match row.read(cols, self.setup.schemes.catalog()) {
-            RowOutcome::Valid(r) => r,
-            RowOutcome::Invalid { case_id, problems } => {
-                return (case_id, Outcome::Invalid(problems))
-            }
-        };
-        // the reader reports an empty total_cost or fund_paid (Purpose::DipScore)
-        let mut problems = Vec::new();
-        if r.total_cost.is_none() {
-            let kind = ProblemKind::CostMissing {
-                purpose: Purpose::DipScore,
-            };
-            problems.push(problem(&r, "total_cost", "", kind));
-        }
-        if r.fund_paid.is_none() {
-            let kind = ProblemKind::FundPaidMissing {
-                purpose: Purpose::DipScore,
-            };
-            problems.push(problem(&r, "fund_paid", "", kind));
-        }
-        let (level, level_from_row) = match (self.hospitals.get(&r.hospital_id), r.hospital_level) {
-            (Some(h), _) => (h.level, false),
-            (None, Some(l)) => (l, true),
-            (None, None) => {
-                let kind = ProblemKind::HospitalUnknown {
-                    hospital_id: r.hospital_id.clone(),
-                };
-                problems.push(problem(&r, "hospital_id", &r.hospital_id, kind));
-                (0, false)
-            }
-        };
-        let (Some(total_cost), Some(fund_paid), true) =
-            (r.total_cost, r.fund_paid, problems.is_empty())
-        else {
-            return (r.case_id.clone(), Outcome::Invalid(problems));
-        };
-        let (case, adrg) = dip_case(self.setup.scheme(), &r, total_cost, fund_paid, level);
-        let (library, params, sets) = (self.library, &self.setup.params, &self.setup.sets);
-        let score = match &self.setup.catalogue {
-            Some(catalogue) => {
-                let items: Vec<ItemUse> = r
-                    .new_tech_items
-                    .iter()
-                    .map(|i| ItemUse {
-                        code: i.code.clone(),
-                        cost: i.cost,
-                    })
-                    .collect();
-                let input = ExclusionInput {
-                    checks: catalogue.check(&items, Date::parse(&r.discharge_date), &adrg),
-                    basis: self.basis,
-                };
-                score_case_with_exclusion(library, params, sets, &case, &input)
-            }
-            None => score_case(library, params, sets, &case),
-        };
-        let month = r.discharge_date.get(..7).unwrap_or("").to_owned();
-        let scored = Scored {
-            score,
-            own: case.own(),
-            total_cost,
-            cross_province: self.setup.params.is_cross_province(&r.insured_region),
-            month,
-            level_from_row,
-        };
-        (r.case_id.clone(), Outcome::Scored(Box::new(scored)))
+) -> DipScorer<'a> {
+    DipScorer {
+        scheme: setup.scheme(),
+        dip: &setup.params,
+        sets: &setup.sets,
+        catalogue: setup.catalogue.as_ref(),
+        library,
+        hospitals,
+        basis,
+        insured: InsuredRule::Province(&setup.params),
     }
+}
+
+/// 跨省异地: outside the point value, paid per item.
+fn cross_province(s: &DipScored) -> bool {
+    !s.in_pool()
 }
 
 /// Counts and sums of a run.
@@ -629,7 +558,7 @@ const KINDS: [&str; 5] = [
 const DEVIATIONS: [&str; 3] = ["normal", "high", "low"];
 
 impl Totals {
-    fn add(&mut self, s: &Scored, months: bool) {
+    fn add(&mut self, s: &DipScored, months: bool) {
         let sc = &s.score;
         self.scored += 1;
         let k = sc
@@ -652,18 +581,20 @@ impl Totals {
             self.excluded_larger += u64::from(e.exclusion_larger());
             self.extra_points += sc.case_score - e.ordinary_score;
         }
-        if s.cross_province {
+        if cross_province(s) {
             self.cross_province += 1;
             return;
         }
+        let own = s.own();
         self.score += sc.case_score;
-        self.own += s.own;
-        self.cases.push((sc.case_score, s.own));
+        self.own += own;
+        self.cases.push((sc.case_score, own));
         if months {
+            let month = s.month.map(|m| m.to_string()).unwrap_or_default();
             self.months
-                .entry(s.month.clone())
+                .entry(month)
                 .or_default()
-                .push((sc.case_score, s.own));
+                .push((sc.case_score, own));
         }
     }
 }
@@ -685,7 +616,7 @@ fn fmt_point_value(pv: Decimal) -> String {
     format!("{pv:.6}")
 }
 
-fn reasons_text(s: &Scored) -> String {
+fn reasons_text(s: &DipScored) -> String {
     let mut parts: Vec<String> = Vec::with_capacity(s.score.reasons.len() + 4);
     let mut aux_done = false;
     for r in &s.score.reasons {
@@ -817,15 +748,11 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
         (Some(v), _) | (None, PointValueSource::Fixed(v)) => Some(v),
         (None, PointValueSource::Budget) => None,
     };
-    let ctx = ScoreCtx {
-        setup: &setup,
-        library: &library,
-        hospitals: &hospitals,
-        // A point value known before scoring turns item money into points exactly.
-        basis: a
-            .point_value
-            .or_else(|| point_basis(&library, &setup.params)),
-    };
+    // A point value known before scoring turns item money into points exactly.
+    let basis = a
+        .point_value
+        .or_else(|| point_basis(&library, &setup.params));
+    let ctx = scorer(&setup, &library, &hospitals, basis);
     let input = open_input(&a.input)?;
     let mut errors = open_errors(a.errors.as_deref())?;
     let totals = Mutex::new(Totals::default());
@@ -837,9 +764,8 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     // Pass 1: score every row. With a known point value the rows are final; else the row ends
     // after `case_score` with the exact own share, for pass 2 to fill in the payment.
     let row_fn = |cols: &Columns, row: &RowIn, out: &mut Vec<u8>, probs: &mut Vec<Problem>| {
-        let (case_id, outcome) = ctx.score(cols, row);
-        let status = match outcome {
-            Outcome::Invalid(problems) => {
+        let status = match score_row(&ctx, cols, row) {
+            DipRow::Invalid { case_id, problems } => {
                 write_head(out, &case_id, None);
                 if pv_known.is_some() {
                     out.extend_from_slice(b",,,,");
@@ -857,9 +783,9 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
                 lock(&totals).invalid += 1;
                 1
             }
-            Outcome::Scored(s) if s.cross_province => {
-                write_head(out, &case_id, Some((&s.score, CROSS_PROVINCE)));
-                let (payment, fund_due) = write_per_item(out, s.total_cost, s.own);
+            DipRow::Scored(s) if cross_province(&s) => {
+                write_head(out, &s.case_id, Some((&s.score, CROSS_PROVINCE)));
+                let (payment, fund_due) = write_per_item(out, s.total_cost, s.own());
                 if trace {
                     let _ = write!(out, ",{}", csv_field(&reasons_text(&s)));
                 }
@@ -869,12 +795,12 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
                 t.cross_fund_due += fund_due;
                 0
             }
-            Outcome::Scored(s) => {
-                write_head(out, &case_id, Some((&s.score, "scored")));
+            DipRow::Scored(s) => {
+                write_head(out, &s.case_id, Some((&s.score, "scored")));
                 let paid = match pv_known {
-                    Some(pv) => Some(write_payment(out, s.score.case_score, s.own, pv)),
+                    Some(pv) => Some(write_payment(out, s.score.case_score, s.own(), pv)),
                     None => {
-                        let _ = write!(out, ",{}", s.own);
+                        let _ = write!(out, ",{}", s.own());
                         None
                     }
                 };
@@ -1104,12 +1030,12 @@ fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
     let library = read_library(&a.library)?;
     check_library(&library, &setup.params, a.common.quiet);
     let hospitals = read_hospitals(&a.hospitals)?;
-    let ctx = ScoreCtx {
-        setup: &setup,
-        library: &library,
-        hospitals: &hospitals,
-        basis: point_basis(&library, &setup.params),
-    };
+    let ctx = scorer(
+        &setup,
+        &library,
+        &hospitals,
+        point_basis(&library, &setup.params),
+    );
     let input = open_input(&a.input)?;
     let mut errors = open_errors(a.errors.as_deref())?;
     let totals = Mutex::new(Totals::default());
@@ -1122,13 +1048,13 @@ fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
         b"",
         &mut std::io::sink(),
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
-        |cols, row, _, probs| match ctx.score(cols, row).1 {
-            Outcome::Invalid(p) => {
+        |cols, row, _, probs| match score_row(&ctx, cols, row) {
+            DipRow::Invalid { problems: p, .. } => {
                 probs.extend(p);
                 lock(&totals).invalid += 1;
                 1
             }
-            Outcome::Scored(s) => {
+            DipRow::Scored(s) => {
                 lock(&totals).add(&s, monthly);
                 0
             }

@@ -16,24 +16,17 @@
 //!
 //! The recorder's role is `bureau` (医保经办机构: the bureau records what the fund paid).
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
+use drgdip_engine::payments::{arrears_as_of, read_payments, record_payments, PaymentsFile};
 use drgdip_pay::money::Fen;
-use drgdip_settle::arrears::{
-    arrears, parse_amount, ArrearsReport, ArrearsTotals, Band, FundPayment, Listing,
-    PaymentRefusal, StatementDue,
-};
+use drgdip_settle::arrears::{ArrearsReport, ArrearsTotals, Band, Listing};
 use drgdip_settle::{Actor, Date, YearMonth};
-use drgdip_store::PaymentOutcome;
 
 use crate::ledger::{block_on, open_store, shown_url, DbOpts};
 use crate::shared::SharedOpts;
-
-/// The columns of a payments file.
-const PAYMENT_COLUMNS: [&str; 5] = ["hospital_id", "month", "date", "amount", "reference"];
 
 /// The columns of the arrears CSV.
 pub const ARREARS_COLUMNS: [&str; 8] = [
@@ -135,175 +128,26 @@ pub fn run_payments(a: PaymentsArgs) -> Result<()> {
 // -------------------------------------------------------------------------------------------
 // payments record
 
-/// A refused row of a payments file.
-struct Problem {
-    line: u64,
-    hospital_id: String,
-    field: &'static str,
-    value: String,
-    message: String,
-}
-
-/// A payments file read: the rows read, the well-formed payments with their lines, and the
-/// problems of the other rows.
-struct PaymentsFile {
-    rows: u64,
-    payments: Vec<(u64, FundPayment)>,
-    problems: Vec<Problem>,
-}
-
-/// Reads a payments file; every malformed row is a problem (line, field, value, why).
-fn read_payments(path: &Path) -> Result<PaymentsFile> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("cannot open the payments file {}", path.display()))?;
-    let header = rdr
-        .headers()
-        .with_context(|| format!("cannot read the header of {}", path.display()))?
-        .clone();
-    let mut pos = HashMap::new();
-    for name in PAYMENT_COLUMNS {
-        let at = header.iter().position(|h| h == name).ok_or_else(|| {
-            anyhow!(
-                "{}: no column {name:?} in the header (expected {})",
-                path.display(),
-                PAYMENT_COLUMNS.join(",")
-            )
-        })?;
-        pos.insert(name, at);
-    }
-    let mut rows = 0u64;
-    let mut payments = Vec::new();
-    let mut problems = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.with_context(|| format!("cannot read {}", path.display()))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        if rec.iter().all(str::is_empty) {
-            continue;
-        }
-        rows += 1;
-        let get = |name: &str| rec.get(pos[name]).unwrap_or("").to_string();
-        let hospital_id = get("hospital_id");
-        let mut mine: Vec<(&'static str, String, String)> = Vec::new();
-        if hospital_id.is_empty() {
-            mine.push((
-                "hospital_id",
-                String::new(),
-                "empty: expected the hospital paid".into(),
-            ));
-        }
-        let month = get("month");
-        let month = month
-            .parse::<YearMonth>()
-            .map_err(|e| {
-                mine.push((
-                    "month",
-                    month.clone(),
-                    format!("{e} (the month of the statement paid)"),
-                ))
-            })
-            .ok();
-        let date = get("date");
-        let date = date
-            .parse::<Date>()
-            .map_err(|e| {
-                mine.push((
-                    "date",
-                    date.clone(),
-                    format!("{e} (the day the money went out)"),
-                ))
-            })
-            .ok();
-        let text = get("amount");
-        let amount = parse_amount(&text)
-            .map_err(|e| mine.push(("amount", text.clone(), e.to_string())))
-            .ok();
-        let reference = get("reference");
-        if reference.is_empty() {
-            mine.push((
-                "reference",
-                String::new(),
-                "empty: expected the bank reference of the payment".into(),
-            ));
-        }
-        match (mine.is_empty(), month, date, amount) {
-            (true, Some(month), Some(date), Some(amount)) => payments.push((
-                line,
-                FundPayment {
-                    hospital_id,
-                    month,
-                    date,
-                    amount,
-                    reference,
-                },
-            )),
-            _ => problems.extend(mine.into_iter().map(|(field, value, message)| Problem {
-                line,
-                hospital_id: hospital_id.clone(),
-                field,
-                value,
-                message,
-            })),
-        }
-    }
-    Ok(PaymentsFile {
-        rows,
-        payments,
-        problems,
-    })
-}
-
-/// The field a store refusal is about, and its value.
-fn refused_field(refusal: &PaymentRefusal, p: &FundPayment) -> (&'static str, String) {
-    match refusal {
-        PaymentRefusal::BadAmount { .. } | PaymentRefusal::Overpayment { .. } => {
-            ("amount", p.amount.to_string())
-        }
-        PaymentRefusal::UnknownStatement { .. } => ("month", p.month.to_string()),
-        PaymentRefusal::DuplicateReference { .. } => ("reference", p.reference.clone()),
-        PaymentRefusal::TooEarly { .. } => ("date", p.date.to_string()),
-    }
-}
-
 fn run_record(a: RecordArgs) -> Result<()> {
+    let name = a.file.display().to_string();
+    let input = std::fs::File::open(&a.file)
+        .with_context(|| format!("cannot open the payments file {name}"))?;
     let PaymentsFile {
         rows,
         payments,
         mut problems,
-    } = read_payments(&a.file)?;
+    } = read_payments(input, &name)?;
     let actor = Actor::bureau(a.actor.clone());
-    let list: Vec<FundPayment> = payments.iter().map(|(_, p)| p.clone()).collect();
-    let outcomes = block_on(async {
+    let done = block_on(async {
         let store = open_store(&a.db).await?;
-        let outcomes = store
-            .record_payments(&list, &actor)
+        let done = record_payments(&store, &payments, &actor)
             .await
             .with_context(|| format!("cannot record the payments in {}", shown_url(&a.db.db)))?;
         store.close().await;
-        Ok(outcomes)
+        Ok(done)
     })?;
-    let mut recorded = 0u64;
-    let mut sum = rust_decimal::Decimal::ZERO;
-    for ((line, p), outcome) in payments.iter().zip(&outcomes) {
-        match outcome {
-            PaymentOutcome::Recorded { .. } => {
-                recorded += 1;
-                sum += p.amount;
-            }
-            PaymentOutcome::Refused { refusal } => {
-                let (field, value) = refused_field(refusal, p);
-                problems.push(Problem {
-                    line: *line,
-                    hospital_id: p.hospital_id.clone(),
-                    field,
-                    value,
-                    message: refusal.to_string(),
-                });
-            }
-        }
-    }
+    let (recorded, sum) = (done.recorded, done.recorded_amount);
+    problems.extend(done.problems);
     problems.sort_by_key(|p| p.line);
     let mut refused_lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
     refused_lines.dedup();
@@ -461,20 +305,9 @@ async fn arrears_of(
     listing: Listing,
 ) -> Result<ArrearsReport> {
     let store = open_store(db).await?;
-    let statements: Vec<StatementDue> = store
-        .statements(None, hospital)
-        .await?
-        .iter()
-        .map(StatementDue::from)
-        .collect();
-    let payments: Vec<FundPayment> = store
-        .payments(hospital, None)
-        .await?
-        .into_iter()
-        .map(|r| r.payment)
-        .collect();
+    let report = arrears_as_of(&store, hospital, as_of, listing).await?;
     store.close().await;
-    Ok(arrears(&statements, &payments, as_of, listing)?)
+    Ok(report)
 }
 
 pub fn run_arrears(a: ArrearsArgs) -> Result<()> {

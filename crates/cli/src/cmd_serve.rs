@@ -8,7 +8,7 @@
 //! Ctrl-C or SIGTERM stops accepting connections and finishes the requests in flight.
 //!
 //! The server defends itself (`drgdip_server::Limits`): `--header-timeout`,
-//! `--request-timeout`, `--idle-timeout`, `--max-connections`, `--max-body`, `--max-upload`
+//! `--request-timeout`, `--run-timeout`, `--idle-timeout`, `--max-connections`, `--max-body`, `--max-upload`
 //! (a settlement's case file), `--rate-limit` with `--rate-burst`; the defaults are in
 //! `docs/api.md`.
 
@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// Seconds from a complete request head to the answer, body included (else 408).
     #[arg(long, value_name = "SECONDS", default_value = "30")]
     pub request_timeout: String,
+    /// Seconds a settlement or a clearing (`POST /v1/settlements`, `/v1/clearings`) may take
+    /// before the answer is 408; the run itself goes on and commits whole.
+    #[arg(long, value_name = "SECONDS", default_value = "900")]
+    pub run_timeout: String,
     /// Seconds a kept-alive connection may stay without traffic between requests.
     #[arg(long, value_name = "SECONDS", default_value = "30")]
     pub idle_timeout: String,
@@ -121,6 +125,7 @@ fn limits(a: &ServeArgs) -> Result<Limits> {
     let limits = Limits {
         header_timeout: seconds("header-timeout", &a.header_timeout)?,
         request_timeout: seconds("request-timeout", &a.request_timeout)?,
+        run_timeout: seconds("run-timeout", &a.run_timeout)?,
         idle_timeout: seconds("idle-timeout", &a.idle_timeout)?,
         max_connections: a.max_connections,
         max_body: a.max_body,
@@ -135,9 +140,10 @@ fn limits(a: &ServeArgs) -> Result<Limits> {
 
 fn describe(l: &Limits) -> String {
     format!(
-        "header timeout {:?}, request timeout {:?}, idle timeout {:?}, at most {} connections, bodies up to {} bytes, case-file uploads up to {} bytes, rate {}",
+        "header timeout {:?}, request timeout {:?} ({:?} for a settlement or clearing), idle timeout {:?}, at most {} connections, bodies up to {} bytes, case-file uploads up to {} bytes, rate {}",
         l.header_timeout,
         l.request_timeout,
+        l.run_timeout,
         l.idle_timeout,
         l.max_connections,
         l.max_body,

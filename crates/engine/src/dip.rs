@@ -160,8 +160,12 @@ pub struct DipScored {
     pub case_id: String,
     /// The hospital.
     pub hospital_id: String,
-    /// The discharge month.
-    pub month: YearMonth,
+    /// The discharge month (none when the row has no discharge date: it can be scored, not
+    /// settled).
+    pub month: Option<YearMonth>,
+    /// The hospital's level came from the row's `hospital_level` (the hospital is not in the
+    /// hospitals file).
+    pub level_from_row: bool,
     /// 参保地 class: cross-province cases are outside the point value, paid per item.
     pub insured: InsuredClass,
     /// The score, with its reasons.
@@ -208,6 +212,7 @@ impl DipScored {
     /// amounts to the fen as published.
     pub fn settled(
         &self,
+        month: YearMonth,
         scheme: &Scheme,
         point_value: Decimal,
         special: Option<SpecialApproval>,
@@ -230,7 +235,7 @@ impl DipScored {
             SettledCase::from_dip(
                 &self.case_id,
                 &self.hospital_id,
-                self.month,
+                month,
                 category,
                 DipMoney {
                     case_score,
@@ -241,11 +246,14 @@ impl DipScored {
             )
         };
         let mut c = if !self.in_pool() || special == Some(SpecialApproval::PerItem) {
-            self.per_item(if self.in_pool() {
-                Category::Special
-            } else {
-                Category::CrossProvince
-            })
+            self.per_item(
+                month,
+                if self.in_pool() {
+                    Category::Special
+                } else {
+                    Category::CrossProvince
+                },
+            )
         } else if let Some(SpecialApproval::ExtraPoints(points)) = special {
             dip(Category::Special, self.score.case_score + points)
         } else {
@@ -263,13 +271,13 @@ impl DipScored {
     }
 
     /// Paid per item (跨省异地, or a special case approved per item): no score to reprice.
-    fn per_item(&self, category: Category) -> SettledCase {
+    fn per_item(&self, month: YearMonth, category: Category) -> SettledCase {
         {
             // 跨省异地: per item, outside the point value (no score to reprice)
             SettledCase {
                 case_id: self.case_id.clone(),
                 hospital_id: self.hospital_id.clone(),
-                discharge_month: self.month,
+                discharge_month: month,
                 category,
                 payment: self.total_cost,
                 own: self.own(),
@@ -288,15 +296,85 @@ impl DipScored {
 pub enum DipRow {
     /// A valid case, scored.
     Scored(Box<DipScored>),
-    /// An invalid row: its problems.
-    Invalid(Vec<Problem>),
+    /// An invalid row: its case id (as written) and its problems.
+    Invalid {
+        /// The case id as written.
+        case_id: String,
+        /// Why it is invalid.
+        problems: Vec<Problem>,
+    },
 }
 
-/// Scores one row under the region (the same rules as `drgdip dip score`).
-pub fn score_row(region: &DipRegion, cols: &Columns, row: &RowIn) -> DipRow {
-    let r = match row.read(cols, &region.scheme.catalog) {
+/// 参保地: how a scorer tells a case's insured region.
+#[derive(Clone, Copy)]
+pub enum InsuredRule<'a> {
+    /// The region's codes (`[region]`): local, in-province, cross-province.
+    Region(&'a drgdip_pay::params::Region),
+    /// The DIP parameters' province prefix only: cross-province or local (`drgdip dip score`
+    /// on a parameter file without a full `[region]`).
+    Province(&'a DipParams),
+}
+
+impl InsuredRule<'_> {
+    /// The class of a case insured in `insured_region`.
+    pub fn class(&self, insured_region: &str) -> InsuredClass {
+        match self {
+            InsuredRule::Region(r) => r.insured_class(insured_region),
+            InsuredRule::Province(p) if p.is_cross_province(insured_region) => {
+                InsuredClass::CrossProvince
+            }
+            InsuredRule::Province(_) => InsuredClass::Local,
+        }
+    }
+}
+
+/// What scoring a row needs, borrowed: from a [`DipRegion`] ([`DipRegion::scorer`]), or put
+/// together by a front end that scores without settling (`drgdip dip score`, `dip
+/// point-value`).
+#[derive(Clone, Copy)]
+pub struct DipScorer<'a> {
+    /// The DRG scheme DIP reads severity and procedure lists from (and the code catalog).
+    pub scheme: &'a Scheme,
+    /// The DIP parameters.
+    pub dip: &'a DipParams,
+    /// `SS_INVALID` and the valid operating-room procedures.
+    pub sets: &'a ProcedureSets,
+    /// The approved exclusion catalogue, as extra points.
+    pub catalogue: Option<&'a Catalogue>,
+    /// The disease library.
+    pub library: &'a Library,
+    /// The hospitals (their levels).
+    pub hospitals: &'a Hospitals,
+    /// CNY per point for the exclusion items' money.
+    pub basis: Option<Decimal>,
+    /// How the insured region is told.
+    pub insured: InsuredRule<'a>,
+}
+
+impl DipRegion {
+    /// The region's scorer.
+    pub fn scorer(&self) -> DipScorer<'_> {
+        DipScorer {
+            scheme: &self.scheme,
+            dip: &self.dip,
+            sets: &self.sets,
+            catalogue: self.catalogue.as_ref(),
+            library: &self.library,
+            hospitals: &self.hospitals,
+            basis: self.basis,
+            insured: InsuredRule::Region(&self.params.region),
+        }
+    }
+}
+
+/// Scores one row: read and validated against the scheme's catalog, grouped by the DRG
+/// scheme (severity, the exclusion's ADRG scope), scored in the library with the exclusion
+/// catalogue's items as extra points. A row without a discharge date is scored (its month is
+/// none); its total cost, fund paid and a known hospital level are required.
+pub fn score_row(scorer: &DipScorer<'_>, cols: &Columns, row: &RowIn) -> DipRow {
+    let r = match row.read(cols, &scorer.scheme.catalog) {
         RowOutcome::Valid(r) => r,
-        RowOutcome::Invalid { problems, .. } => return DipRow::Invalid(problems),
+        RowOutcome::Invalid { case_id, problems } => return DipRow::Invalid { case_id, problems },
     };
     let mut problems = Vec::new();
     if r.total_cost.is_none() {
@@ -311,35 +389,31 @@ pub fn score_row(region: &DipRegion, cols: &Columns, row: &RowIn) -> DipRow {
         };
         problems.push(problem(&r, "fund_paid", "", kind));
     }
-    let level = match (region.hospitals.get(&r.hospital_id), r.hospital_level) {
-        (Some(h), _) => h.level,
-        (None, Some(l)) => l,
+    let (level, level_from_row) = match (scorer.hospitals.get(&r.hospital_id), r.hospital_level) {
+        (Some(h), _) => (h.level, false),
+        (None, Some(l)) => (l, true),
         (None, None) => {
             let kind = ProblemKind::HospitalUnknown {
                 hospital_id: r.hospital_id.clone(),
             };
             problems.push(problem(&r, "hospital_id", &r.hospital_id, kind));
-            0
+            (0, false)
         }
+    };
+    let (Some(total_cost), Some(fund_paid), true) =
+        (r.total_cost, r.fund_paid, problems.is_empty())
+    else {
+        return DipRow::Invalid {
+            case_id: r.case_id.clone(),
+            problems,
+        };
     };
     let month = drgdip_io::parse_date(&r.discharge_date)
         .and_then(|iso| iso.get(..7).and_then(|m| m.parse::<YearMonth>().ok()));
-    let (Some(total_cost), Some(fund_paid), Some(month), true) =
-        (r.total_cost, r.fund_paid, month, problems.is_empty())
-    else {
-        if problems.is_empty() {
-            problems.push(problem(
-                &r,
-                "discharge_date",
-                &r.discharge_date,
-                ProblemKind::NoDischargeMonth,
-            ));
-        }
-        return DipRow::Invalid(problems);
-    };
-    let s = &*region.scheme;
+    let s = scorer.scheme;
     let grouping = group_record(s, &r, &mut Trace::disabled());
     let (dx, px) = (&s.catalog.diagnoses, &s.catalog.procedures);
+    // DIP keys read only the principal diagnosis
     let case = DipCase {
         case_id: String::new(),
         diagnoses: r
@@ -360,7 +434,7 @@ pub fn score_row(region: &DipRegion, cols: &Columns, row: &RowIn) -> DipRow {
         hospital_level: level,
     };
     let adrg = grouping.adrg_code(s).to_owned();
-    let score = match &region.catalogue {
+    let score = match scorer.catalogue {
         Some(catalogue) => {
             let items: Vec<ItemUse> = r
                 .new_tech_items
@@ -372,18 +446,19 @@ pub fn score_row(region: &DipRegion, cols: &Columns, row: &RowIn) -> DipRow {
                 .collect();
             let input = ExclusionInput {
                 checks: catalogue.check(&items, Date::parse(&r.discharge_date), &adrg),
-                basis: region.basis,
+                basis: scorer.basis,
             };
-            score_case_with_exclusion(&region.library, &region.dip, &region.sets, &case, &input)
+            score_case_with_exclusion(scorer.library, scorer.dip, scorer.sets, &case, &input)
         }
-        None => score_case(&region.library, &region.dip, &region.sets, &case),
+        None => score_case(scorer.library, scorer.dip, scorer.sets, &case),
     };
     DipRow::Scored(Box::new(DipScored {
         line: r.line,
-        insured: region.params.region.insured_class(&r.insured_region),
+        insured: scorer.insured.class(&r.insured_region),
         case_id: r.case_id.clone(),
         hospital_id: r.hospital_id.clone(),
         month,
+        level_from_row,
         score,
         total_cost,
         fund_paid,
@@ -411,6 +486,7 @@ pub fn score_months<R: Read + Send>(
     options.read.limits.max_case_cost = region.params.limits.max_case_cost;
     let kept: Shards<Vec<DipScored>> = Shards::new();
     let problems: Shards<Vec<Problem>> = Shards::new();
+    let scorer = region.scorer();
     let stats = drgdip_io::run_batch_with(
         input,
         &options,
@@ -425,8 +501,8 @@ pub fn score_months<R: Read + Send>(
             if !keep(month) {
                 return OTHER;
             }
-            match score_row(region, cols, row) {
-                DipRow::Invalid(p) => {
+            match score_row(&scorer, cols, row) {
+                DipRow::Invalid { problems: p, .. } => {
                     problems.with(|all| all.extend(p));
                     INVALID
                 }
@@ -515,7 +591,7 @@ pub async fn settle_dip_month(
         .iter()
         .map(|c| {
             let approval = special.get(&c.case_id).copied();
-            c.settled(&region.scheme, pv.point_value, approval)
+            c.settled(month, &region.scheme, pv.point_value, approval)
         })
         .collect();
     let run = month_statements(store, &region.params, &request, deadline, &pricing.cases).await?;

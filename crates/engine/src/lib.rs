@@ -9,13 +9,15 @@
 //! - [`weights`]: DRG weights from a year of history;
 //! - [`pricing`]: a case file priced under a DRG region, row by row, in input order;
 //! - [`settle`]: a month settled into the ledger with what priced each case and what the run
-//!   read (the book of record), a year cleared from the ledger alone.
+//!   read (the book of record), a year cleared from the ledger alone;
+//! - [`payments`]: what the fund paid against the statements, and the arrears (应付未付).
 
 pub mod batch;
 pub mod digest;
 pub mod dip;
 pub mod error;
 pub mod ledger;
+pub mod payments;
 pub mod prepay;
 pub mod pricing;
 pub mod region;

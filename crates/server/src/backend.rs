@@ -11,9 +11,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use drgdip_settle::{
-    Actor, Application, AuditEvent, FundPayment, MonthlyStatement, Period, SettledCase, YearMonth,
+    Actor, Application, AuditEvent, MonthlyStatement, Period, SettledCase, YearMonth,
 };
-use drgdip_store::{LedgerCase, PaymentOutcome, SettlementRun, Store};
+use drgdip_store::{LedgerCase, SettlementRun, Store};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -108,24 +108,6 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The latest `limit` entries of the audit log, newest first.
     fn audit_log(&self, limit: u32) -> BackendFuture<'_, Vec<AuditEntry>>;
-
-    /// Records payments of the fund against the statements, each checked on its own, with
-    /// their audit events ([`drgdip_store::Store::record_payments`]). A backend without
-    /// payments (a test double) answers an error.
-    fn record_payments<'a>(
-        &'a self,
-        payments: &'a [FundPayment],
-        actor: &'a Actor,
-    ) -> BackendFuture<'a, Vec<PaymentOutcome>> {
-        let _ = (payments, actor);
-        Box::pin(async { Err(BackendError("this store keeps no payments".into())) })
-    }
-
-    /// The recorded payments, optionally of one hospital.
-    fn payments<'a>(&'a self, hospital_id: Option<&'a str>) -> BackendFuture<'a, Vec<FundPayment>> {
-        let _ = hospital_id;
-        Box::pin(async { Err(BackendError("this store keeps no payments".into())) })
-    }
 
     /// The settled cases with the run that settled each (the book of record), by month,
     /// hospital and case id, optionally of the months of `period` and/or one hospital.

@@ -134,17 +134,37 @@ fn retry_after_secs(wait: Duration) -> u64 {
     s.max(1)
 }
 
-/// The request timeout: 408 (and the connection closed) when the answer takes longer.
+/// Whether a request is a ledger run (a settlement or a clearing), which has its own timeout.
+fn is_run(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST
+        && matches!(req.uri().path(), "/v1/settlements" | "/v1/clearings")
+}
+
+/// The request timeout: 408 (and the connection closed) when the answer takes longer. A
+/// ledger run has the run timeout; it cannot be abandoned halfway, so past it the answer
+/// says that the run goes on and where to see its result.
 async fn deadline(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {
-    let limit = guard.limits.request_timeout;
+    let run = is_run(&req);
+    let limit = if run {
+        guard.limits.run_timeout
+    } else {
+        guard.limits.request_timeout
+    };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
-            let mut res = ApiError::request_timeout(format!(
-                "no answer within the request timeout of {} ms (--request-timeout): the request was abandoned",
-                limit.as_millis()
-            ))
-            .into_response();
+            let message = if run {
+                format!(
+                    "no answer within the run timeout of {} ms (--run-timeout): the run goes on and commits whole or not at all; GET /v1/ledger/runs shows it once committed",
+                    limit.as_millis()
+                )
+            } else {
+                format!(
+                    "no answer within the request timeout of {} ms (--request-timeout): the request was abandoned",
+                    limit.as_millis()
+                )
+            };
+            let mut res = ApiError::request_timeout(message).into_response();
             res.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
             res

@@ -48,7 +48,7 @@ type App = State<Arc<AppState>>;
 pub const PROBLEMS_MAX: usize = 1000;
 
 /// An error and its causes, joined by `: ` (`the case file upload …: line 3: …`).
-fn chain(e: &EngineError) -> String {
+pub(crate) fn chain(e: &EngineError) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -87,11 +87,14 @@ fn engine_error(what: &str, e: &EngineError) -> ApiError {
     }
 }
 
-fn no_ledger() -> ApiError {
+/// 503: the server's store is not the ledger (a test double): no settlement, clearing or
+/// payment.
+pub(crate) fn no_ledger() -> ApiError {
     ApiError {
         status: StatusCode::SERVICE_UNAVAILABLE,
         code: "unavailable",
-        message: "this server's store is not a ledger: it cannot settle or clear".into(),
+        message: "this server's store is not a ledger: it cannot settle, clear or keep payments"
+            .into(),
         field: None,
     }
 }
@@ -101,7 +104,7 @@ fn store_error(what: &str) -> impl FnOnce(crate::backend::BackendError) -> ApiEr
 }
 
 /// Today, by the server's clock.
-fn today() -> Result<Date, ApiError> {
+pub(crate) fn today() -> Result<Date, ApiError> {
     drgdip_store::rfc3339(SystemTime::now())[..10]
         .parse()
         .map_err(|e| ApiError::internal("reading the system date", e))

@@ -17,6 +17,11 @@ pub struct Limits {
     /// The time from a complete request head to the answer, reading the body included;
     /// beyond it the answer is 408 and the connection is closed.
     pub request_timeout: Duration,
+    /// The request timeout of a ledger run (`POST /v1/settlements`, `POST /v1/clearings`):
+    /// a month of a large region takes longer than a request. Beyond it the answer is 408,
+    /// and the run, which cannot be abandoned halfway, still finishes and commits (or fails
+    /// whole): `GET /v1/ledger/runs` shows it.
+    pub run_timeout: Duration,
     /// How long a kept-alive connection may wait for the next request (or a client take to
     /// read an answer) without a byte moving; then it is closed.
     pub idle_timeout: Duration,
@@ -36,6 +41,8 @@ impl Limits {
     pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
     /// The default request timeout.
     pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default timeout of a ledger run: 15 minutes.
+    pub const RUN_TIMEOUT: Duration = Duration::from_secs(15 * 60);
     /// The default idle timeout.
     pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
     /// The default cap on open connections.
@@ -60,6 +67,7 @@ impl Limits {
         for (name, d) in [
             ("header timeout", self.header_timeout),
             ("request timeout", self.request_timeout),
+            ("run timeout", self.run_timeout),
             ("idle timeout", self.idle_timeout),
         ] {
             if d < Duration::from_millis(1) {
@@ -90,12 +98,13 @@ impl Limits {
 }
 
 impl Default for Limits {
-    /// 10 s to send a request head, 30 s to answer, 30 s idle, 512 connections, 2 MiB
+    /// 10 s to send a request head, 30 s to answer (15 min for a ledger run), 30 s idle, 512 connections, 2 MiB
     /// bodies, 64 MiB uploads, [`RateLimit::DEFAULT`].
     fn default() -> Limits {
         Limits {
             header_timeout: Self::HEADER_TIMEOUT,
             request_timeout: Self::REQUEST_TIMEOUT,
+            run_timeout: Self::RUN_TIMEOUT,
             idle_timeout: Self::IDLE_TIMEOUT,
             max_connections: Self::MAX_CONNECTIONS,
             max_body: Self::MAX_BODY,

@@ -81,6 +81,8 @@ impl Modify for BearerAuth {
         views::ApplicationView,
         views::ApplicationList,
         views::StatementJson,
+        views::AdjustmentJson,
+        views::StandingJson,
         views::TotalsJson,
         backend::AuditEntry,
         payments::PaymentJson,

@@ -14,10 +14,10 @@ use std::sync::{Arc, LazyLock};
 
 use axum::extract::State;
 use axum::Json;
+use drgdip_engine::payments::{self as engine_payments, record_payments};
 use drgdip_pay::money::Fen;
 use drgdip_settle::{
-    arrears, ArrearsRow, ArrearsTotals, Band, Date, FundPayment, Listing, PaymentRefusal,
-    StatementDue, YearMonth,
+    ArrearsRow, ArrearsTotals, Band, Date, FundPayment, Listing, PaymentRefusal, YearMonth,
 };
 use drgdip_store::PaymentOutcome;
 use regex::Regex;
@@ -29,6 +29,7 @@ use crate::auth::{refuse, Caller};
 use crate::contract;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, QueryOf};
+use crate::ledger::{chain, no_ledger};
 use crate::AppState;
 
 /// An amount as the API takes it: digits, then optionally `.` and one or two digits (the
@@ -52,7 +53,7 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| compiled(DATE_PATTERN));
 
 type App = State<Arc<AppState>>;
 
-fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
+pub(crate) fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
     if !DATE.is_match(text) {
         return Err(ApiError::bad_request(
             field,
@@ -219,11 +220,12 @@ pub async fn record(
         .enumerate()
         .map(|(i, p)| read_payment(i, p))
         .collect::<Result<Vec<_>, _>>()?;
-    let outcomes = app
-        .backend
-        .record_payments(&payments, &actor)
+    let store = app.backend.ledger().ok_or_else(no_ledger)?;
+    let lined: Vec<(u64, FundPayment)> = payments.iter().cloned().map(|p| (0, p)).collect();
+    let done = record_payments(&store, &lined, &actor)
         .await
-        .map_err(|e| ApiError::internal("recording the payments", e))?;
+        .map_err(|e| ApiError::internal("recording the payments", chain(&e)))?;
+    let outcomes = done.outcomes;
     let mut answer = PaymentsAnswer {
         recorded: 0,
         refused: 0,
@@ -424,21 +426,10 @@ pub async fn arrears_as_of(
         }
         None => asked,
     };
-    let statements: Vec<StatementDue> = app
-        .backend
-        .statements(None, hospital)
+    let store = app.backend.ledger().ok_or_else(no_ledger)?;
+    let report = engine_payments::arrears_as_of(&store, hospital, as_of, listing)
         .await
-        .map_err(|e| ApiError::internal("reading the statements", e))?
-        .iter()
-        .map(StatementDue::from)
-        .collect();
-    let payments = app
-        .backend
-        .payments(hospital)
-        .await
-        .map_err(|e| ApiError::internal("reading the payments", e))?;
-    let report = arrears(&statements, &payments, as_of, listing)
-        .map_err(|e| ApiError::internal("computing the arrears", e))?;
+        .map_err(|e| ApiError::internal("computing the arrears", chain(&e)))?;
     Ok(Json(ArrearsJson {
         as_of: report.as_of.to_string(),
         rows: report.rows.iter().map(ArrearsRowJson::from).collect(),

@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use drgdip_engine::payments::statements_as_of;
 use drgdip_settle::{
     settled_cases_in_period, Actor, Application, ApplicationRequest, Command, Period, QuotaBase,
     ReasonKind, ReviewState, SettledCase, SpecialCaseError, YearMonth,
@@ -23,7 +24,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, QueryOf};
 use crate::views::{
     ApplicationList, ApplicationView, BureauApplication, HospitalApplication, OpinionJson,
-    ReviewerApplication, StatementJson,
+    ReviewerApplication, StandingJson, StatementJson,
 };
 use crate::AppState;
 
@@ -180,6 +181,9 @@ pub struct StatementsQuery {
     /// The hospital (default: every hospital for the bureau; a hospital token may only name
     /// its own).
     pub hospital: Option<String>,
+    /// The date of each statement's standing (paid, outstanding, days overdue),
+    /// `YYYY-MM-DD` (default: today).
+    pub as_of: Option<String>,
 }
 
 pub(crate) fn parse_month(text: Option<&str>) -> Result<Option<YearMonth>, ApiError> {
@@ -235,12 +239,31 @@ pub async fn statements(
         }
         None => asked,
     };
-    let list = app
-        .backend
-        .statements(month, hospital)
+    let as_of = match q.as_of.as_deref() {
+        Some(text) => crate::payments::parse_date("as_of", text)?,
+        None => crate::ledger::today()?,
+    };
+    // the ledger gives each statement's standing; a store that keeps no payments (a test
+    // double) gives the statements alone
+    let Some(store) = app.backend.ledger() else {
+        let list = app
+            .backend
+            .statements(month, hospital)
+            .await
+            .map_err(store_error("reading the statements"))?;
+        return Ok(Json(list.iter().map(StatementJson::from).collect()));
+    };
+    let list = statements_as_of(&store, month, hospital, as_of)
         .await
-        .map_err(store_error("reading the statements"))?;
-    Ok(Json(list.iter().map(StatementJson::from).collect()))
+        .map_err(|e| ApiError::internal("reading the statements", crate::ledger::chain(&e)))?;
+    Ok(Json(
+        list.iter()
+            .map(|s| StatementJson {
+                standing: Some(StandingJson::of(as_of, &s.as_of)),
+                ..StatementJson::from(&s.statement)
+            })
+            .collect(),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -134,32 +134,6 @@ impl Backend for Store {
         })
     }
 
-    fn record_payments<'a>(
-        &'a self,
-        payments: &'a [drgdip_settle::FundPayment],
-        actor: &'a drgdip_settle::Actor,
-    ) -> BackendFuture<'a, Vec<drgdip_store::PaymentOutcome>> {
-        Box::pin(async move {
-            Store::record_payments(self, payments, actor)
-                .await
-                .map_err(err)
-        })
-    }
-
-    fn payments<'a>(
-        &'a self,
-        hospital_id: Option<&'a str>,
-    ) -> BackendFuture<'a, Vec<drgdip_settle::FundPayment>> {
-        Box::pin(async move {
-            Ok(Store::payments(self, hospital_id, None)
-                .await
-                .map_err(err)?
-                .into_iter()
-                .map(|r| r.payment)
-                .collect())
-        })
-    }
-
     fn ledger_cases<'a>(
         &'a self,
         period: Option<Period>,

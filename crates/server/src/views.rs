@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use drgdip_pay::money::Fen;
+use drgdip_settle::arrears::ArrearsRow;
 use drgdip_settle::{
-    Application, CaseOpinion, CategoryTotals, HospitalView, MonthlyStatement, Outcome, ReviewState,
-    ReviewerView,
+    Application, CaseOpinion, CategoryTotals, Date, HospitalView, MonthlyStatement, Outcome,
+    ReviewState, ReviewerView,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -359,6 +361,62 @@ pub struct StatementJson {
     pub declaration_deadline: String,
     /// The last day to pay (`YYYY-MM-DD`).
     pub due_by: String,
+    /// The differences (补差) of cases on earlier, paid statements that a re-run found,
+    /// carried onto this one; `amount_due` includes them.
+    pub adjustments: Vec<AdjustmentJson>,
+    /// Σ of the adjustments.
+    pub adjustments_total: String,
+    /// What was paid against it, what is outstanding and how late it is, as of `as_of`
+    /// (absent when the server's store keeps no payments).
+    pub standing: Option<StandingJson>,
+}
+
+/// A difference carried onto a statement (补差): a case of an earlier, paid statement that a
+/// re-run priced differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AdjustmentJson {
+    /// The ledger's number of the adjustment.
+    pub id: i64,
+    /// The case corrected.
+    pub case_id: String,
+    /// The month of the paid statement the case was on.
+    pub case_month: String,
+    /// Its fund_due on the paid statement.
+    pub old_fund_due: String,
+    /// Its fund_due in the re-run.
+    pub new_fund_due: String,
+    /// new − old.
+    pub difference: String,
+    /// The run that found the difference.
+    pub run_id: i64,
+}
+
+/// A statement's standing as of a date (应付未付).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StandingJson {
+    /// The date (`YYYY-MM-DD`): payments dated after it do not count.
+    pub as_of: String,
+    /// Σ of the payments against the statement dated on or before `as_of`.
+    pub paid: String,
+    /// `amount_due − paid`.
+    pub outstanding: String,
+    /// Calendar days after `due_by`; 0 when not yet due or nothing is outstanding.
+    pub days_overdue: i64,
+    /// `not_due`, `1-30`, `31-90`, `91-180`, `>180`, `paid` or `credit`.
+    pub band: String,
+}
+
+impl StandingJson {
+    /// The standing of an arrears row as of `as_of`.
+    pub fn of(as_of: Date, r: &ArrearsRow) -> StandingJson {
+        StandingJson {
+            as_of: as_of.to_string(),
+            paid: Fen(r.paid).to_string(),
+            outstanding: Fen(r.outstanding).to_string(),
+            days_overdue: r.days_overdue,
+            band: r.band.as_str().to_string(),
+        }
+    }
 }
 
 impl From<&MonthlyStatement> for StatementJson {
@@ -377,8 +435,8 @@ impl From<&MonthlyStatement> for StatementJson {
             declaration_deadline,
             due_by,
             due_working_days: _,
-            adjustments: _,
-            adjustments_total: _,
+            adjustments,
+            adjustments_total,
         } = s;
         StatementJson {
             hospital_id: hospital_id.clone(),
@@ -396,6 +454,20 @@ impl From<&MonthlyStatement> for StatementJson {
             amount_due: amount_due.to_string(),
             declaration_deadline: declaration_deadline.to_string(),
             due_by: due_by.to_string(),
+            adjustments: adjustments
+                .iter()
+                .map(|a| AdjustmentJson {
+                    id: a.id,
+                    case_id: a.case_id.clone(),
+                    case_month: a.case_month.to_string(),
+                    old_fund_due: Fen(a.old_fund_due).to_string(),
+                    new_fund_due: Fen(a.new_fund_due).to_string(),
+                    difference: Fen(a.difference).to_string(),
+                    run_id: a.run_id,
+                })
+                .collect(),
+            adjustments_total: Fen(*adjustments_total).to_string(),
+            standing: None,
         }
     }
 }

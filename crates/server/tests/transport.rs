@@ -40,6 +40,7 @@ fn limits() -> Limits {
     Limits {
         header_timeout: Duration::from_secs(30),
         request_timeout: Duration::from_secs(30),
+        run_timeout: Duration::from_secs(30),
         idle_timeout: Duration::from_secs(30),
         max_connections: 64,
         max_body: 4096,
