@@ -245,6 +245,22 @@ mod tests {
     }
 
     #[test]
+    fn a_settlement_or_a_clearing_has_the_run_timeout() {
+        let req = |method: &str, uri: &str| {
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        assert!(is_run(&req("POST", "/v1/settlements?month=2025-06")));
+        assert!(is_run(&req("POST", "/v1/clearings?year=2025")));
+        assert!(!is_run(&req("GET", "/v1/settlements")));
+        assert!(!is_run(&req("POST", "/v1/payments")));
+        assert!(!is_run(&req("POST", "/v1/settlements/x")));
+    }
+
+    #[test]
     fn a_client_gets_its_burst_then_429_and_other_clients_are_not_affected() {
         let rate = RateLimit::new(NonZeroU32::new(1).unwrap(), Duration::from_secs(60))
             .with_burst(NonZeroU32::new(3).unwrap());

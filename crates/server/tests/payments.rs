@@ -256,6 +256,30 @@ async fn payments_are_recorded_by_the_bureau_and_the_arrears_answer_to_the_fen()
     .await;
     assert_eq!(a.json["rows"].as_array().unwrap().len(), statements.len());
 
+    // the statements show the same standing: H001's statement paid but for 1000.50
+    let uri = format!("/v1/statements?month={month}&as_of=2030-12-31");
+    let a = call(&app, "GET", &uri, Some(H001), None).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let list = a.json.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    let standing = &list[0]["standing"];
+    assert_eq!(standing["as_of"], "2030-12-31");
+    assert_eq!(standing["paid"], format!("{partial:.2}"));
+    assert_eq!(standing["outstanding"], "1000.50");
+    assert_eq!(standing["band"], ">180");
+    assert_eq!(list[0]["adjustments_total"], "0.00");
+    assert_eq!(list[0]["adjustments"].as_array().map(Vec::len), Some(0));
+    let a = call(
+        &app,
+        "GET",
+        &format!("/v1/statements?month={month}&as_of=2025-02-30"),
+        Some(H001),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text);
+    assert_eq!(a.json["field"], "as_of");
+
     // the audit log: recorded and refused payments, the hospital's refusal
     let log = store.audit_log(100).await.unwrap();
     let actions: Vec<&str> = log.iter().map(|r| r.event.action.as_str()).collect();
