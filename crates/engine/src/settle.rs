@@ -11,8 +11,8 @@ use drgdip_io::{BatchOptions, Problem, ProblemKind, Purpose, RowIn};
 use drgdip_pay::{Category, Hospitals, Params};
 use drgdip_settle::{
     clear_year as clear_statements, settle_month_with_adjustments as settle_statements, Actor,
-    ClearingInput, ClearingStatement, Date, FinalPricing, MonthlyRecord, MonthlyStatement, Period,
-    PrepaymentDecision, SettledCase, WorkCalendar, YearMonth,
+    Adjustment, ClearingInput, ClearingStatement, Date, FinalPricing, MonthlyRecord,
+    MonthlyStatement, Period, PrepaymentDecision, SettledCase, WorkCalendar, YearMonth,
 };
 use drgdip_store::{Replace, RunInputs, Store};
 use rust_decimal::Decimal;
@@ -515,6 +515,19 @@ pub async fn clear_year(
     let cases = store.settled_cases_in(Period::Year(year), None).await?;
     let monthly = store.statements_in(Period::Year(year), None).await?;
     let prepayments = store.prepayments(year).await?;
+    // differences (补差) of the year's cases that no statement carries: counted here
+    let uncarried = store.uncarried_adjustments(year).await?;
+    if !uncarried.is_empty() {
+        let sum = uncarried
+            .iter()
+            .try_fold(Decimal::ZERO, |t, a| t.checked_add(a.difference))
+            .ok_or_else(|| crate::invalid!("the sum of the uncarried adjustments overflows"))?;
+        warnings.push(format!(
+            "{} adjustment(s) of {year}'s cases (Σ {}) are on no statement (the hospital settled no later month): counted in this clearing's entitlement, paid with its final amount",
+            uncarried.len(),
+            drgdip_pay::money::Fen(sum)
+        ));
+    }
     // 应付未付: what the fund actually paid on each statement, as recorded up to today; a
     // ledger with no payment of the year recorded takes every statement as paid in full
     let paid: BTreeMap<(String, YearMonth), Decimal> = store
@@ -531,7 +544,14 @@ pub async fn clear_year(
     } else {
         Some(paid)
     };
-    let inputs = clearing_inputs(hospitals, cases, &monthly, &prepayments, paid.as_ref())?;
+    let inputs = clearing_inputs(
+        hospitals,
+        cases,
+        &monthly,
+        &uncarried,
+        &prepayments,
+        paid.as_ref(),
+    )?;
     let run = clear_statements(year, &inputs, params, request.pricing, &request.actor)
         .map_err(|e| crate::invalid!("clearing of {year}: {e}"))?;
     store
@@ -553,11 +573,14 @@ pub async fn clear_year(
 
 /// One [`ClearingInput`] per hospital with cases, statements or a prepayment of the year.
 /// With `paid`, each statement's payment is what was recorded against it (none: 0); without,
-/// each statement is taken as paid in full.
+/// each statement is taken as paid in full. An adjustment (补差) counts in the year of the
+/// statement that carries it; `uncarried` are the year's cases' adjustments that no statement
+/// carries, lines of the entitlement that no monthly payment paid.
 pub fn clearing_inputs(
     hospitals: &Hospitals,
     cases: Vec<SettledCase>,
     monthly: &[MonthlyStatement],
+    uncarried: &[Adjustment],
     prepayments: &[PrepaymentDecision],
     paid: Option<&BTreeMap<(String, YearMonth), Decimal>>,
 ) -> Result<Vec<ClearingInput>> {
@@ -601,21 +624,13 @@ pub fn clearing_inputs(
             input.monthly.push(record);
             // 补差 carried onto the statement: lines of the year's entitlement, as paid
             for a in &s.adjustments {
-                input.cases.push(SettledCase {
-                    case_id: format!("adjustment {} of {} ({})", a.id, a.case_id, a.case_month),
-                    hospital_id: s.hospital_id.clone(),
-                    discharge_month: s.month,
-                    category: Category::Normal,
-                    payment: Decimal::ZERO,
-                    own: Decimal::ZERO,
-                    fund_due: a.difference,
-                    fund_paid: Decimal::ZERO,
-                    total_cost: Decimal::ZERO,
-                    weight: None,
-                    dip_score: None,
-                    pricing: Default::default(),
-                });
+                input.cases.push(adjustment_line(a, s.month));
             }
+        }
+    }
+    for a in uncarried {
+        if let Some(input) = entry(&mut by_hospital, &mut unknown, hospitals, &a.hospital_id) {
+            input.cases.push(adjustment_line(a, a.case_month));
         }
     }
     for p in prepayments {
@@ -630,6 +645,24 @@ pub fn clearing_inputs(
         ));
     }
     Ok(by_hospital.into_values().collect())
+}
+
+/// An adjustment as a line of the year's entitlement: its difference of fund due, in `month`.
+fn adjustment_line(a: &Adjustment, month: YearMonth) -> SettledCase {
+    SettledCase {
+        case_id: format!("adjustment {} of {} ({})", a.id, a.case_id, a.case_month),
+        hospital_id: a.hospital_id.clone(),
+        discharge_month: month,
+        category: Category::Normal,
+        payment: Decimal::ZERO,
+        own: Decimal::ZERO,
+        fund_due: a.difference,
+        fund_paid: Decimal::ZERO,
+        total_cost: Decimal::ZERO,
+        weight: None,
+        dip_score: None,
+        pricing: Default::default(),
+    }
 }
 
 #[cfg(test)]

@@ -487,3 +487,103 @@ fn a_paid_statement_is_never_rewritten_its_differences_go_onto_the_next_statemen
         assert!(!cleared.warnings.iter().any(|w| w.contains("paid in full")));
     });
 }
+
+#[test]
+fn an_adjustment_no_statement_carries_is_counted_by_its_year_s_clearing_once() {
+    let Some(shared) = shared() else { return };
+    let f = fixture(&shared);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        // December, the last month of the year: no later statement of 2025 can carry its
+        // differences
+        settle(&store, &f, &["2025-12"]).await;
+        let december = month("2025-12");
+        let cases = store
+            .settled_cases(Some(december), Some("H001"))
+            .await
+            .unwrap();
+        let a = cases
+            .iter()
+            .find(|c| c.category.as_str() == "normal")
+            .unwrap()
+            .clone();
+        store
+            .record_payments(
+                &[drgdip_settle::FundPayment {
+                    hospital_id: "H001".into(),
+                    month: december,
+                    date: Date::new(2026, 1, 20).unwrap(),
+                    amount: "1000.00".parse().unwrap(),
+                    reference: "T-12".into(),
+                }],
+                &Actor::bureau("cashier"),
+            )
+            .await
+            .unwrap();
+        let doubled = (a.total_cost * rust_decimal::Decimal::TWO).to_string();
+        let edited = edited_cases(&f, &[(&a.case_id, &doubled)]);
+        let mut again = request(&f, "2025-12");
+        again.case_file = CaseInput::File(&edited);
+        settle_month(&store, &f.region, again, &|_| {})
+            .await
+            .unwrap();
+        let adjustments = store.adjustments(Some("H001")).await.unwrap();
+        assert_eq!(adjustments.len(), 1, "{adjustments:?}");
+        let (adj, carried) = adjustments[0].clone();
+        assert_eq!(carried, None, "pending: no later statement");
+        assert_ne!(adj.difference, rust_decimal::Decimal::ZERO);
+
+        let clear = || {
+            clear_year(
+                &store,
+                &f.region.params,
+                &f.region.hospitals,
+                ClearRequest {
+                    year: 2025,
+                    pricing: FinalPricing::AsGiven,
+                    actor: Actor::system("book-test"),
+                    today: Date::new(2026, 3, 1).unwrap(),
+                },
+            )
+        };
+        let cleared = clear().await.unwrap();
+        let h = cleared
+            .statements
+            .iter()
+            .find(|c| c.hospital_id == "H001")
+            .unwrap()
+            .clone();
+        let lines: rust_decimal::Decimal = cases.iter().map(|c| c.fund_due).sum();
+        assert_eq!(h.entitled, lines + adj.difference, "counted once");
+        assert!(
+            cleared
+                .warnings
+                .iter()
+                .any(|w| w.contains("1 adjustment(s) of 2025's cases")),
+            "{:?}",
+            cleared.warnings
+        );
+        // reopened and cleared again: counted again, once
+        store
+            .reopen_year(2025, &Actor::bureau("chief"), "a correction")
+            .await
+            .unwrap();
+        let again = clear().await.unwrap();
+        let h2 = again
+            .statements
+            .iter()
+            .find(|c| c.hospital_id == "H001")
+            .unwrap();
+        assert_eq!(h2.entitled, h.entitled);
+        // 2026's statements never carry it: the clearing of 2025 counted it
+        assert!(store
+            .pending_adjustments(month("2026-01"))
+            .await
+            .unwrap()
+            .is_empty());
+    });
+}

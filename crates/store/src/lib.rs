@@ -174,7 +174,7 @@ pub struct RunInputs {
 // Migrations
 
 /// The migrations, embedded in the binary: `0001`, `0003` (provenance, closed years), `0004`
-/// (payments) and `0006` (adjustments) are portable; `0002` and `0005` (the append-only triggers of the audit
+/// (payments), `0006` (adjustments) and `0007` (adjustments counted by a clearing) are portable; `0002` and `0005` (the append-only triggers of the audit
 /// log and of the payments) have one text per backend.
 #[derive(Debug)]
 struct Embedded(Backend);
@@ -244,6 +244,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                 Cow::Borrowed("adjustments"),
                 MigrationType::Simple,
                 Cow::Borrowed(include_str!("../migrations/0006_adjustments.sql")),
+                false,
+            ),
+            Migration::new(
+                7,
+                Cow::Borrowed("adjustments cleared"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0007_adjustments_cleared.sql")),
                 false,
             ),
         ];
@@ -1352,8 +1359,8 @@ impl Store {
     }
 
     /// The adjustments (补差) pending for the statements of `month`: not yet on a statement
-    /// (or on the month's own statements, which a re-run replaces), of cases of earlier
-    /// months, by hospital and number.
+    /// (or on the month's own statements, which a re-run replaces) nor counted by a clearing,
+    /// of cases of earlier months, by hospital and number.
     pub async fn pending_adjustments(
         &self,
         month: YearMonth,
@@ -1362,10 +1369,28 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, hospital_id, case_id, case_month, old_fund_due, new_fund_due, difference, run_id \
              FROM adjustments WHERE (statement_month IS NULL OR statement_month = $1) AND case_month < $2 \
-             ORDER BY hospital_id, id",
+             AND cleared_year IS NULL ORDER BY hospital_id, id",
         )
         .bind(m.as_str())
         .bind(m.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(adjustment_of(r)?.0)).collect()
+    }
+
+    /// The adjustments (补差) of cases of `year` that no statement carries: pending, or
+    /// already counted by a clearing of `year` (which a re-clearing counts again), by hospital
+    /// and number. The clearing of the year counts them ([`Store::replace_clearing`] marks
+    /// them), so that a difference of a hospital that settles no later month is not lost.
+    pub async fn uncarried_adjustments(&self, year: i32) -> Result<Vec<Adjustment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, hospital_id, case_id, case_month, old_fund_due, new_fund_due, difference, run_id \
+             FROM adjustments WHERE statement_month IS NULL AND case_month >= $1 AND case_month <= $2 \
+             AND (cleared_year IS NULL OR cleared_year = $3) ORDER BY hospital_id, id",
+        )
+        .bind(format!("{year:04}-01"))
+        .bind(format!("{year:04}-12"))
+        .bind(i64::from(year))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| Ok(adjustment_of(r)?.0)).collect()
@@ -1497,6 +1522,16 @@ impl Store {
             .bind(i64::from(year))
             .execute(&mut *tx)
             .await?;
+        // the year's adjustments no statement carries are counted by this clearing
+        sqlx::query(
+            "UPDATE adjustments SET cleared_year = $1 WHERE statement_month IS NULL \
+             AND case_month >= $2 AND case_month <= $3 AND cleared_year IS NULL",
+        )
+        .bind(i64::from(year))
+        .bind(format!("{year:04}-01"))
+        .bind(format!("{year:04}-12"))
+        .execute(&mut *tx)
+        .await?;
         const COLUMNS: [&str; 11] = [
             "year",
             "hospital_id",
