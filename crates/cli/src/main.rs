@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod cmd_dip;
 mod cmd_exclusions;
 mod cmd_explain;
+mod cmd_governance;
 mod cmd_group;
 mod cmd_ledger;
 mod cmd_pay;
@@ -55,6 +56,10 @@ enum Command {
     Payments(cmd_payments::PaymentsArgs),
     /// What the fund still owes as of a date (应付未付), by statement, with aging bands.
     Arrears(cmd_payments::ArrearsArgs),
+    /// Opinions of hospitals and medical workers (意见收集反馈): submit, classify, forward, answer, close, list.
+    Opinions(cmd_governance::OpinionsArgs),
+    /// The data working group (医保数据工作组): a year's roster checked and recorded.
+    WorkingGroup(cmd_governance::WorkingGroupArgs),
     /// The HTTP API.
     Serve(cmd_serve::ServeArgs),
     /// Tokens files for the HTTP API: `tokens init` writes one with fresh random tokens.
@@ -97,6 +102,8 @@ fn main() {
         Command::Ledger(a) => cmd_ledger::run(a),
         Command::Payments(a) => cmd_payments::run_payments(a),
         Command::Arrears(a) => cmd_payments::run_arrears(a),
+        Command::Opinions(a) => cmd_governance::run_opinions(a),
+        Command::WorkingGroup(a) => cmd_governance::run_working_group(a),
         Command::Serve(a) => cmd_serve::run(a),
         Command::Tokens(a) => cmd_tokens::run(a),
         Command::Report(a) => cmd_report::run(a),

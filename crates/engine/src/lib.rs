@@ -10,12 +10,14 @@
 //! - [`pricing`]: a case file priced under a DRG region, row by row, in input order;
 //! - [`settle`]: a month settled into the ledger with what priced each case and what the run
 //!   read (the book of record), a year cleared from the ledger alone;
-//! - [`payments`]: what the fund paid against the statements, and the arrears (应付未付).
+//! - [`payments`]: what the fund paid against the statements, and the arrears (应付未付);
+//! - [`governance`]: the opinions channel and the data working group's roster.
 
 pub mod batch;
 pub mod digest;
 pub mod dip;
 pub mod error;
+pub mod governance;
 pub mod ledger;
 pub mod payments;
 pub mod prepay;

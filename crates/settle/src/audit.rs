@@ -157,6 +157,18 @@ pub enum Action {
     /// A payment was refused (unknown statement, reference already used, dated within the
     /// month it pays, or more than is outstanding); nothing was recorded.
     PaymentRefused,
+    /// An opinion submitted (意见收集).
+    OpinionSubmitted,
+    /// An opinion classified by the bureau.
+    OpinionClassified,
+    /// An opinion forwarded to the provincial or national bureau.
+    OpinionForwarded,
+    /// An opinion answered.
+    OpinionAnswered,
+    /// An opinion closed.
+    OpinionClosed,
+    /// The data working group's roster of a year recorded (医保数据工作组).
+    RosterRecorded,
 }
 
 impl Action {
@@ -181,6 +193,12 @@ impl Action {
             Action::YearReopened => "clearing.year_reopened",
             Action::PaymentRecorded => "payment.recorded",
             Action::PaymentRefused => "payment.refused",
+            Action::OpinionSubmitted => "opinion.submitted",
+            Action::OpinionClassified => "opinion.classified",
+            Action::OpinionForwarded => "opinion.forwarded",
+            Action::OpinionAnswered => "opinion.answered",
+            Action::OpinionClosed => "opinion.closed",
+            Action::RosterRecorded => "working_group.roster_recorded",
         }
     }
 }

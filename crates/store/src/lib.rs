@@ -18,6 +18,7 @@
 
 mod clock;
 mod error;
+mod governance;
 mod payments;
 
 use std::borrow::Cow;
@@ -174,7 +175,8 @@ pub struct RunInputs {
 // Migrations
 
 /// The migrations, embedded in the binary: `0001`, `0003` (provenance, closed years), `0004`
-/// (payments), `0006` (adjustments) and `0007` (adjustments counted by a clearing) are portable; `0002` and `0005` (the append-only triggers of the audit
+/// (payments), `0006` (adjustments), `0007` (adjustments counted by a clearing) and `0008`
+/// (opinions, rosters) are portable; `0002` and `0005` (the append-only triggers of the audit
 /// log and of the payments) have one text per backend.
 #[derive(Debug)]
 struct Embedded(Backend);
@@ -251,6 +253,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                 Cow::Borrowed("adjustments cleared"),
                 MigrationType::Simple,
                 Cow::Borrowed(include_str!("../migrations/0007_adjustments_cleared.sql")),
+                false,
+            ),
+            Migration::new(
+                8,
+                Cow::Borrowed("governance"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0008_governance.sql")),
                 false,
             ),
         ];
