@@ -87,11 +87,22 @@ def call(path, body=None):
 case = call("/v1/statements?month=2025-06")[0]["case_ids"][0]
 app = call("/v1/special-cases", {"period": "2025Q2", "case_ids": [case],
                                  "reason": "high_cost", "text": "API contract check"})
-print(app["application_id"])
+opinion = call("/v1/opinions", {"topic": "grouping", "about": "GB25", "text": "API contract check"})
+print(app["application_id"], opinion["id"])
 PY
 )
-printf '[parameters]\n"path.id" = "%s"\n' "$APP" > "$WORK/schemathesis.toml"
-echo "server http://$ADDR, application $APP; schemathesis: all checks, seed $SEED, at most $MAX_EXAMPLES examples per operation"
+read -r APP OPINION <<< "$APP"
+# the {id} of each family of operations: the application, the opinion
+cat > "$WORK/schemathesis.toml" <<TOML
+[[operations]]
+include-path-regex = "^/v1/special-cases/"
+parameters = { "path.id" = "$APP" }
+
+[[operations]]
+include-path-regex = "^/v1/opinions/"
+parameters = { "path.id" = "$OPINION" }
+TOML
+echo "server http://$ADDR, application $APP, opinion $OPINION; schemathesis: all checks, seed $SEED, at most $MAX_EXAMPLES examples per operation"
 
 status=0
 for ROLE in bureau reviewer hospital; do

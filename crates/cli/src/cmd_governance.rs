@@ -29,7 +29,12 @@ use crate::shared::read_hospitals;
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalDb {
     /// The ledger: `sqlite://PATH` (a file, created on first use) or `postgres://…`.
-    #[arg(long, env = "DRGDIP_DB", default_value = "sqlite://drgdip.db", global = true)]
+    #[arg(
+        long,
+        env = "DRGDIP_DB",
+        default_value = "sqlite://drgdip.db",
+        global = true
+    )]
     pub db: String,
 }
 

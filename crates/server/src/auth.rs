@@ -318,6 +318,30 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
+        path: "/v1/opinions",
+        roles: &["hospital"],
+        summary: "submit an opinion (意见收集: grouping, technical, pricing, other)",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/opinions",
+        roles: &["bureau", "hospital"],
+        summary: "the opinions (?hospital=H&from=YYYY-MM-DD&to=YYYY-MM-DD); a hospital sees its own",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/opinions/{id}",
+        roles: &["bureau", "hospital"],
+        summary: "one opinion with its classification, forwarding and answer; a hospital sees its own",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/opinions/{id}/steps",
+        roles: &["bureau"],
+        summary: "classify, forward (provincial or national), answer or close an opinion",
+    },
+    Route {
+        method: "POST",
         path: "/v1/settlements",
         roles: &["bureau"],
         summary: "settle a month (月结算): the month's case file as the body (text/csv), ?month=YYYY-MM[&force=true]",

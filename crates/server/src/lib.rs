@@ -43,6 +43,7 @@ pub mod guard;
 pub mod ledger;
 pub mod limits;
 pub mod openapi;
+pub mod opinions;
 pub mod payments;
 pub mod routes;
 mod store;
@@ -121,6 +122,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit", get(routes::audit))
         .route("/v1/payments", post(payments::record))
         .route("/v1/arrears", get(payments::arrears_as_of))
+        .route("/v1/opinions", get(opinions::list).post(opinions::submit))
+        .route("/v1/opinions/{id}", get(opinions::get_one))
+        .route("/v1/opinions/{id}/steps", post(opinions::step))
         .route(
             "/v1/settlements",
             post(ledger::settle).layer(DefaultBodyLimit::max(state.limits().max_upload)),

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::limits::Limits;
-use crate::{auth, backend, contract, engine, error, ledger, payments, routes, views};
+use crate::{auth, backend, contract, engine, error, ledger, opinions, payments, routes, views};
 
 struct BearerAuth;
 
@@ -56,6 +56,10 @@ impl Modify for BearerAuth {
         routes::audit,
         payments::record,
         payments::arrears_as_of,
+        opinions::submit,
+        opinions::list,
+        opinions::get_one,
+        opinions::step,
         ledger::settle,
         ledger::clear,
         ledger::cases,
@@ -92,6 +96,10 @@ impl Modify for BearerAuth {
         payments::ArrearsRowJson,
         payments::ArrearsTotalsJson,
         payments::ArrearsJson,
+        opinions::OpinionView,
+        opinions::OpinionBody,
+        opinions::StepBody,
+        opinions::OpinionList,
         ledger::RowProblem,
         ledger::SettlementCounts,
         ledger::StatementTotals,
@@ -110,6 +118,7 @@ impl Modify for BearerAuth {
         (name = "special cases", description = "特例单议: apply, assign, review (double-blind), withdraw"),
         (name = "audit", description = "the audit log"),
         (name = "payments", description = "拨付 and 应付未付: payments against the statements, the arrears as of a date"),
+        (name = "opinions", description = "意见收集反馈: hospitals' opinions, classified, forwarded or answered by the bureau"),
         (name = "ledger", description = "the book of record: a month settled from its uploaded case file, a year cleared, the settled cases and the runs"),
     )
 )]
@@ -170,6 +179,7 @@ pub fn document(facts: &Facts) -> (Value, Vec<String>) {
     };
     p.request_constraints(facts);
     p.payment_constraints();
+    p.opinion_constraints();
     p.response_enums();
     p.common_responses(facts);
     p.roles();
@@ -423,6 +433,42 @@ impl Patcher<'_> {
             "outcome",
             json!({"enum": ["recorded", "refused"]}),
         );
+    }
+
+    fn opinion_constraints(&mut self) {
+        use drgdip_governance::{Level, Topic};
+        let clean = |max: usize| json!({"pattern": opinions::CLEAN_TEXT_PATTERN, "maxLength": max});
+        let required = |max: usize| {
+            json!({"allOf": [{"pattern": opinions::CLEAN_TEXT_PATTERN}, {"pattern": contract::NON_BLANK_PATTERN}],
+                   "minLength": 1, "maxLength": max})
+        };
+        let long = drgdip_governance::opinion::MAX_TEXT;
+        let topics = strings(Topic::ALL.iter().map(|t| t.as_str()));
+        let levels = strings(Level::ALL.iter().map(|l| l.as_str()));
+        self.property("OpinionBody", "topic", json!({"enum": topics.clone()}));
+        self.property("OpinionBody", "text", required(long));
+        self.property("OpinionBody", "about", clean(opinions::SHORT_MAX));
+        self.property("OpinionBody", "author", clean(opinions::SHORT_MAX));
+        self.property(
+            "StepBody",
+            "step",
+            json!({"enum": ["classify", "forward", "answer", "close"]}),
+        );
+        self.property("StepBody", "topic", json!({"enum": topics}));
+        self.property("StepBody", "level", json!({"enum": levels}));
+        self.property("StepBody", "channel", required(opinions::SHORT_MAX));
+        self.property("StepBody", "text", clean(long));
+        let date =
+            || json!({"type": "string", "format": "date", "pattern": payments::DATE_PATTERN});
+        self.parameter("get", "/v1/opinions", "from", date());
+        self.parameter("get", "/v1/opinions", "to", date());
+        self.parameter(
+            "get",
+            "/v1/opinions",
+            "hospital",
+            json!({"type": "string", "pattern": contract::ID_PATTERN, "maxLength": contract::ID_MAX}),
+        );
+        self.parameter("get", "/v1/statements", "as_of", date());
     }
 
     /// States on every `/v1` operation the roles that may call it (`x-roles`, from
