@@ -40,8 +40,8 @@ use drgdip_pay::params::Method;
 use drgdip_pay::Params;
 use drgdip_settle::Actor;
 use drgdip_settle::{
-    public_list, ClearingStatement, Date, FinalPricing, MonthlyStatement, PrepaymentDecision,
-    YearMonth,
+    public_list, ClearingStatement, Date, FinalPricing, MonthlyStatement, OutsideTotals,
+    PrepaymentDecision, YearMonth,
 };
 use rust_decimal::Decimal;
 
@@ -635,6 +635,7 @@ fn clearing_report(
         "settled".into(),
         "paid_monthly".into(),
         "deposits_released".into(),
+        "deposits_kept".into(),
         "prepayment".into(),
         "final".into(),
     ]];
@@ -650,10 +651,12 @@ fn clearing_report(
             Fen(s.settled).to_string(),
             Fen(s.paid_monthly).to_string(),
             Fen(s.deposits_released).to_string(),
+            Fen(s.deposits_kept).to_string(),
             Fen(s.prepayment_outstanding).to_string(),
             Fen(s.final_amount).to_string(),
         ]);
     }
+    let kept = sum(|s| s.deposits_kept);
     let (entitled, item_fund, ros, settled, paid, deposits, prepay, fin) = (
         sum(|s| s.entitled),
         sum(|s| s.item_fund),
@@ -674,6 +677,7 @@ fn clearing_report(
         Fen(settled).to_string(),
         Fen(paid).to_string(),
         Fen(deposits).to_string(),
+        Fen(kept).to_string(),
         Fen(prepay).to_string(),
         Fen(fin).to_string(),
     ]);
@@ -690,35 +694,57 @@ fn clearing_report(
     let ok = |b: bool| if b { "ok" } else { "DOES NOT BALANCE" };
     let _ = writeln!(
         out,
-        "books: Σ final {} = Σ entitled {} + Σ retained_or_shared {} − Σ paid monthly {} − Σ prepayment {}: {}",
+        "books: Σ final {} = Σ entitled {} + Σ retained_or_shared {} − Σ paid monthly {} − Σ prepayment {} − Σ deposits kept {}: {}",
         Fen(fin),
         Fen(entitled),
         Fen(ros),
         Fen(paid),
         Fen(prepay),
-        ok(fin == entitled + ros - paid - prepay)
+        Fen(kept),
+        ok(fin == entitled + ros - paid - prepay - kept)
     );
     let _ = writeln!(
         out,
-        "books: {} monthly statements: Σ fund_due {} + Σ adjustments (补差) {} = Σ amount_due {} + Σ deposits {}; deposits released {}: {}",
+        "books: {} monthly statements: Σ fund_due {} + Σ adjustments (补差) {} = Σ amount_due {} + Σ deposits {}; deposits released {} + kept {}: {}",
         monthly.len(),
         Fen(monthly_due),
         Fen(monthly_adjustments),
         Fen(monthly_amount),
         Fen(monthly_deposits),
         Fen(deposits),
+        Fen(kept),
         ok(monthly_due + monthly_adjustments == monthly_amount + monthly_deposits
-            && deposits == monthly_deposits)
+            && deposits + kept == monthly_deposits)
     );
     let _ = writeln!(
         out,
-        "the fund pays in all for {year}: Σ paid monthly {} + Σ final {} + Σ prepayment {} = Σ settled {}: {}",
+        "the fund pays in all for {year}: Σ paid monthly {} + Σ final {} + Σ prepayment {} + Σ deposits kept {} = Σ settled {}: {}",
         Fen(paid),
         Fen(fin),
         Fen(prepay),
+        Fen(kept),
         Fen(settled),
-        ok(paid + fin + prepay == settled)
+        ok(paid + fin + prepay + kept == settled)
     );
+    let outside = statements
+        .iter()
+        .try_fold(OutsideTotals::default(), |acc, s| {
+            acc.checked_add(&s.cross_province)
+        });
+    match outside {
+        Some(o) => {
+            let _ = writeln!(
+                out,
+                "cross-province (跨省异地), outside the local clearing: {} cases, per-item cost {}, fund due {} (in Σ entitled as settled, outside every balance)",
+                o.cases,
+                Fen(o.total_cost),
+                Fen(o.fund_due)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "cross-province (跨省异地): the totals overflow");
+        }
+    }
     if !quiet {
         for s in statements {
             let _ = write!(out, "\n{s}\n");
@@ -745,8 +771,12 @@ fn write_clearing_csv(path: &Path, statements: &[ClearingStatement]) -> Result<(
         "deposits_withheld",
         "paid_monthly",
         "deposits_released",
+        "deposits_kept",
         "prepayment_recovered",
         "final",
+        "cross_province_cases",
+        "cross_province_cost",
+        "cross_province_fund_due",
     ])?;
     for s in statements {
         w.write_record([
@@ -764,8 +794,12 @@ fn write_clearing_csv(path: &Path, statements: &[ClearingStatement]) -> Result<(
             Fen(s.deposits_withheld).to_string(),
             Fen(s.paid_monthly).to_string(),
             Fen(s.deposits_released).to_string(),
+            Fen(s.deposits_kept).to_string(),
             Fen(s.prepayment_outstanding).to_string(),
             Fen(s.final_amount).to_string(),
+            s.cross_province.cases.to_string(),
+            Fen(s.cross_province.total_cost).to_string(),
+            Fen(s.cross_province.fund_due).to_string(),
         ])?;
     }
     w.flush()?;

@@ -39,7 +39,7 @@ pub use audit::{Action, Actor, AuditEvent, Audited, Role};
 pub use calendar::{CalendarError, Date, HalfYear, ParseError, Period, WorkCalendar, YearMonth};
 pub use clearing::{
     clear_hospital, clear_year, Balance, ClearingError, ClearingInput, ClearingStatement,
-    ClearingStep, FinalPricing, MonthlyRecord,
+    ClearingStep, FinalPricing, MonthlyRecord, OutsideTotals,
 };
 pub use monthly::{
     settle_month, settle_month_with_adjustments, Adjustment, CasePricing, CategoryTotals, DipMoney,
