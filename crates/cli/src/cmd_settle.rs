@@ -20,6 +20,7 @@
 //! - the working-day calendar is Monday–Friday, minus the holidays of `--holidays` (one date
 //!   a line, `YYYY-MM-DD`; a line `YYYY-MM-DD work` is a weekend make-up working day, 调休).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_drg::Lang;
 use drgdip_engine::dip::{clear_dip_year, settle_dip_month, DipFiles, DipRegion};
-use drgdip_engine::prepay::{decide_prepayments, PrepayRequest, PrepaySource};
+use drgdip_engine::prepay::{
+    decide_prepayments, fund_opening_balance, parse_applications, PrepayRequest, PrepaySource,
+};
 use drgdip_engine::settle::{
     clear_year, run_calendar, settle_month, CaseInput, ClearRequest, SettleRequest, SettleStep,
 };
@@ -196,9 +199,16 @@ pub struct DecideArgs {
     /// The previous year's monthly statements from the ledger (the year before `--year`).
     #[arg(long)]
     pub from_store: Option<i32>,
-    /// The hospitals that applied (repeatable). Default: every hospital of the file.
-    #[arg(long = "hospital")]
-    pub hospital: Vec<String>,
+    /// The applications (CSV `hospital_id,applied_on` and, optional, `requested_amount`,
+    /// and an approved uplift `uplift_months,approved_by,approved_on,approval_reference`):
+    /// only the hospitals that applied are decided.
+    #[arg(long)]
+    pub applications: PathBuf,
+    /// The fund's operation of the year (CSV `month,direction,item,name,amount`): its
+    /// `balance` row is the opening balance that `prepayment.cap_share_of_balance` takes a
+    /// share of.
+    #[arg(long)]
+    pub fund: Option<PathBuf>,
     #[command(flatten)]
     pub pay: PayOpts,
     #[command(flatten)]
@@ -842,9 +852,31 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
         (None, Some(_), _) => PrepaySource::Ledger,
         _ => bail!("give --previous-year CASES.csv or --from-store {previous}"),
     };
+    let applications = parse_applications(
+        &read_text(&a.applications, "applications file")?,
+        a.year,
+        &hospitals,
+    )
+    .map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("\n  {p}")).collect();
+        anyhow!(
+            "applications file {}: {} problem(s):{}",
+            a.applications.display(),
+            problems.len(),
+            lines.concat()
+        )
+    })?;
+    let fund_balance = match &a.fund {
+        Some(path) => Some(
+            fund_opening_balance(&read_text(path, "fund file")?, a.year)
+                .with_context(|| path.display().to_string())?,
+        ),
+        None => None,
+    };
     let request = PrepayRequest {
         year: a.year,
-        applicants: a.hospital.clone(),
+        applications,
+        fund_balance,
         source,
         actor: Actor::system(a.actor.clone()),
     };
@@ -860,16 +892,38 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
         outcome.decided.len(),
         outcome.source
     );
-    print_public_list(a.year, &outcome.all, a.output.as_deref())
+    match &outcome.cap {
+        Some(cap) => {
+            let granted: Decimal = outcome.decided.iter().map(|d| d.amount).sum();
+            println!(
+                "what the fund can spare: {} ({}); granted before this run {}, in this run {}, left {}",
+                Fen(cap.amount),
+                cap.basis,
+                Fen(cap.granted_before),
+                Fen(granted),
+                Fen(cap.remaining() - granted)
+            );
+        }
+        None => println!("what the fund can spare: no cap in the parameters (prepayment.cap_amount, cap_share_of_balance)"),
+    }
+    print_public_list(a.year, &outcome.all, None, a.output.as_deref())
 }
 
 fn run_list(a: ListArgs) -> Result<()> {
-    let rows = block_on(async {
+    let (rows, clearings) = block_on(async {
         let store = open_store(&a.db).await?;
         let rows = store.prepayments(a.year).await?;
+        let clearings = store.clearings(a.year, None).await?;
         store.close().await;
-        Ok(rows)
+        Ok((rows, clearings))
     })?;
+    // what the year's clearing recovered, by hospital (none before the clearing)
+    let recovered: Option<BTreeMap<String, Decimal>> = (!clearings.is_empty()).then(|| {
+        clearings
+            .iter()
+            .map(|c| (c.hospital_id.clone(), c.prepayment_outstanding))
+            .collect()
+    });
     if rows.is_empty() {
         bail!(
             "no prepayment decided for {} in {}",
@@ -877,15 +931,17 @@ fn run_list(a: ListArgs) -> Result<()> {
             shown_url(&a.db.db)
         );
     }
-    print_public_list(a.year, &rows, a.output.as_deref())
+    print_public_list(a.year, &rows, recovered.as_ref(), a.output.as_deref())
 }
 
 fn print_public_list(
     year: i32,
     decisions: &[PrepaymentDecision],
+    recovered: Option<&BTreeMap<String, Decimal>>,
     output: Option<&Path>,
 ) -> Result<()> {
-    let list = public_list(decisions);
+    let list = public_list(decisions, recovered);
+    let fen_or_empty = |d: Option<Decimal>| d.map_or_else(String::new, |d| Fen(d).to_string());
     if let Some(path) = output {
         let sink: Box<dyn Write> = if path == Path::new("-") {
             Box::new(std::io::stdout())
@@ -900,8 +956,13 @@ fn print_public_list(
             "year",
             "hospital_id",
             "hospital_name",
+            "applied_on",
             "eligible",
-            "amount",
+            "granted",
+            "uplift_months",
+            "uplift_approval",
+            "recovered",
+            "outstanding",
             "reason",
         ])?;
         for r in &list {
@@ -909,8 +970,17 @@ fn print_public_list(
                 r.year.to_string(),
                 r.hospital_id.clone(),
                 r.hospital_name.clone(),
+                r.applied_on.map_or_else(String::new, |d| d.to_string()),
                 r.eligible.to_string(),
                 Fen(r.amount).to_string(),
+                r.uplift
+                    .as_ref()
+                    .map_or_else(String::new, |u| u.months.to_string()),
+                r.uplift.as_ref().map_or_else(String::new, |u| {
+                    format!("{} {} {}", u.approved_by, u.approved_on, u.reference)
+                }),
+                fen_or_empty(r.recovered),
+                fen_or_empty(r.outstanding()),
                 r.reason.clone(),
             ])?;
         }
@@ -927,19 +997,48 @@ fn print_public_list(
         list.len() - granted.len(),
         Fen(total)
     );
+    match recovered {
+        None => println!(
+            "recovered: the clearing of {year} has not run yet (drgdip clear --year {year})"
+        ),
+        Some(_) => {
+            let back: Decimal = list.iter().filter_map(|r| r.recovered).sum();
+            let short: Vec<&str> = list
+                .iter()
+                .filter(|r| r.outstanding() != Some(Decimal::ZERO))
+                .map(|r| r.hospital_id.as_str())
+                .collect();
+            println!(
+                "recovered at the clearing of {year}: {} of {} granted: {}",
+                Fen(back),
+                Fen(total),
+                if short.is_empty() {
+                    "ties out".to_string()
+                } else {
+                    format!("DOES NOT TIE OUT for {}", short.join(" "))
+                }
+            );
+        }
+    }
     let mut rows = vec![vec![
         "hospital".to_string(),
         "name".into(),
+        "applied".into(),
         "granted".into(),
         "amount".into(),
+        "recovered".into(),
         "reason".into(),
     ]];
     for r in &list {
         rows.push(vec![
             r.hospital_id.clone(),
             r.hospital_name.clone(),
+            r.applied_on
+                .map_or_else(|| "-".to_string(), |d| d.to_string()),
             if r.eligible { "yes" } else { "no" }.into(),
             Fen(r.amount).to_string(),
+            r.recovered
+                .map_or_else(|| "-".to_string(), |d| Fen(d).to_string()),
             r.reason.clone(),
         ]);
     }

@@ -46,8 +46,10 @@ pub use monthly::{
     MonthlyStatement, SettleError, SettledCase, PAYMENT_WORKING_DAYS,
 };
 pub use prepayment::{
-    decide_prepayment, eligibility, monthly_fund_due, prepayment_amount, public_list, Eligibility,
-    PrepaymentAmount, PrepaymentDecision, PrepaymentError, PublicListRow, Refusal,
+    decide_applications, decide_prepayment, eligibility, monthly_fund_due, prepayment_amount,
+    public_list, Applicant, ApplicationRecord, CapShare, Eligibility, PrepaymentAmount,
+    PrepaymentApplication, PrepaymentCap, PrepaymentDecision, PrepaymentError, Priority,
+    PublicListRow, Refusal, Uplift, UpliftDecision,
 };
 pub use special_case::{
     check_quota, half_year_notice, settled_cases_in_period, Application, ApplicationRequest,
