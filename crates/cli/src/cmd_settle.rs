@@ -830,6 +830,21 @@ pub fn run_prepay(a: PrepayArgs) -> Result<()> {
 fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
     let params = read_params(&a.pay.params)?;
     let hospitals = read_hospitals(&a.pay.hospitals)?;
+    // the applications first: a bad file is named before any case is priced
+    let applications = parse_applications(
+        &read_text(&a.applications, "applications file")?,
+        a.year,
+        &hospitals,
+    )
+    .map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("\n  {p}")).collect();
+        anyhow!(
+            "applications file {}: {} problem(s):{}",
+            a.applications.display(),
+            problems.len(),
+            lines.concat()
+        )
+    })?;
     let previous = a.year - 1;
     let region = match &a.previous_year {
         Some(_) => Some(load_region(shared, &a.pay)?),
@@ -852,20 +867,6 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
         (None, Some(_), _) => PrepaySource::Ledger,
         _ => bail!("give --previous-year CASES.csv or --from-store {previous}"),
     };
-    let applications = parse_applications(
-        &read_text(&a.applications, "applications file")?,
-        a.year,
-        &hospitals,
-    )
-    .map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("\n  {p}")).collect();
-        anyhow!(
-            "applications file {}: {} problem(s):{}",
-            a.applications.display(),
-            problems.len(),
-            lines.concat()
-        )
-    })?;
     let fund_balance = match &a.fund {
         Some(path) => Some(
             fund_opening_balance(&read_text(path, "fund file")?, a.year)

@@ -497,6 +497,58 @@ fn truncated_upload_is_refused(d: &Data, db: &str) {
     assert_statements_add_up(&after);
 }
 
+/// Only hospitals that applied are decided, from an applications file whose every bad row is
+/// named by line, field and value (nothing is decided then).
+#[test]
+fn a_bad_applications_file_is_refused_row_by_row() {
+    let Some(d) = data() else { return };
+    let dir = tempdir("applications");
+    let db = sqlite_url(&dir, "ledger.db");
+    let applications = dir.join("applications.csv");
+    std::fs::write(
+        &applications,
+        "hospital_id,applied_on,requested_amount\nH001,2025-01-06,\nH999,2025-01-06,\nH002,06/01/2025,\nH001,2025-01-07,1e6\n",
+    )
+    .unwrap();
+    let o = drgdip(
+        &d.shared,
+        &[
+            "prepay",
+            "decide",
+            "--year",
+            "2025",
+            "--db",
+            &db,
+            "--params",
+            s(&d.params),
+            "--hospitals",
+            s(&d.hospitals),
+            "--weights",
+            s(&weights(&d)),
+            "--previous-year",
+            s(&d.history),
+            "--applications",
+            s(&applications),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    for line in [
+        "4 problem(s):",
+        "line 3, field hospital_id, value \"H999\": not in the hospitals file",
+        "line 4, field applied_on, value \"06/01/2025\": expected a date YYYY-MM-DD",
+        "line 5, field hospital_id, value \"H001\": applies twice (first on line 2)",
+        "line 5, field requested_amount, value \"1e6\": expected an amount in CNY > 0 with at most 2 decimals",
+    ] {
+        assert!(err.contains(line), "{line}\n{err}");
+    }
+    let list = drgdip(
+        &d.shared,
+        &["prepay", "list", "--year", "2025", "--db", &db],
+    );
+    assert!(!list.status.success(), "nothing was decided");
+}
+
 #[test]
 fn a_truncated_upload_never_replaces_a_settled_month() {
     let Some(d) = data() else { return };
