@@ -216,6 +216,27 @@ text_enum! {
     }
 }
 
+/// One entry of `prepayment.priority`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriorityKey {
+    /// A preference the hospitals file carries in its standard columns.
+    Known(PriorityCriterion),
+    /// `"column:NAME"` — another column of the hospitals file, a number, higher first: for a
+    /// preference of the notices that the standard columns lack (policy implementation,
+    /// enrolment, anti-fraud). A hospitals file without the column skips it, and the decisions
+    /// say so.
+    Column(String),
+}
+
+impl std::fmt::Display for PriorityKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PriorityKey::Known(c) => f.write_str(c.as_str()),
+            PriorityKey::Column(name) => write!(f, "column:{name}"),
+        }
+    }
+}
+
 text_enum! {
     /// When a prepayment is recovered (`prepayment.recovered_at`).
     pub enum RecoveredAt {
@@ -587,7 +608,7 @@ pub struct Prepayment {
     /// The order in which eligible applicants are served when the cap binds (default
     /// traceability code upload, credit rating, agreement years); ties go to the earlier
     /// application, then the hospital id.
-    pub priority: Vec<PriorityCriterion>,
+    pub priority: Vec<PriorityKey>,
     /// What the fund can spare for the year's prepayments, CNY (`None`: no absolute cap).
     pub cap_amount: Option<Decimal>,
     /// What the fund can spare as a share of its balance at the start of the year (the
@@ -601,10 +622,10 @@ pub struct Prepayment {
 
 impl Prepayment {
     /// The default order of `priority`.
-    pub const DEFAULT_PRIORITY: [PriorityCriterion; 3] = [
-        PriorityCriterion::TraceabilityCodeUpload,
-        PriorityCriterion::CreditRating,
-        PriorityCriterion::AgreementYears,
+    pub const DEFAULT_PRIORITY: [PriorityKey; 3] = [
+        PriorityKey::Known(PriorityCriterion::TraceabilityCodeUpload),
+        PriorityKey::Known(PriorityCriterion::CreditRating),
+        PriorityKey::Known(PriorityCriterion::AgreementYears),
     ];
 
     /// The default `max_uplift_months`: 2.0 (`dip-and-payment.md` §20: "up to e.g. 1.5–2
@@ -905,7 +926,7 @@ impl Params {
             "prepayment.require_traceability_upload",
             p.require_traceability_upload.to_string(),
         );
-        let priority: Vec<&str> = p.priority.iter().map(|c| c.as_str()).collect();
+        let priority: Vec<String> = p.priority.iter().map(ToString::to_string).collect();
         line("prepayment.priority", priority.join(", "));
         line(
             "prepayment.cap_amount",
@@ -1354,11 +1375,15 @@ fn read_prepayment(mut s: Section<'_>) -> Result<Prepayment> {
     Ok(prepayment)
 }
 
-/// `prepayment.priority`: an array of distinct criteria; absent: the default order.
-fn read_priority(s: &mut Section<'_>) -> Result<Vec<PriorityCriterion>> {
+/// `prepayment.priority`: an array of distinct criteria (a known one, or `column:NAME` with
+/// NAME of ASCII letters, digits and `_`); absent: the default order.
+fn read_priority(s: &mut Section<'_>) -> Result<Vec<PriorityKey>> {
     let key = s.key("priority");
     let names: Vec<&str> = PriorityCriterion::ALL.iter().map(|c| c.as_str()).collect();
-    let expected = format!("an array of distinct criteria, each {}", one_of(&names));
+    let expected = format!(
+        "an array of distinct criteria, each {} or \"column:NAME\" (another numeric column of the hospitals file)",
+        one_of(&names)
+    );
     let items = match s.get("priority") {
         None => return Ok(Prepayment::DEFAULT_PRIORITY.to_vec()),
         Some(Value::Array(items)) => items,
@@ -1368,7 +1393,17 @@ fn read_priority(s: &mut Section<'_>) -> Result<Vec<PriorityCriterion>> {
     for (i, item) in items.iter().enumerate() {
         let criterion = item
             .as_str()
-            .and_then(|t| PriorityCriterion::parse(t.trim()))
+            .map(str::trim)
+            .and_then(|t| match t.strip_prefix("column:") {
+                Some(name)
+                    if !name.is_empty()
+                        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+                {
+                    Some(PriorityKey::Column(name.to_string()))
+                }
+                Some(_) => None,
+                None => PriorityCriterion::parse(t).map(PriorityKey::Known),
+            })
             .filter(|c| !out.contains(c))
             .ok_or_else(|| invalid(format!("{key}[{i}]"), &expected, describe(item)))?;
         out.push(criterion);

@@ -13,7 +13,9 @@
 //! balance, [`PrepaymentCap`]) the eligible applicants are served in the order of
 //! `prepayment.priority` (traceability code upload, credit rating, agreement years by
 //! default). The notices' other preferences (policy implementation, enrolment, anti-fraud)
-//! have no column in the hospitals file and are not criteria. Fujian's approved uplift
+//! have no standard column: `"column:NAME"` names another numeric column of the hospitals file
+//! (higher first), skipped — and said so on each decision — when the file has no such column
+//! (the shipped `hospitals.csv` has none). Fujian's approved uplift
 //! ([`Uplift`]) is recorded with who approved it, when and the reference. Every decision
 //! carries its reasons ([`PrepaymentDecision::reason`]).
 //!
@@ -35,7 +37,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use drgdip_pay::params::PriorityCriterion;
+use drgdip_pay::params::{PriorityCriterion, PriorityKey};
 
 use crate::audit::{Action, Actor, AuditEvent, Audited};
 use crate::calendar::{Date, YearMonth};
@@ -229,6 +231,16 @@ pub enum PrepaymentError {
         hospital_id: String,
         /// The application's hospital.
         application_hospital_id: String,
+    },
+    /// A `column:NAME` priority criterion whose value is not a number.
+    #[error("prepayment.priority column:{column}: hospital {hospital_id} has {value:?}, expected a number")]
+    PriorityColumn {
+        /// The hospital.
+        hospital_id: String,
+        /// The column.
+        column: String,
+        /// The value found.
+        value: String,
     },
     /// A hospital twice in one run.
     #[error("hospital {hospital_id} applies twice in one run")]
@@ -660,12 +672,47 @@ pub struct Priority {
     pub criteria: Vec<String>,
 }
 
-/// Orders eligible applicants by the criteria; ties by the earlier application, then the id.
+/// The value of a `column:NAME` criterion for each applicant (`None` for every applicant:
+/// the hospitals file has no such column, and the criterion is skipped). A value that is not
+/// a number is an error naming the hospital, the column and the value.
+fn column_values(
+    column: &str,
+    applicants: &[Applicant<'_>],
+) -> Result<Option<Vec<Decimal>>, PrepaymentError> {
+    if !applicants
+        .iter()
+        .any(|a| a.hospital.extra_column(column).is_some())
+    {
+        return Ok(None);
+    }
+    applicants
+        .iter()
+        .map(|a| {
+            let text = a.hospital.extra_column(column).unwrap_or("");
+            text.parse::<Decimal>()
+                .ok()
+                .filter(|_| !text.contains(['e', 'E']))
+                .ok_or_else(|| PrepaymentError::PriorityColumn {
+                    hospital_id: a.hospital.hospital_id.clone(),
+                    column: column.to_string(),
+                    value: text.to_string(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Orders eligible applicants `i` and `j` by the criteria (`columns[k]`: the values of the
+/// k-th criterion when it is a column the file has); ties by the earlier application, then
+/// the id.
 fn priority_order(
-    a: (&Hospital, &PrepaymentApplication),
-    b: (&Hospital, &PrepaymentApplication),
+    (i, j): (usize, usize),
+    applicants: &[Applicant<'_>],
+    columns: &[Option<Vec<Decimal>>],
     rules: &PrepaymentRules,
 ) -> std::cmp::Ordering {
+    let a = (applicants[i].hospital, applicants[i].application);
+    let b = (applicants[j].hospital, applicants[j].application);
     let credit_rank = |h: &Hospital| {
         rules
             .eligible_credit
@@ -673,7 +720,21 @@ fn priority_order(
             .position(|r| r == &h.credit_rating)
             .unwrap_or(usize::MAX)
     };
-    for criterion in &rules.priority {
+    for (k, criterion) in rules.priority.iter().enumerate() {
+        let criterion = match criterion {
+            PriorityKey::Known(c) => c,
+            // higher first; a column the file lacks orders nothing
+            PriorityKey::Column(_) => match &columns[k] {
+                Some(values) => {
+                    let o = values[j].cmp(&values[i]);
+                    if o != std::cmp::Ordering::Equal {
+                        return o;
+                    }
+                    continue;
+                }
+                None => continue,
+            },
+        };
         let o = match criterion {
             // uploaders first
             PriorityCriterion::TraceabilityCodeUpload => {
@@ -812,14 +873,26 @@ pub fn decide_applications(
     let mut order: Vec<usize> = (0..decisions.len())
         .filter(|&i| decisions[i].eligibility.is_eligible())
         .collect();
-    order.sort_by(|&i, &j| {
-        priority_order(
-            (applicants[i].hospital, applicants[i].application),
-            (applicants[j].hospital, applicants[j].application),
-            rules,
-        )
-    });
-    let criteria: Vec<String> = rules.priority.iter().map(|c| c.to_string()).collect();
+    let columns: Vec<Option<Vec<Decimal>>> = rules
+        .priority
+        .iter()
+        .map(|c| match c {
+            PriorityKey::Column(name) => column_values(name, applicants),
+            PriorityKey::Known(_) => Ok(None),
+        })
+        .collect::<Result<_, _>>()?;
+    order.sort_by(|&i, &j| priority_order((i, j), applicants, &columns, rules));
+    let criteria: Vec<String> = rules
+        .priority
+        .iter()
+        .zip(&columns)
+        .map(|(c, values)| match (c, values) {
+            (PriorityKey::Column(name), None) => {
+                format!("column:{name} (not in the hospitals file: skipped)")
+            }
+            (c, _) => c.to_string(),
+        })
+        .collect();
     let eligible = order.len() as u32;
     let mut remaining = cap.map(PrepaymentCap::remaining);
     for (rank, &i) in order.iter().enumerate() {
@@ -1278,7 +1351,7 @@ mod application_tests {
         );
         // other criteria: the earlier application first
         let mut p = params();
-        p.prepayment.priority = vec![PriorityCriterion::AppliedOn];
+        p.prepayment.priority = vec![PriorityKey::Known(PriorityCriterion::AppliedOn)];
         let d = decide(&apps, &p, Some(&cap(dec!(100000))));
         assert_eq!(d[0].amount, dec!(100000), "H001 applied first");
         // what was granted before this run counts against the cap
@@ -1287,6 +1360,78 @@ mod application_tests {
         let d = decide(&apps, &params(), Some(&before));
         assert_eq!(d[3].amount, dec!(50000));
         assert_eq!(d.iter().filter(|d| d.is_granted()).count(), 1);
+    }
+
+    #[test]
+    fn a_preference_in_another_column_orders_when_the_file_has_it_and_is_skipped_otherwise() {
+        // the notices' anti-fraud preference has no standard column: column:NAME names one
+        let with = |id: &str, score: Option<&str>| {
+            let mut h = hospital(id, "A", dec!(90), 8);
+            if let Some(s) = score {
+                h.extra.insert("anti_fraud_score".into(), s.into());
+            }
+            h
+        };
+        let mut p = params();
+        p.prepayment.priority = vec![PriorityKey::Column("anti_fraud_score".into())];
+        let apps = [
+            (
+                with("H001", Some("70")),
+                application("H001", "2025-01-02"),
+                dec!(100000),
+            ),
+            (
+                with("H002", Some("95.5")),
+                application("H002", "2025-01-03"),
+                dec!(100000),
+            ),
+        ];
+        let d = decide(&apps, &p, Some(&cap(dec!(100000))));
+        assert_eq!(
+            (d[0].amount, d[1].amount),
+            (dec!(0), dec!(100000)),
+            "95.5 first"
+        );
+        assert_eq!(
+            d[1].priority.as_ref().unwrap().criteria,
+            ["column:anti_fraud_score"]
+        );
+        // a file without the column: skipped, said so; the earlier application first
+        let apps = [
+            (
+                with("H001", None),
+                application("H001", "2025-01-02"),
+                dec!(100000),
+            ),
+            (
+                with("H002", None),
+                application("H002", "2025-01-03"),
+                dec!(100000),
+            ),
+        ];
+        let d = decide(&apps, &p, Some(&cap(dec!(100000))));
+        assert_eq!((d[0].amount, d[1].amount), (dec!(100000), dec!(0)));
+        assert!(d[0].reason().contains(
+            "priority 1 of 2 (column:anti_fraud_score (not in the hospitals file: skipped))"
+        ));
+        // a value that is not a number is named
+        let apps = [(
+            with("H001", Some("high")),
+            application("H001", "2025-01-02"),
+            dec!(1),
+        )];
+        let h = &apps[0];
+        let applicants = [Applicant {
+            hospital: &h.0,
+            application: &h.1,
+            previous_year_monthly: months(h.2),
+        }];
+        assert_eq!(
+            decide_applications(2025, &applicants, &p, None, &Actor::bureau("b"))
+                .unwrap_err()
+                .to_string(),
+            "prepayment.priority column:anti_fraud_score: hospital H001 has \"high\", expected a number"
+        );
     }
 
     #[test]

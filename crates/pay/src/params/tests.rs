@@ -648,12 +648,16 @@ fn deposits_are_released_in_full_unless_the_file_says_by_performance() {
 fn the_prepayment_keys_of_the_notices_have_documented_defaults() {
     let p = params(BASE_TOML).prepayment;
     assert!(!p.require_traceability_upload);
+    assert_eq!(p.priority, Prepayment::DEFAULT_PRIORITY);
     assert_eq!(
-        p.priority,
+        p.priority
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         [
-            PriorityCriterion::TraceabilityCodeUpload,
-            PriorityCriterion::CreditRating,
-            PriorityCriterion::AgreementYears
+            "traceability_code_upload",
+            "credit_rating",
+            "agreement_years"
         ]
     );
     assert_eq!((p.cap_amount, p.cap_share_of_balance), (None, None));
@@ -670,17 +674,22 @@ fn the_prepayment_keys_of_the_notices_are_read_and_checked() {
         )
     };
     let p = params(&with(
-        "require_traceability_upload = true\npriority = [\"performance_score\", \"applied_on\"]\ncap_amount = \"20000000.00\"\ncap_share_of_balance = \"0.01\"\nmax_uplift_months = \"1.5\"\nuplift_min_performance = \"90\"",
+        "require_traceability_upload = true\npriority = [\"performance_score\", \"column:anti_fraud_score\", \"applied_on\"]\ncap_amount = \"20000000.00\"\ncap_share_of_balance = \"0.01\"\nmax_uplift_months = \"1.5\"\nuplift_min_performance = \"90\"",
     ))
     .prepayment;
     assert!(p.require_traceability_upload);
     assert_eq!(
         p.priority,
         [
-            PriorityCriterion::PerformanceScore,
-            PriorityCriterion::AppliedOn
+            PriorityKey::Known(PriorityCriterion::PerformanceScore),
+            PriorityKey::Column("anti_fraud_score".into()),
+            PriorityKey::Known(PriorityCriterion::AppliedOn)
         ]
     );
+    for bad in ["column:", "column:anti fraud", "colum:x"] {
+        let err = error_of(&with(&format!("priority = [\"{bad}\"]")));
+        assert_eq!(err.key(), Some("prepayment.priority[0]"), "{bad}");
+    }
     assert_eq!(p.cap_amount, Some(dec!(20000000.00)));
     assert_eq!(p.cap_share_of_balance, Some(dec!(0.01)));
     assert_eq!(p.max_uplift_months, dec!(1.5));
