@@ -12,8 +12,9 @@ use drgdip_scheme::Scheme;
 
 use crate::progress::Progress;
 use crate::shared::{
-    create_output, open_errors, open_input, parse_lang, InputOpts, Schemes, SharedOpts,
+    create_output, open_errors, open_input, parse_lang, read_text, InputOpts, Schemes, SharedOpts,
 };
+use drgdip_pay::Params;
 
 /// Output format of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,13 +34,20 @@ pub struct GroupArgs {
     /// The errors file: `line,case_id,field,value,message` per problem.
     #[arg(long, short)]
     pub errors: Option<PathBuf>,
-    /// The scheme: chs-drg-2.0, fujian-2024, … or `auto` (per row, by region and date).
-    #[arg(long, default_value = "chs-drg-2.0")]
-    pub scheme: String,
-    /// With `--scheme auto`: the treating pooling region for every row (else each row's
-    /// insured_region).
+    /// The scheme: chs-drg-2.0, fujian-2024, … or `auto` (by the treating region and the
+    /// discharge date). Default: the `region.scheme` of `--params`, else chs-drg-2.0.
+    #[arg(long)]
+    pub scheme: Option<String>,
+    /// With `--scheme auto`: the treating pooling region (就医地) for every row. Default: the
+    /// `region.code` of `--params`; without either, each row's insured_region stands in for
+    /// it (with a warning).
     #[arg(long)]
     pub region: Option<String>,
+    /// The treating region's parameter file (TOML): its `region.scheme` groups every row,
+    /// in-province and cross-province alike (payment-model §2 rule 2, dip-and-payment §21);
+    /// with `--scheme auto`, its `region.code` is the treating region.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
     /// Add the explanation of every result.
     #[arg(long)]
     pub trace: bool,
@@ -165,10 +173,53 @@ fn group_row(
     }
 }
 
+/// The scheme of a run and, for `auto`, the treating region (就医地): cases are grouped by
+/// the treating region's scheme, in-province and cross-province alike (payment-model §2
+/// rule 2, dip-and-payment §21). `--scheme` wins, else the parameters' `region.scheme`, else
+/// the national scheme; the treating region is `--region`, else the parameters'
+/// `region.code`.
+fn treating_scheme(
+    scheme: Option<&str>,
+    region: Option<&str>,
+    params: Option<&drgdip_pay::params::Region>,
+) -> (String, Option<String>) {
+    let name = scheme
+        .map(str::to_string)
+        .or_else(|| params.map(|p| p.scheme.clone()))
+        .unwrap_or_else(|| "chs-drg-2.0".to_string());
+    let treating = region
+        .map(str::to_string)
+        .or_else(|| params.map(|p| p.code.clone()));
+    // a fixed scheme needs no region: --region alone is refused by Schemes::load
+    let treating = if name == "auto" || region.is_some() {
+        treating
+    } else {
+        None
+    };
+    (name, treating)
+}
+
 /// Runs `drgdip group`.
 pub fn run(a: GroupArgs) -> Result<()> {
     let env = a.shared.resolve()?;
-    let schemes = Schemes::load(&env, &a.scheme, a.region.clone())?;
+    let region_params = match &a.params {
+        Some(path) => Some(
+            Params::from_toml_str(&read_text(path, "parameter file")?)
+                .map_err(|e| anyhow::anyhow!("parameter file {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let (scheme, treating) = treating_scheme(
+        a.scheme.as_deref(),
+        a.region.as_deref(),
+        region_params.as_ref().map(|p| &p.region),
+    );
+    if scheme == "auto" && treating.is_none() && !a.quiet {
+        eprintln!(
+            "drgdip: warning: --scheme auto without --region or --params: each row's insured_region stands in for the treating region (the treating region's scheme applies to every case: give --region CODE or --params FILE)"
+        );
+    }
+    let schemes = Schemes::load(&env, &scheme, treating)?;
     let lang = parse_lang(a.lang.as_deref(), Lang::Zh)?;
     let problems_lang = parse_lang(a.lang.as_deref(), Lang::En)?;
     let ctx = Ctx {
@@ -219,4 +270,54 @@ pub fn run(a: GroupArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region() -> drgdip_pay::params::Region {
+        drgdip_pay::params::Region {
+            code: "350100".into(),
+            name: "r".into(),
+            province_prefix: "35".into(),
+            year: 2025,
+            method: drgdip_pay::params::Method::Drg,
+            scheme: "fujian-2024".into(),
+        }
+    }
+
+    #[test]
+    fn the_treating_regions_scheme_applies_to_every_row() {
+        let r = region();
+        // the parameters name the scheme: every row, whatever its insured region
+        assert_eq!(
+            treating_scheme(None, None, Some(&r)),
+            ("fujian-2024".to_string(), None)
+        );
+        // auto with the parameters: the treating region is the parameters' code
+        assert_eq!(
+            treating_scheme(Some("auto"), None, Some(&r)),
+            ("auto".to_string(), Some("350100".to_string()))
+        );
+        // --region wins over the parameters' code
+        assert_eq!(
+            treating_scheme(Some("auto"), Some("350200"), Some(&r)),
+            ("auto".to_string(), Some("350200".to_string()))
+        );
+        // no region known: the national scheme, or auto by each row's insured region
+        assert_eq!(
+            treating_scheme(None, None, None),
+            ("chs-drg-2.0".to_string(), None)
+        );
+        assert_eq!(
+            treating_scheme(Some("auto"), None, None),
+            ("auto".to_string(), None)
+        );
+        // a fixed scheme with --region stays an error (Schemes::load says so)
+        assert_eq!(
+            treating_scheme(Some("chs-drg-2.0"), Some("350100"), None).1,
+            Some("350100".to_string())
+        );
+    }
 }

@@ -20,6 +20,7 @@
 //! - the working-day calendar is Monday–Friday, minus the holidays of `--holidays` (one date
 //!   a line, `YYYY-MM-DD`; a line `YYYY-MM-DD work` is a weekend make-up working day, 调休).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use drgdip_drg::Lang;
 use drgdip_engine::dip::{clear_dip_year, settle_dip_month, DipFiles, DipRegion};
-use drgdip_engine::prepay::{decide_prepayments, PrepayRequest, PrepaySource};
+use drgdip_engine::prepay::{
+    decide_prepayments, fund_opening_balance, parse_applications, PrepayRequest, PrepaySource,
+};
 use drgdip_engine::settle::{
     clear_year, run_calendar, settle_month, CaseInput, ClearRequest, SettleRequest, SettleStep,
 };
@@ -40,8 +43,8 @@ use drgdip_pay::params::Method;
 use drgdip_pay::Params;
 use drgdip_settle::Actor;
 use drgdip_settle::{
-    public_list, ClearingStatement, Date, FinalPricing, MonthlyStatement, PrepaymentDecision,
-    YearMonth,
+    public_list, ClearingStatement, Date, FinalPricing, MonthlyStatement, OutsideTotals,
+    PrepaymentDecision, YearMonth,
 };
 use rust_decimal::Decimal;
 
@@ -196,9 +199,16 @@ pub struct DecideArgs {
     /// The previous year's monthly statements from the ledger (the year before `--year`).
     #[arg(long)]
     pub from_store: Option<i32>,
-    /// The hospitals that applied (repeatable). Default: every hospital of the file.
-    #[arg(long = "hospital")]
-    pub hospital: Vec<String>,
+    /// The applications (CSV `hospital_id,applied_on` and, optional, `requested_amount`,
+    /// and an approved uplift `uplift_months,approved_by,approved_on,approval_reference`):
+    /// only the hospitals that applied are decided.
+    #[arg(long)]
+    pub applications: PathBuf,
+    /// The fund's operation of the year (CSV `month,direction,item,name,amount`): its
+    /// `balance` row is the opening balance that `prepayment.cap_share_of_balance` takes a
+    /// share of.
+    #[arg(long)]
+    pub fund: Option<PathBuf>,
     #[command(flatten)]
     pub pay: PayOpts,
     #[command(flatten)]
@@ -635,6 +645,7 @@ fn clearing_report(
         "settled".into(),
         "paid_monthly".into(),
         "deposits_released".into(),
+        "deposits_kept".into(),
         "prepayment".into(),
         "final".into(),
     ]];
@@ -650,10 +661,12 @@ fn clearing_report(
             Fen(s.settled).to_string(),
             Fen(s.paid_monthly).to_string(),
             Fen(s.deposits_released).to_string(),
+            Fen(s.deposits_kept).to_string(),
             Fen(s.prepayment_outstanding).to_string(),
             Fen(s.final_amount).to_string(),
         ]);
     }
+    let kept = sum(|s| s.deposits_kept);
     let (entitled, item_fund, ros, settled, paid, deposits, prepay, fin) = (
         sum(|s| s.entitled),
         sum(|s| s.item_fund),
@@ -674,6 +687,7 @@ fn clearing_report(
         Fen(settled).to_string(),
         Fen(paid).to_string(),
         Fen(deposits).to_string(),
+        Fen(kept).to_string(),
         Fen(prepay).to_string(),
         Fen(fin).to_string(),
     ]);
@@ -690,35 +704,57 @@ fn clearing_report(
     let ok = |b: bool| if b { "ok" } else { "DOES NOT BALANCE" };
     let _ = writeln!(
         out,
-        "books: Σ final {} = Σ entitled {} + Σ retained_or_shared {} − Σ paid monthly {} − Σ prepayment {}: {}",
+        "books: Σ final {} = Σ entitled {} + Σ retained_or_shared {} − Σ paid monthly {} − Σ prepayment {} − Σ deposits kept {}: {}",
         Fen(fin),
         Fen(entitled),
         Fen(ros),
         Fen(paid),
         Fen(prepay),
-        ok(fin == entitled + ros - paid - prepay)
+        Fen(kept),
+        ok(fin == entitled + ros - paid - prepay - kept)
     );
     let _ = writeln!(
         out,
-        "books: {} monthly statements: Σ fund_due {} + Σ adjustments (补差) {} = Σ amount_due {} + Σ deposits {}; deposits released {}: {}",
+        "books: {} monthly statements: Σ fund_due {} + Σ adjustments (补差) {} = Σ amount_due {} + Σ deposits {}; deposits released {} + kept {}: {}",
         monthly.len(),
         Fen(monthly_due),
         Fen(monthly_adjustments),
         Fen(monthly_amount),
         Fen(monthly_deposits),
         Fen(deposits),
+        Fen(kept),
         ok(monthly_due + monthly_adjustments == monthly_amount + monthly_deposits
-            && deposits == monthly_deposits)
+            && deposits + kept == monthly_deposits)
     );
     let _ = writeln!(
         out,
-        "the fund pays in all for {year}: Σ paid monthly {} + Σ final {} + Σ prepayment {} = Σ settled {}: {}",
+        "the fund pays in all for {year}: Σ paid monthly {} + Σ final {} + Σ prepayment {} + Σ deposits kept {} = Σ settled {}: {}",
         Fen(paid),
         Fen(fin),
         Fen(prepay),
+        Fen(kept),
         Fen(settled),
-        ok(paid + fin + prepay == settled)
+        ok(paid + fin + prepay + kept == settled)
     );
+    let outside = statements
+        .iter()
+        .try_fold(OutsideTotals::default(), |acc, s| {
+            acc.checked_add(&s.cross_province)
+        });
+    match outside {
+        Some(o) => {
+            let _ = writeln!(
+                out,
+                "cross-province (跨省异地), outside the local clearing: {} cases, per-item cost {}, fund due {} (in Σ entitled as settled, outside every balance)",
+                o.cases,
+                Fen(o.total_cost),
+                Fen(o.fund_due)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "cross-province (跨省异地): the totals overflow");
+        }
+    }
     if !quiet {
         for s in statements {
             let _ = write!(out, "\n{s}\n");
@@ -745,8 +781,12 @@ fn write_clearing_csv(path: &Path, statements: &[ClearingStatement]) -> Result<(
         "deposits_withheld",
         "paid_monthly",
         "deposits_released",
+        "deposits_kept",
         "prepayment_recovered",
         "final",
+        "cross_province_cases",
+        "cross_province_cost",
+        "cross_province_fund_due",
     ])?;
     for s in statements {
         w.write_record([
@@ -764,8 +804,12 @@ fn write_clearing_csv(path: &Path, statements: &[ClearingStatement]) -> Result<(
             Fen(s.deposits_withheld).to_string(),
             Fen(s.paid_monthly).to_string(),
             Fen(s.deposits_released).to_string(),
+            Fen(s.deposits_kept).to_string(),
             Fen(s.prepayment_outstanding).to_string(),
             Fen(s.final_amount).to_string(),
+            s.cross_province.cases.to_string(),
+            Fen(s.cross_province.total_cost).to_string(),
+            Fen(s.cross_province.fund_due).to_string(),
         ])?;
     }
     w.flush()?;
@@ -786,6 +830,21 @@ pub fn run_prepay(a: PrepayArgs) -> Result<()> {
 fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
     let params = read_params(&a.pay.params)?;
     let hospitals = read_hospitals(&a.pay.hospitals)?;
+    // the applications first: a bad file is named before any case is priced
+    let applications = parse_applications(
+        &read_text(&a.applications, "applications file")?,
+        a.year,
+        &hospitals,
+    )
+    .map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("\n  {p}")).collect();
+        anyhow!(
+            "applications file {}: {} problem(s):{}",
+            a.applications.display(),
+            problems.len(),
+            lines.concat()
+        )
+    })?;
     let previous = a.year - 1;
     let region = match &a.previous_year {
         Some(_) => Some(load_region(shared, &a.pay)?),
@@ -808,9 +867,17 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
         (None, Some(_), _) => PrepaySource::Ledger,
         _ => bail!("give --previous-year CASES.csv or --from-store {previous}"),
     };
+    let fund_balance = match &a.fund {
+        Some(path) => Some(
+            fund_opening_balance(&read_text(path, "fund file")?, a.year)
+                .with_context(|| path.display().to_string())?,
+        ),
+        None => None,
+    };
     let request = PrepayRequest {
         year: a.year,
-        applicants: a.hospital.clone(),
+        applications,
+        fund_balance,
         source,
         actor: Actor::system(a.actor.clone()),
     };
@@ -826,16 +893,38 @@ fn run_decide(shared: &SharedOpts, a: DecideArgs) -> Result<()> {
         outcome.decided.len(),
         outcome.source
     );
-    print_public_list(a.year, &outcome.all, a.output.as_deref())
+    match &outcome.cap {
+        Some(cap) => {
+            let granted: Decimal = outcome.decided.iter().map(|d| d.amount).sum();
+            println!(
+                "what the fund can spare: {} ({}); granted before this run {}, in this run {}, left {}",
+                Fen(cap.amount),
+                cap.basis,
+                Fen(cap.granted_before),
+                Fen(granted),
+                Fen(cap.remaining() - granted)
+            );
+        }
+        None => println!("what the fund can spare: no cap in the parameters (prepayment.cap_amount, cap_share_of_balance)"),
+    }
+    print_public_list(a.year, &outcome.all, None, a.output.as_deref())
 }
 
 fn run_list(a: ListArgs) -> Result<()> {
-    let rows = block_on(async {
+    let (rows, clearings) = block_on(async {
         let store = open_store(&a.db).await?;
         let rows = store.prepayments(a.year).await?;
+        let clearings = store.clearings(a.year, None).await?;
         store.close().await;
-        Ok(rows)
+        Ok((rows, clearings))
     })?;
+    // what the year's clearing recovered, by hospital (none before the clearing)
+    let recovered: Option<BTreeMap<String, Decimal>> = (!clearings.is_empty()).then(|| {
+        clearings
+            .iter()
+            .map(|c| (c.hospital_id.clone(), c.prepayment_outstanding))
+            .collect()
+    });
     if rows.is_empty() {
         bail!(
             "no prepayment decided for {} in {}",
@@ -843,15 +932,17 @@ fn run_list(a: ListArgs) -> Result<()> {
             shown_url(&a.db.db)
         );
     }
-    print_public_list(a.year, &rows, a.output.as_deref())
+    print_public_list(a.year, &rows, recovered.as_ref(), a.output.as_deref())
 }
 
 fn print_public_list(
     year: i32,
     decisions: &[PrepaymentDecision],
+    recovered: Option<&BTreeMap<String, Decimal>>,
     output: Option<&Path>,
 ) -> Result<()> {
-    let list = public_list(decisions);
+    let list = public_list(decisions, recovered);
+    let fen_or_empty = |d: Option<Decimal>| d.map_or_else(String::new, |d| Fen(d).to_string());
     if let Some(path) = output {
         let sink: Box<dyn Write> = if path == Path::new("-") {
             Box::new(std::io::stdout())
@@ -866,8 +957,13 @@ fn print_public_list(
             "year",
             "hospital_id",
             "hospital_name",
+            "applied_on",
             "eligible",
-            "amount",
+            "granted",
+            "uplift_months",
+            "uplift_approval",
+            "recovered",
+            "outstanding",
             "reason",
         ])?;
         for r in &list {
@@ -875,8 +971,17 @@ fn print_public_list(
                 r.year.to_string(),
                 r.hospital_id.clone(),
                 r.hospital_name.clone(),
+                r.applied_on.map_or_else(String::new, |d| d.to_string()),
                 r.eligible.to_string(),
                 Fen(r.amount).to_string(),
+                r.uplift
+                    .as_ref()
+                    .map_or_else(String::new, |u| u.months.to_string()),
+                r.uplift.as_ref().map_or_else(String::new, |u| {
+                    format!("{} {} {}", u.approved_by, u.approved_on, u.reference)
+                }),
+                fen_or_empty(r.recovered),
+                fen_or_empty(r.outstanding()),
                 r.reason.clone(),
             ])?;
         }
@@ -893,19 +998,48 @@ fn print_public_list(
         list.len() - granted.len(),
         Fen(total)
     );
+    match recovered {
+        None => println!(
+            "recovered: the clearing of {year} has not run yet (drgdip clear --year {year})"
+        ),
+        Some(_) => {
+            let back: Decimal = list.iter().filter_map(|r| r.recovered).sum();
+            let short: Vec<&str> = list
+                .iter()
+                .filter(|r| r.outstanding() != Some(Decimal::ZERO))
+                .map(|r| r.hospital_id.as_str())
+                .collect();
+            println!(
+                "recovered at the clearing of {year}: {} of {} granted: {}",
+                Fen(back),
+                Fen(total),
+                if short.is_empty() {
+                    "ties out".to_string()
+                } else {
+                    format!("DOES NOT TIE OUT for {}", short.join(" "))
+                }
+            );
+        }
+    }
     let mut rows = vec![vec![
         "hospital".to_string(),
         "name".into(),
+        "applied".into(),
         "granted".into(),
         "amount".into(),
+        "recovered".into(),
         "reason".into(),
     ]];
     for r in &list {
         rows.push(vec![
             r.hospital_id.clone(),
             r.hospital_name.clone(),
+            r.applied_on
+                .map_or_else(|| "-".to_string(), |d| d.to_string()),
             if r.eligible { "yes" } else { "no" }.into(),
             Fen(r.amount).to_string(),
+            r.recovered
+                .map_or_else(|| "-".to_string(), |d| Fen(d).to_string()),
             r.reason.clone(),
         ]);
     }

@@ -98,7 +98,7 @@ fn json_lines_with_an_english_trace_and_the_scheme_chosen_per_row() {
         "{trace:?}"
     );
     // --region fixes the treating region for every row
-    let (ok, out, _) = run_stdin(
+    let (ok, out, err_region) = run_stdin(
         &shared,
         &[
             "group", "-i", "-", "-o", "-", "--format", "jsonl", "--scheme", "auto", "--region",
@@ -112,6 +112,47 @@ fn json_lines_with_an_english_trace_and_the_scheme_chosen_per_row() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows[2]["scheme"], "fujian-2024");
+    assert!(!err_region.contains("warning"), "{err_region}");
+    // without a treating region, auto warns that the insured region stands in for it
+    assert!(err.contains("without --region or --params"), "{err}");
+}
+
+/// payment-model §2 rule 2, dip-and-payment §21: the region running drgdip is the treating
+/// region; its parameter file makes its scheme group every row, cross-province ones too.
+#[test]
+fn the_treating_regions_parameter_file_groups_every_row_with_its_scheme() {
+    let Some(shared) = shared() else { return };
+    let dir = tempdir("group-params");
+    let params = fixture::params(&shared, &dir, "params.toml");
+    let input = format!(
+        "{HEADER}\nF1,2,40,,,I10.x00x002,,2025-03-01,350100,100\nF2,2,40,,,I10.x00x002,,2025-03-01,350200,100\nF3,2,40,,,I10.x00x002,,2025-03-01,440100,100\n"
+    );
+    let schemes = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["group", "-i", "-", "-o", "-", "--format", "jsonl"];
+        all.extend_from_slice(args);
+        let (ok, out, err) = run_stdin(&shared, &all, &input);
+        assert!(ok, "{err}");
+        assert!(!err.contains("warning"), "{err}");
+        out.lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["scheme"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let p = params.to_str().unwrap();
+    assert_eq!(schemes(&["--params", p]), ["fujian-2024"; 3]);
+    assert_eq!(
+        schemes(&["--scheme", "auto", "--params", p]),
+        ["fujian-2024"; 3]
+    );
+    // an explicit scheme still wins
+    assert_eq!(
+        schemes(&["--scheme", "chs-drg-2.0", "--params", p]),
+        ["chs-drg-2.0"; 3]
+    );
 }
 
 #[test]

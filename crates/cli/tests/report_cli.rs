@@ -302,7 +302,7 @@ fn the_reports_of_a_ledger_written_by_the_store() {
         "--out",
         s(&out),
     ]));
-    assert_eq!(stdout.lines().count(), 6);
+    assert_eq!(stdout.lines().count(), 7);
     let region = common::read_csv(&out.join("quarter-2025Q2-region.csv"));
     assert_eq!(
         [

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
-use drgdip_pay::money::round_fen;
+use drgdip_pay::money::{round_fen, Fen};
 use drgdip_settle::{ClearingStatement, MonthlyStatement, Period, SettledCase, YearMonth};
 use drgdip_store::Store;
 use rust_decimal::Decimal;
@@ -497,6 +497,58 @@ fn truncated_upload_is_refused(d: &Data, db: &str) {
     assert_statements_add_up(&after);
 }
 
+/// Only hospitals that applied are decided, from an applications file whose every bad row is
+/// named by line, field and value (nothing is decided then).
+#[test]
+fn a_bad_applications_file_is_refused_row_by_row() {
+    let Some(d) = data() else { return };
+    let dir = tempdir("applications");
+    let db = sqlite_url(&dir, "ledger.db");
+    let applications = dir.join("applications.csv");
+    std::fs::write(
+        &applications,
+        "hospital_id,applied_on,requested_amount\nH001,2025-01-06,\nH999,2025-01-06,\nH002,06/01/2025,\nH001,2025-01-07,1e6\n",
+    )
+    .unwrap();
+    let o = drgdip(
+        &d.shared,
+        &[
+            "prepay",
+            "decide",
+            "--year",
+            "2025",
+            "--db",
+            &db,
+            "--params",
+            s(&d.params),
+            "--hospitals",
+            s(&d.hospitals),
+            "--weights",
+            s(&weights(&d)),
+            "--previous-year",
+            s(&d.history),
+            "--applications",
+            s(&applications),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    for line in [
+        "4 problem(s):",
+        "line 3, field hospital_id, value \"H999\": not in the hospitals file",
+        "line 4, field applied_on, value \"06/01/2025\": expected a date YYYY-MM-DD",
+        "line 5, field hospital_id, value \"H001\": applies twice (first on line 2)",
+        "line 5, field requested_amount, value \"1e6\": expected an amount in CNY > 0 with at most 2 decimals",
+    ] {
+        assert!(err.contains(line), "{line}\n{err}");
+    }
+    let list = drgdip(
+        &d.shared,
+        &["prepay", "list", "--year", "2025", "--db", &db],
+    );
+    assert!(!list.status.success(), "nothing was decided");
+}
+
 #[test]
 fn a_truncated_upload_never_replaces_a_settled_month() {
     let Some(d) = data() else { return };
@@ -630,10 +682,32 @@ fn a_year_of_dev_cases_settled_month_by_month_and_cleared_balances_to_the_fen() 
         fund_due += due;
     }
 
-    // Prepayments for 2025 from the 2024 cases, recovered at the clearing.
-    let (list, _) = run_ok(
-        &d.shared,
-        &[
+    // Prepayments for 2025 from the 2024 cases, recovered at the clearing. Only the hospitals
+    // that applied are decided (H039 and H040 did not); H010's uplift to 1.5 months is
+    // approved; the fund spares 2% of its opening balance (fund-2025.csv: 1,860,000,000.00).
+    let applications = dir.join("applications.csv");
+    let mut text = String::from(
+        "hospital_id,applied_on,requested_amount,uplift_months,approved_by,approved_on,approval_reference\n",
+    );
+    for i in 1..=38 {
+        if i == 10 {
+            text.push_str("H010,2025-01-06,,1.5,示例统筹区医保局,2025-01-20,示医保〔2025〕7号\n");
+        } else {
+            text.push_str(&format!("H{i:03},2025-01-{:02},,,,,\n", 2 + i % 20));
+        }
+    }
+    std::fs::write(&applications, text).unwrap();
+    let capped = common::fixture::params(&d.shared, &dir, "params-prepay.toml");
+    let with_cap = std::fs::read_to_string(&capped).unwrap().replacen(
+        "recovered_at = \"clearing\"",
+        "recovered_at = \"clearing\"\ncap_share_of_balance = \"0.02\"",
+        1,
+    );
+    std::fs::write(&capped, with_cap).unwrap();
+    let fund = d.shared.join("testdata/chs-drg-2.0/fund-2025.csv");
+    let weights_file = weights(&d);
+    let decide_with = |params: &Path, fund: Option<&Path>| -> Vec<String> {
+        let mut args: Vec<String> = [
             "prepay",
             "decide",
             "--year",
@@ -641,17 +715,60 @@ fn a_year_of_dev_cases_settled_month_by_month_and_cleared_balances_to_the_fen() 
             "--db",
             &db,
             "--params",
-            s(&d.params),
+            s(params),
             "--hospitals",
             s(&d.hospitals),
             "--weights",
-            s(&weights(&d)),
+            s(&weights_file),
             "--previous-year",
             s(&d.history),
-        ],
+            "--applications",
+            s(&applications),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        if let Some(f) = fund {
+            args.extend(["--fund".to_string(), s(f).to_string()]);
+        }
+        args
+    };
+    let run_decide = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        drgdip(&d.shared, &args)
+    };
+    let stdout = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    // first without a cap (the shipped parameters): every eligible applicant is granted its
+    // amount, H010 with its approved uplift
+    let list = stdout(&run_decide(decide_with(&d.params, None)));
+    assert!(
+        list.contains("public list of prepayments (预付金公示) 2025: 30 granted, 8 refused"),
+        "{list}"
+    );
+    let h010 = list.lines().find(|l| l.starts_with("H010")).unwrap();
+    assert!(
+        h010.contains("uplift (经批准提高): 1.5 months approved by 示例统筹区医保局 on 2025-01-20 (示医保〔2025〕7号); 1.5 months × average monthly fund payment of 2024"),
+        "{h010}"
     );
     assert!(
-        list.contains("public list of prepayments (预付金公示) 2025"),
+        !list.lines().any(|l| l.starts_with("H039")),
+        "H039 did not apply"
+    );
+    // then again under what the fund can spare, which needs the fund's balance
+    let no_fund = run_decide(decide_with(&capped, None));
+    assert!(!no_fund.status.success());
+    let why = String::from_utf8_lossy(&no_fund.stderr);
+    assert!(why.contains("give --fund FILE"), "{why}");
+    let list = stdout(&run_decide(decide_with(&capped, Some(&fund))));
+    assert!(
+        list.contains("what the fund can spare: 37200000.00 (prepayment.cap_share_of_balance 0.02 × the fund's opening balance 1860000000.00 = 37200000.00)"),
+        "{list}"
+    );
+    assert!(
+        list.contains("recovered: the clearing of 2025 has not run yet"),
         "{list}"
     );
     // H007 has credit C, H003 one year under agreement: refused.
@@ -672,8 +789,52 @@ fn a_year_of_dev_cases_settled_month_by_month_and_cleared_balances_to_the_fen() 
         ],
     );
     let rows = read_csv(&public);
-    assert_eq!(rows.len(), 40);
-    assert_eq!(rows.iter().filter(|r| r["eligible"] == "true").count(), 32);
+    assert_eq!(rows.len(), 38, "the applicants");
+    let granted: Decimal = rows
+        .iter()
+        .map(|r| r["granted"].parse::<Decimal>().unwrap())
+        .sum();
+    assert!(granted <= Decimal::new(3_720_000_000, 2), "{granted}");
+    // 8 applicants fail a condition (credit C or under 2 years); the others are eligible and
+    // served in priority order until the 37,200,000.00 are spent
+    let refused_by_rule = rows
+        .iter()
+        .filter(|r| {
+            r["eligible"] == "false"
+                && (r["reason"].contains("credit rating") || r["reason"].ends_with("2 required"))
+        })
+        .count();
+    assert_eq!(refused_by_rule, 8);
+    let by_cap = rows
+        .iter()
+        .filter(|r| r["reason"].contains("went to applicants of higher priority"))
+        .count();
+    let eligible = rows.iter().filter(|r| r["eligible"] == "true").count();
+    assert_eq!(refused_by_rule + by_cap + eligible, 38);
+    if by_cap > 0 {
+        assert_eq!(
+            granted,
+            Decimal::new(3_720_000_000, 2),
+            "a binding cap is spent"
+        );
+    }
+    // the first by priority: H024 (uploads traceability codes, credit A, 14 years), whole;
+    // H002 (the same, 7 years) sixth
+    let rank = |id: &str| {
+        let r = rows.iter().find(|r| r["hospital_id"] == id).unwrap();
+        assert_eq!(r["recovered"], "", "not cleared yet");
+        r["reason"].clone()
+    };
+    assert!(
+        rank("H024").contains("priority 1 of 30"),
+        "{}",
+        rank("H024")
+    );
+    assert!(
+        rank("H002").contains("priority 6 of 30"),
+        "{}",
+        rank("H002")
+    );
 
     let report = dir.join("clearing.txt");
     let csv_path = dir.join("clearing.csv");
@@ -702,8 +863,63 @@ fn a_year_of_dev_cases_settled_month_by_month_and_cleared_balances_to_the_fen() 
     );
     assert!(text.contains("prepayment recovered (预付金收回)"), "{text}");
 
+    // the cross-province cases, reported apart
+    let outside = block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        let cases = store
+            .settled_cases_in(Period::Year(2025), None)
+            .await
+            .unwrap();
+        store.close().await;
+        let out: Vec<SettledCase> = cases.into_iter().filter(|c| !c.in_local_pool()).collect();
+        out
+    });
+    assert!(!outside.is_empty());
+    let outside_cost: Decimal = outside.iter().map(|c| round_fen(c.total_cost)).sum();
+    let outside_due: Decimal = outside.iter().map(|c| round_fen(c.fund_due)).sum();
+    let line = format!(
+        "cross-province (跨省异地), outside the local clearing: {} cases, per-item cost {outside_cost}, fund due {outside_due} (in Σ entitled as settled, outside every balance)",
+        outside.len()
+    );
+    assert!(out.contains(&line), "{out}");
+
     let clearings = assert_books_balance(&db, 2025, 20_000);
     assert_eq!(clearings.len(), 40);
+    let csv_outside: u64 = read_csv(&csv_path)
+        .iter()
+        .map(|r| r["cross_province_cases"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(csv_outside, outside.len() as u64);
+
+    // the public list after the clearing: what was recovered ties out with what was granted
+    let (list, _) = run_ok(
+        &d.shared,
+        &[
+            "prepay",
+            "list",
+            "--year",
+            "2025",
+            "--db",
+            &db,
+            "-o",
+            s(&public),
+        ],
+    );
+    assert!(
+        list.contains(&format!(
+            "recovered at the clearing of 2025: {granted} of {granted} granted: ties out"
+        )),
+        "{list}"
+    );
+    for r in read_csv(&public) {
+        assert_eq!(r["recovered"], r["granted"], "{r:?}");
+        assert_eq!(r["outstanding"], "0.00", "{r:?}");
+        let c = clearings
+            .iter()
+            .find(|c| c.hospital_id == r["hospital_id"])
+            .unwrap();
+        assert_eq!(Fen(c.prepayment_outstanding).to_string(), r["granted"]);
+    }
     let entitled: Decimal = clearings.iter().map(|c| c.entitled).sum();
     assert_eq!(
         entitled, fund_due,
@@ -774,6 +990,71 @@ fn a_year_of_dev_cases_settled_month_by_month_and_cleared_balances_to_the_fen() 
         assert_eq!(issued.len(), 2);
         assert_eq!(issued[1].event.before, issued[1].event.after);
     });
+
+    // deposits released by performance (clearing.deposit_release = "performance"): each
+    // hospital gets withheld × score / 100 back, the fund keeps the rest, and the books close
+    run_ok(
+        &d.shared,
+        &[
+            "ledger",
+            "reopen",
+            "--year",
+            "2025",
+            "--reason",
+            "test: deposits by performance",
+            "--db",
+            &db,
+        ],
+    );
+    let by_score = common::fixture::params(&d.shared, &dir, "params-deposit.toml");
+    let text = std::fs::read_to_string(&by_score).unwrap().replacen(
+        "performance_weight = true",
+        "deposit_release = \"performance\"\nperformance_weight = true",
+        1,
+    );
+    std::fs::write(&by_score, text).unwrap();
+    let mut args = clear_args.to_vec();
+    args[6] = s(&by_score);
+    assert_eq!(clear_args[5], "--params");
+    let (out, _) = run_ok(&d.shared, &args);
+    assert_eq!(out.matches(": ok\n").count(), 3, "{out}");
+    let report = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        report.contains("deposits released (质量保证金返还) by performance = withheld"),
+        "{report}"
+    );
+    let hospitals = read_csv(&d.hospitals);
+    let again = block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        let c = store.clearings(2025, None).await.unwrap();
+        store.close().await;
+        c
+    });
+    let mut kept = Decimal::ZERO;
+    for (c, before) in again.iter().zip(&clearings) {
+        let score: Decimal = hospitals
+            .iter()
+            .find(|h| h["hospital_id"] == c.hospital_id)
+            .unwrap()["performance_score"]
+            .parse()
+            .unwrap();
+        assert_eq!(c.deposits_withheld, before.deposits_withheld);
+        assert_eq!(
+            c.deposits_released,
+            round_fen(c.deposits_withheld * score / Decimal::ONE_HUNDRED),
+            "{}",
+            c.hospital_id
+        );
+        assert_eq!(c.deposits_released + c.deposits_kept, c.deposits_withheld);
+        assert_eq!(
+            c.final_amount,
+            before.final_amount - c.deposits_kept,
+            "{}",
+            c.hospital_id
+        );
+        kept += c.deposits_kept;
+    }
+    assert!(kept > Decimal::ZERO);
 }
 
 // -------------------------------------------------------------------------------------------

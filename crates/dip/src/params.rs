@@ -320,6 +320,22 @@ impl DipParams {
             Some(v) => return Err(invalid(prefix_key, v, "the digits every insured region of the province starts with, as a string, e.g. \"35\"")),
         };
 
+        // payment-model §4, scope: cross-province cases are outside the point value and settled
+        // per item; a file that says otherwise is refused rather than silently not followed
+        if let Some(v) = root
+            .get("cross_region")
+            .and_then(Value::as_table)
+            .and_then(|c| c.get("cross_province"))
+        {
+            if v.as_str() != Some("per_item") {
+                return Err(invalid(
+                    "cross_region.cross_province",
+                    v,
+                    "\"per_item\" (DIP pays cross-province cases per item, outside the point value)",
+                ));
+            }
+        }
+
         Ok(DipParams {
             score_scale,
             core_min_cases,
@@ -437,6 +453,23 @@ point_value = "budget"
         assert_eq!(err_key(e.clone()), "dip.low_multiple");
         assert!(e.to_string().contains("below dip.high_multiple"), "{e}");
         assert!(with("low_multiple = \"0.5\"", "low_multiple = \"1.99\"").is_ok());
+    }
+
+    #[test]
+    fn cross_province_cases_are_paid_per_item_in_dip() {
+        // payment-model §4 scope: a file asking for the local standard is refused, not ignored
+        let per_item = with(
+            "method = \"drg\"",
+            "method = \"drg\"\n\n[cross_region]\ncross_province = \"per_item\"\n",
+        );
+        assert!(per_item.is_ok());
+        let e = with(
+            "method = \"drg\"",
+            "method = \"drg\"\n\n[cross_region]\ncross_province = \"local_standard\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err_key(e.clone()), "cross_region.cross_province");
+        assert!(e.to_string().contains("per item"), "{e}");
     }
 
     #[test]

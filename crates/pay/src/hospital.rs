@@ -1,8 +1,9 @@
 //! Hospitals (定点医疗机构): level, credit rating and performance score, from CSV text.
 //!
 //! Columns: `hospital_id,name,level,credit_rating,performance_score,agreement_years,
-//! traceability_code_upload` and, optional, `kind`. Columns are read by header name; extra
-//! columns are ignored, as they are in case files. Parsing works on a `&str`; reading the file
+//! traceability_code_upload` and, optional, `kind`. Columns are read by header name; other
+//! columns are kept as text ([`Hospital::extra`]), unread unless a parameter names one (a
+//! prepayment preference, `prepayment.priority = ["column:NAME"]`). Parsing works on a `&str`; reading the file
 //! is the caller's.
 
 use rust_decimal::Decimal;
@@ -46,7 +47,28 @@ pub struct Hospital {
     pub traceability_code_upload: bool,
     /// 医疗机构类别; `None` when the file has no `kind` column.
     pub kind: Option<HospitalKind>,
+    /// The file's other columns, by header, as written (trimmed).
+    pub extra: std::collections::BTreeMap<String, String>,
 }
+
+impl Hospital {
+    /// The value of another column of the hospitals file, if the file has it.
+    pub fn extra_column(&self, column: &str) -> Option<&str> {
+        self.extra.get(column).map(String::as_str)
+    }
+}
+
+/// The columns [`Hospitals::from_csv_str`] reads itself.
+const KNOWN_COLUMNS: [&str; 8] = [
+    "hospital_id",
+    "name",
+    "level",
+    "credit_rating",
+    "performance_score",
+    "agreement_years",
+    "traceability_code_upload",
+    "kind",
+];
 
 /// A hospitals CSV that cannot be read. Every variant names the line and the field.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -152,6 +174,7 @@ impl RawHospital {
             agreement_years,
             traceability_code_upload,
             kind,
+            extra: Default::default(),
         })
     }
 }
@@ -173,7 +196,13 @@ impl Hospitals {
             let record = record.map_err(csv_error)?;
             let line = record.position().map_or(0, |p| p.line());
             let raw: RawHospital = record.deserialize(Some(&headers)).map_err(csv_error)?;
-            let hospital = raw.parse(line)?;
+            let mut hospital = raw.parse(line)?;
+            hospital.extra = headers
+                .iter()
+                .zip(record.iter())
+                .filter(|(h, _)| !KNOWN_COLUMNS.contains(h))
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect();
             if hospitals.index.contains_key(&hospital.hospital_id) {
                 return Err(HospitalsError::Field {
                     line,
@@ -227,6 +256,23 @@ mod tests {
 
     const HEADER: &str =
         "hospital_id,name,level,credit_rating,performance_score,agreement_years,traceability_code_upload\n";
+
+    #[test]
+    fn other_columns_are_kept_for_a_parameter_to_name() {
+        let text = format!(
+            "{}\n",
+            "hospital_id,name,level,credit_rating,performance_score,agreement_years,traceability_code_upload,anti_fraud_score\nH001,a,3,A,85.9,8,0, 92.5"
+        );
+        let h = Hospitals::from_csv_str(&text).unwrap();
+        let h = h.get("H001").unwrap();
+        assert_eq!(h.extra_column("anti_fraud_score"), Some("92.5"));
+        assert_eq!(
+            h.extra_column("level"),
+            None,
+            "a column read is not an extra"
+        );
+        assert_eq!(h.extra_column("enrolment"), None);
+    }
 
     #[test]
     fn reads_hospitals_and_looks_them_up_by_id() {

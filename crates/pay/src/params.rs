@@ -14,7 +14,12 @@
 //! (`calendar` none = weekends only, `declaration_day` 10, `due_working_days` 30), `[limits]`
 //! (`max_case_cost` 100,000,000.00), the new `[special_case]` keys (`allocation` pooled,
 //! `min_per_hospital` 1, `first_review_experts` 2, `max_extra_points` 2,000,
-//! `spot_check_share` 0.10). The budget plan (`budget.version`, `approved`, `total`,
+//! `spot_check_share` 0.10), `clearing.deposit_release` (`full`), and the `[prepayment]` keys
+//! of the notices' conditions (`require_traceability_upload` false, `priority`
+//! traceability code upload → credit rating → agreement years, `cap_amount` and
+//! `cap_share_of_balance` none, `max_uplift_months` 2.0, `uplift_min_performance` none).
+//! A DIP region must pay cross-province cases per item (`cross_region.cross_province`,
+//! payment-model §4: they are outside the point value). The budget plan (`budget.version`, `approved`, `total`,
 //! `outpatient`, `reserve_share` and `[budget.inpatient]`) is all or nothing: one of its keys
 //! present makes every other one required. When present, its figures are cross-checked
 //! ([`Params::warnings`]).
@@ -180,6 +185,55 @@ text_enum! {
         LocalStandard = "local_standard",
         /// Paid per item (total_cost).
         PerItem = "per_item",
+    }
+}
+
+text_enum! {
+    /// How the quality deposits withheld monthly are released at clearing
+    /// (`clearing.deposit_release`, 质量保证金返还).
+    pub enum DepositRelease {
+        /// Released in full (the default).
+        Full = "full",
+        /// Released × performance_score / 100; the rest is kept by the fund.
+        Performance = "performance",
+    }
+}
+
+text_enum! {
+    /// A preference of the notices among prepayment applicants (`prepayment.priority`):
+    /// when the fund cannot spare every amount, applicants are served in this order.
+    pub enum PriorityCriterion {
+        /// 追溯码上传 — hospitals that upload drug traceability codes first.
+        TraceabilityCodeUpload = "traceability_code_upload",
+        /// 信用等级 — by the order of `eligible_credit` (the first rating first).
+        CreditRating = "credit_rating",
+        /// 协议年限 — more years under agreement first.
+        AgreementYears = "agreement_years",
+        /// 绩效考核得分 — a higher performance score first.
+        PerformanceScore = "performance_score",
+        /// The earlier application first.
+        AppliedOn = "applied_on",
+    }
+}
+
+/// One entry of `prepayment.priority`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriorityKey {
+    /// A preference the hospitals file carries in its standard columns.
+    Known(PriorityCriterion),
+    /// `"column:NAME"` — another column of the hospitals file, a number, higher first: for a
+    /// preference of the notices that the standard columns lack (policy implementation,
+    /// enrolment, anti-fraud). A hospitals file without the column skips it, and the decisions
+    /// say so.
+    Column(String),
+}
+
+impl std::fmt::Display for PriorityKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PriorityKey::Known(c) => f.write_str(c.as_str()),
+            PriorityKey::Column(name) => write!(f, "column:{name}"),
+        }
     }
 }
 
@@ -526,6 +580,8 @@ pub struct Clearing {
     pub overspend_bands: Vec<Band>,
     /// Whether kept surplus and shared overspend are scaled by performance_score / 100.
     pub performance_weight: bool,
+    /// 质量保证金返还 — how the deposits withheld monthly are released (default `full`).
+    pub deposit_release: DepositRelease,
 }
 
 impl Clearing {
@@ -546,6 +602,35 @@ pub struct Prepayment {
     pub min_agreement_years: u32,
     /// When the prepayment is recovered.
     pub recovered_at: RecoveredAt,
+    /// 追溯码上传 as a condition: a hospital that does not upload traceability codes is
+    /// refused (default `false`: the notices make it a preference, see `priority`).
+    pub require_traceability_upload: bool,
+    /// The order in which eligible applicants are served when the cap binds (default
+    /// traceability code upload, credit rating, agreement years); ties go to the earlier
+    /// application, then the hospital id.
+    pub priority: Vec<PriorityKey>,
+    /// What the fund can spare for the year's prepayments, CNY (`None`: no absolute cap).
+    pub cap_amount: Option<Decimal>,
+    /// What the fund can spare as a share of its balance at the start of the year (the
+    /// fund file's opening balance; `None`: no such cap). With `cap_amount`, the smaller.
+    pub cap_share_of_balance: Option<Decimal>,
+    /// 经批准提高 — the most months an approved uplift may grant (default 2.0, ≥ `months`).
+    pub max_uplift_months: Decimal,
+    /// An uplift needs at least this performance score (default `None`: the approval alone).
+    pub uplift_min_performance: Option<Decimal>,
+}
+
+impl Prepayment {
+    /// The default order of `priority`.
+    pub const DEFAULT_PRIORITY: [PriorityKey; 3] = [
+        PriorityKey::Known(PriorityCriterion::TraceabilityCodeUpload),
+        PriorityKey::Known(PriorityCriterion::CreditRating),
+        PriorityKey::Known(PriorityCriterion::AgreementYears),
+    ];
+
+    /// The default `max_uplift_months`: 2.0 (`dip-and-payment.md` §20: "up to e.g. 1.5–2
+    /// with approval").
+    pub const DEFAULT_MAX_UPLIFT_MONTHS: Decimal = Decimal::from_parts(20, 0, 0, false, 1);
 }
 
 /// A region's payment parameters for one year (every section but `[dip]`).
@@ -613,6 +698,16 @@ impl Params {
             },
         };
         root.finish()?;
+        if params.region.method == Method::Dip
+            && params.cross_region.cross_province != CrossRegionRule::PerItem
+        {
+            // payment-model §4, scope: cross-province cases are outside the DIP point value
+            return Err(invalid(
+                "cross_region.cross_province",
+                "\"per_item\" in a DIP region (region.method = \"dip\": cross-province cases are outside the point value and settled per item, payment-model §4)",
+                format!("\"{}\"", params.cross_region.cross_province),
+            ));
+        }
         Ok(params)
     }
 
@@ -818,6 +913,7 @@ impl Params {
             "clearing.performance_weight",
             c.performance_weight.to_string(),
         );
+        line("clearing.deposit_release", c.deposit_release.to_string());
         let p = &self.prepayment;
         line("prepayment.months", p.months.to_string());
         line("prepayment.eligible_credit", p.eligible_credit.join(", "));
@@ -826,6 +922,31 @@ impl Params {
             p.min_agreement_years.to_string(),
         );
         line("prepayment.recovered_at", p.recovered_at.to_string());
+        line(
+            "prepayment.require_traceability_upload",
+            p.require_traceability_upload.to_string(),
+        );
+        let priority: Vec<String> = p.priority.iter().map(ToString::to_string).collect();
+        line("prepayment.priority", priority.join(", "));
+        line(
+            "prepayment.cap_amount",
+            p.cap_amount
+                .map_or_else(|| "none".to_string(), |c| Fen(c).to_string()),
+        );
+        line(
+            "prepayment.cap_share_of_balance",
+            p.cap_share_of_balance
+                .map_or_else(|| "none".to_string(), |c| c.to_string()),
+        );
+        line(
+            "prepayment.max_uplift_months",
+            p.max_uplift_months.to_string(),
+        );
+        line(
+            "prepayment.uplift_min_performance",
+            p.uplift_min_performance
+                .map_or_else(|| "none".to_string(), |c| c.to_string()),
+        );
         out
     }
 }
@@ -1183,6 +1304,10 @@ fn read_clearing(mut s: Section<'_>) -> Result<Clearing> {
             ("fund_share", Bound::Share),
         )?,
         performance_weight: s.boolean("performance_weight")?,
+        deposit_release: match s.get("deposit_release") {
+            None => DepositRelease::Full,
+            Some(_) => s.choice("deposit_release", DepositRelease::ALL)?,
+        },
     };
     s.finish()?;
     Ok(clearing)
@@ -1216,9 +1341,74 @@ fn read_prepayment(mut s: Section<'_>) -> Result<Prepayment> {
             "an integer ≥ 0",
         )? as u32,
         recovered_at: s.choice("recovered_at", RecoveredAt::ALL)?,
+        require_traceability_upload: match s.get("require_traceability_upload") {
+            None => false,
+            Some(_) => s.boolean("require_traceability_upload")?,
+        },
+        priority: read_priority(&mut s)?,
+        cap_amount: s.optional_decimal("cap_amount", Bound::NonNegative)?,
+        cap_share_of_balance: s.optional_decimal("cap_share_of_balance", Bound::Share)?,
+        max_uplift_months: s
+            .optional_decimal("max_uplift_months", Bound::SmallNonNegative)?
+            .unwrap_or(Prepayment::DEFAULT_MAX_UPLIFT_MONTHS),
+        uplift_min_performance: match s
+            .optional_decimal("uplift_min_performance", Bound::NonNegative)?
+        {
+            Some(score) if score > Decimal::ONE_HUNDRED => {
+                return Err(invalid(
+                    s.key("uplift_min_performance"),
+                    "a performance score 0..100",
+                    format!("\"{score}\""),
+                ))
+            }
+            other => other,
+        },
     };
+    if prepayment.max_uplift_months < prepayment.months {
+        return Err(invalid(
+            s.key("max_uplift_months"),
+            format!("at least prepayment.months = {}", prepayment.months),
+            format!("\"{}\"", prepayment.max_uplift_months),
+        ));
+    }
     s.finish()?;
     Ok(prepayment)
+}
+
+/// `prepayment.priority`: an array of distinct criteria (a known one, or `column:NAME` with
+/// NAME of ASCII letters, digits and `_`); absent: the default order.
+fn read_priority(s: &mut Section<'_>) -> Result<Vec<PriorityKey>> {
+    let key = s.key("priority");
+    let names: Vec<&str> = PriorityCriterion::ALL.iter().map(|c| c.as_str()).collect();
+    let expected = format!(
+        "an array of distinct criteria, each {} or \"column:NAME\" (another numeric column of the hospitals file)",
+        one_of(&names)
+    );
+    let items = match s.get("priority") {
+        None => return Ok(Prepayment::DEFAULT_PRIORITY.to_vec()),
+        Some(Value::Array(items)) => items,
+        Some(other) => return Err(invalid(key, expected, describe(other))),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let criterion = item
+            .as_str()
+            .map(str::trim)
+            .and_then(|t| match t.strip_prefix("column:") {
+                Some(name)
+                    if !name.is_empty()
+                        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+                {
+                    Some(PriorityKey::Column(name.to_string()))
+                }
+                Some(_) => None,
+                None => PriorityCriterion::parse(t).map(PriorityKey::Known),
+            })
+            .filter(|c| !out.contains(c))
+            .ok_or_else(|| invalid(format!("{key}[{i}]"), &expected, describe(item)))?;
+        out.push(criterion);
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------

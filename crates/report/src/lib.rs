@@ -37,7 +37,7 @@ pub use breakdown::{Breakdown, CategoryRow, GroupRow};
 pub use input::{CaseGroup, Grouping, Groups, HospitalNames, UNKNOWN_GROUP};
 pub use monthly::{monthly_feedback, HospitalMonth, MonthlyReport};
 pub use notice::{approval_rate, special_case_notice, NoticeLine, NoticeTotals, SpecialCaseNotice};
-pub use region::{region_report, HospitalPeriod, MonthRow, RegionReport};
+pub use region::{region_report, HospitalPeriod, InsuredRow, MonthRow, RegionReport};
 pub use tally::{StatementSums, Tally};
 
 use drgdip_settle::{SpecialCaseError, YearMonth};

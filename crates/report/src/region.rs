@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use drgdip_pay::money::round_fen;
+use drgdip_pay::InsuredClass;
 use drgdip_settle::{MonthlyStatement, Period, SettledCase, YearMonth};
+use rust_decimal::Decimal;
 
 use crate::breakdown::{
     category_fields, category_table, group_fields, group_label, group_table, summary_table,
@@ -49,6 +52,29 @@ pub struct MonthRow {
     pub statements: StatementSums,
 }
 
+/// The cases of one insured class (参保地: 本地, 省内异地, 跨省异地) over the period.
+/// Cross-province cases are outside the local clearing and reported apart here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsuredRow {
+    /// The class.
+    pub insured: InsuredClass,
+    /// Cases.
+    pub cases: u64,
+    /// Σ per-item cost (按项目费用), each case to the fen.
+    pub total_cost: Decimal,
+    /// Σ payment, each case to the fen.
+    pub payment: Decimal,
+    /// Σ fund due, each case to the fen.
+    pub fund_due: Decimal,
+}
+
+impl InsuredRow {
+    /// Whether the class is in the local clearing (local and in-province cases).
+    pub fn in_local_clearing(&self) -> bool {
+        self.insured != InsuredClass::CrossProvince
+    }
+}
+
 /// The region's figures of a period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionReport {
@@ -62,6 +88,10 @@ pub struct RegionReport {
     pub hospitals: Vec<HospitalPeriod>,
     /// One row per month of the period with cases or statements, in order.
     pub months: Vec<MonthRow>,
+    /// The cases by insured class: local, in-province, cross-province (always three rows,
+    /// in that order); a case outside the local pool (`SettledCase::in_local_pool`) counts as
+    /// cross-province.
+    pub by_insured: Vec<InsuredRow>,
 }
 
 /// The region's figures of `period`, from the cases and statements whose discharge month
@@ -94,6 +124,29 @@ pub fn region_report(
         });
     }
     let region = Breakdown::of(cases.iter().copied(), groups)?;
+    let mut by_insured: Vec<InsuredRow> = InsuredClass::ALL
+        .iter()
+        .map(|&insured| InsuredRow {
+            insured,
+            cases: 0,
+            total_cost: Decimal::ZERO,
+            payment: Decimal::ZERO,
+            fund_due: Decimal::ZERO,
+        })
+        .collect();
+    for case in &cases {
+        let class = if case.in_local_pool() {
+            case.pricing.insured
+        } else {
+            InsuredClass::CrossProvince
+        };
+        if let Some(row) = by_insured.iter_mut().find(|r| r.insured == class) {
+            row.cases += 1;
+            row.total_cost += round_fen(case.total_cost);
+            row.payment += round_fen(case.payment);
+            row.fund_due += round_fen(case.fund_due);
+        }
+    }
 
     let mut hospitals: BTreeMap<&str, (Tally, StatementSums)> = BTreeMap::new();
     let mut months: BTreeMap<YearMonth, (Tally, StatementSums, BTreeSet<&str>)> = BTreeMap::new();
@@ -138,6 +191,7 @@ pub fn region_report(
                 statements,
             })
             .collect(),
+        by_insured,
     })
 }
 
@@ -187,7 +241,7 @@ impl RegionReport {
     }
 
     /// `STEM-hospitals.csv`, `STEM-region.csv`, `STEM-months.csv`, `STEM-categories.csv`,
-    /// `STEM-groups.csv`.
+    /// `STEM-groups.csv`, `STEM-insured.csv` (cases by insured class: cross-province apart).
     pub fn csv_files(&self) -> Vec<OutputFile> {
         let stem = self.stem();
         let period = self.period.to_string();
@@ -236,12 +290,33 @@ impl RegionReport {
             row.extend(group_fields(g));
             groups.row(row);
         }
+        let mut insured = Csv::new(&[
+            "period",
+            "insured",
+            "in_local_clearing",
+            "cases",
+            "total_cost",
+            "payment",
+            "fund_due",
+        ]);
+        for r in &self.by_insured {
+            insured.row(vec![
+                period.clone(),
+                r.insured.to_string(),
+                r.in_local_clearing().to_string(),
+                r.cases.to_string(),
+                money(r.total_cost),
+                money(r.payment),
+                money(r.fund_due),
+            ]);
+        }
         vec![
             OutputFile::new(format!("{stem}-hospitals.csv"), hospitals.finish()),
             OutputFile::new(format!("{stem}-region.csv"), region.finish()),
             OutputFile::new(format!("{stem}-months.csv"), months.finish()),
             OutputFile::new(format!("{stem}-categories.csv"), categories.finish()),
             OutputFile::new(format!("{stem}-groups.csv"), groups.finish()),
+            OutputFile::new(format!("{stem}-insured.csv"), insured.finish()),
         ]
     }
 
@@ -429,6 +504,38 @@ impl RegionReport {
             ]);
         }
         page.table(&t);
+        page.end_section();
+
+        page.section("按参保地", "By insured region");
+        let mut t = Table::new(&[
+            text("参保地", "insured"),
+            text("本地清算", "in local clearing"),
+            num("病例数", "cases"),
+            num("按项目费用", "per-item cost"),
+            num("支付", "payment"),
+            num("基金应付", "fund due"),
+        ]);
+        for r in &self.by_insured {
+            let label = match r.insured {
+                InsuredClass::Local => "本地 · local",
+                InsuredClass::InProvince => "省内异地 · in-province",
+                InsuredClass::CrossProvince => "跨省异地 · cross-province",
+            };
+            t.row(cells![
+                label,
+                if r.in_local_clearing() {
+                    "是 · yes"
+                } else {
+                    "否 · no (reported apart)"
+                },
+                count(r.cases),
+                money_grouped(r.total_cost),
+                money_grouped(r.payment),
+                money_grouped(r.fund_due)
+            ]);
+        }
+        page.table(&t);
+        page.note("跨省异地病例按参数结算（默认按项目），不参与本地年度清算，单独列示 · cross-province cases are settled as the parameters say (per item by default), outside the local annual clearing, and reported apart.");
         page.end_section();
 
         page.section("支付类别", "Cases by payment category");

@@ -1,5 +1,6 @@
 //! Hand-computed figures of each report, the CSV text, the pages' markup, determinism.
 
+use drgdip_pay::money::round_fen;
 use drgdip_pay::params::Method;
 use drgdip_pay::{Category, GroupStatus, Params};
 use drgdip_settle::{
@@ -604,9 +605,17 @@ fn the_quarter_sums_hospitals_and_months_by_hand() {
             "quarter-2025Q2-months.csv",
             "quarter-2025Q2-categories.csv",
             "quarter-2025Q2-groups.csv",
+            "quarter-2025Q2-insured.csv",
             "quarter-2025Q2.html",
         ]
     );
+    // by insured class: the cross-province cases apart, and the classes add up to the region
+    let insured: u64 = q2.by_insured.iter().map(|r| r.cases).sum();
+    assert_eq!(insured, t.cases);
+    let cost: Decimal = q2.by_insured.iter().map(|r| r.total_cost).sum();
+    assert_eq!(cost, t.total_cost);
+    let due: Decimal = q2.by_insured.iter().map(|r| r.fund_due).sum();
+    assert_eq!(due, t.fund_due);
     assert_eq!(
         file(&files, "quarter-2025Q2-region.csv"),
         "period,hospitals,cases,grouped,ambiguous,ungroupable,invalid,grouping_rate_pct,cmi,cmi_cases,high_cases,high_share_pct,low_cases,low_share_pct,total_cost,payment,difference,payment_to_cost_pct,fund_paid,own,fund_due,statements,fund_due_total,deposit_withheld,amount_due\n\
@@ -820,4 +829,72 @@ fn groups_fall_back_to_the_payment_category() {
         (x.status, x.group, x.known),
         (GroupStatus::Grouped, "FR21", true)
     );
+}
+
+#[test]
+fn cross_province_cases_are_reported_apart_by_insured_class() {
+    // payment-model §4 scope / §6: cross-province cases are outside local clearing and
+    // reported apart: count, cost, fund.
+    let mut cases = cases();
+    cases[0].pricing.insured = drgdip_pay::InsuredClass::InProvince;
+    cases[1].pricing.insured = drgdip_pay::InsuredClass::CrossProvince;
+    cases[1].category = Category::CrossProvince;
+    // a case settled before the ledger kept its insured class: its category decides
+    cases[2].category = Category::CrossProvince;
+    let q2 = region_report(
+        "2025Q2".parse().unwrap(),
+        &cases,
+        &statements(&cases),
+        &groups(),
+        &names(),
+    )
+    .unwrap();
+    let rows: Vec<(String, bool, u64, Decimal, Decimal)> = q2
+        .by_insured
+        .iter()
+        .map(|r| {
+            (
+                r.insured.to_string(),
+                r.in_local_clearing(),
+                r.cases,
+                r.total_cost,
+                r.fund_due,
+            )
+        })
+        .collect();
+    let c = |i: usize| &cases[i];
+    assert_eq!(
+        rows[1],
+        (
+            "in_province".into(),
+            true,
+            1,
+            round_fen(c(0).total_cost),
+            round_fen(c(0).fund_due)
+        )
+    );
+    assert_eq!(
+        rows[2],
+        (
+            "cross_province".into(),
+            false,
+            2,
+            round_fen(c(1).total_cost) + round_fen(c(2).total_cost),
+            round_fen(c(1).fund_due) + round_fen(c(2).fund_due)
+        )
+    );
+    assert_eq!(rows[0].0, "local");
+    assert_eq!(rows[0].2, q2.region.total.cases - 3);
+    let csv = q2
+        .csv_files()
+        .into_iter()
+        .find(|f| f.name == "quarter-2025Q2-insured.csv")
+        .unwrap();
+    let text = csv.contents;
+    assert!(
+        text.starts_with("period,insured,in_local_clearing,cases,total_cost,payment,fund_due\n2025Q2,local,true,"),
+        "{text}"
+    );
+    assert!(text.contains("\n2025Q2,cross_province,false,2,"), "{text}");
+    assert!(q2.html().contains("跨省异地 · cross-province"));
 }

@@ -342,12 +342,15 @@ impl Engine {
         self.schemes.keys().map(String::as_str).collect()
     }
 
-    /// The scheme `?scheme=` names (`None`: the region's scheme; `auto`: by the case's
-    /// insured region and discharge date).
+    /// The scheme `?scheme=` names (`None`: the region's scheme; `auto`: by the treating
+    /// region — the server's region, whatever the case's insured region (payment-model §2
+    /// rule 2, dip-and-payment §21) — and the discharge date).
     fn scheme_for(&self, name: Option<&str>, r: &CaseRecord) -> Result<&Scheme, ApiError> {
         let name = match name {
             None => return Ok(self.pay_scheme()),
-            Some("auto") => self.selection.select(&r.insured_region, &r.discharge_date),
+            Some("auto") => self
+                .selection
+                .select(&self.region.params.region.code, &r.discharge_date),
             Some(n) => n,
         };
         self.schemes.get(name).map(|s| s.as_ref()).ok_or_else(|| {

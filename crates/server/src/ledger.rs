@@ -428,12 +428,22 @@ pub struct ClearingJson {
     pub monthly_fund_due: String,
     /// Σ amounts paid on the monthly statements.
     pub paid_monthly: String,
-    /// The deposits released.
+    /// Σ deposits withheld monthly (质量保证金).
+    pub deposits_withheld: String,
+    /// The deposits released (in full, or × performance score / 100).
     pub deposits_released: String,
+    /// The deposits kept by the fund (withheld − released).
+    pub deposits_kept: String,
     /// The prepayment recovered.
     pub prepayment_outstanding: String,
     /// What is still to pay (negative: to recover).
     pub final_amount: String,
+    /// Cross-province cases (跨省异地), outside the local clearing.
+    pub cross_province_cases: u64,
+    /// Their per-item cost.
+    pub cross_province_cost: String,
+    /// Their fund due as settled (in entitled).
+    pub cross_province_fund_due: String,
     /// Every step of the arithmetic, in words.
     pub steps: Vec<String>,
 }
@@ -461,9 +471,14 @@ impl From<&ClearingStatement> for ClearingJson {
             monthly_statements: s.monthly_statements,
             monthly_fund_due: fen(s.monthly_fund_due),
             paid_monthly: fen(s.paid_monthly),
+            deposits_withheld: fen(s.deposits_withheld),
             deposits_released: fen(s.deposits_released),
+            deposits_kept: fen(s.deposits_kept),
             prepayment_outstanding: fen(s.prepayment_outstanding),
             final_amount: fen(s.final_amount),
+            cross_province_cases: s.cross_province.cases,
+            cross_province_cost: fen(s.cross_province.total_cost),
+            cross_province_fund_due: fen(s.cross_province.fund_due),
             steps: s.steps.iter().map(ToString::to_string).collect(),
         }
     }

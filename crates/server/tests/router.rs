@@ -189,6 +189,24 @@ async fn group_gives_the_official_groups_of_the_dev_cases_and_explains_them() {
         a.json["scheme"], "fujian-2024",
         "350100 in 2025 selects fujian-2024"
     );
+    // the treating region decides, not the insured one: a cross-province case too
+    let cross = CASE.replace(
+        "\"insured_region\":\"350100\"",
+        "\"insured_region\":\"440100\"",
+    );
+    assert_ne!(cross, CASE);
+    let a = call(
+        &app,
+        "POST",
+        "/v1/group?scheme=auto",
+        Some(BUREAU),
+        Some(cross.as_str()),
+    )
+    .await;
+    assert_eq!(
+        a.json["scheme"], "fujian-2024",
+        "the server's region 350100 treats the 440100 patient"
+    );
     let a = call(&app, "POST", "/v1/group?lang=zh", Some(BUREAU), Some(CASE)).await;
     let lines = a.json["explanation"].as_array().unwrap();
     assert!(

@@ -37,11 +37,22 @@
 //!
 //! ## Deposits
 //! `paid_monthly` is Σ of what was actually paid on the monthly statements: the deposits
-//! withheld there were never paid, so the final amount pays them exactly once. The statement
-//! shows it as a reconciliation: `final = deposits_released + unpaid_monthly +
+//! withheld there (质量保证金) were never paid. `clearing.deposit_release` says how they are
+//! released: `full` (the default) releases every deposit withheld; `performance` releases
+//! `round_fen(withheld × performance_score / 100)` and the fund keeps the rest
+//! (`deposits_kept = withheld − released`, shown on the statement). So
+//! `final = settled − paid_monthly − prepayment_outstanding − deposits_kept`, and the
+//! statement shows it as a reconciliation: `final = deposits_released + unpaid_monthly +
 //! year_end_difference − prepayment_outstanding`, where `unpaid_monthly = Σ amount_due −
-//! paid_monthly` and `year_end_difference = settled − Σ monthly fund_due`. Deposits are
-//! released in full; performance weights only the surplus kept and the overspend shared.
+//! paid_monthly` and `year_end_difference = settled − Σ monthly fund_due`. The performance
+//! release is independent of `performance_weight` (which weights the surplus kept and the
+//! overspend shared); both may apply.
+//!
+//! ## Cross-province cases
+//! Cases of patients insured in another province (跨省异地) are settled as they were priced
+//! (per item by default, `cross_region.cross_province`), are in `entitled` as settled, and
+//! are outside the balance of surplus and overspend; the statement reports them apart
+//! ([`ClearingStatement::cross_province`]: cases, per-item cost, fund due).
 //!
 //! ## Rounding
 //! Every figure the statement publishes is rounded half-up to the fen where it is computed
@@ -53,6 +64,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use drgdip_pay::money::{round_fen, Fen};
+use drgdip_pay::params::DepositRelease;
 use drgdip_pay::{Hospital, Params};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -187,6 +199,9 @@ pub enum ClearingStep {
         cases: u64,
         /// Their Σ fund_due (in entitled).
         fund_due: Decimal,
+        /// Their Σ total_cost (per-item cost).
+        #[serde(default)]
+        total_cost: Decimal,
     },
     /// entitled = Σ fund_due at the final values.
     Entitled {
@@ -271,10 +286,20 @@ pub enum ClearingStep {
         /// Σ (fund_due_total − deposit_withheld) − paid.
         unpaid: Decimal,
     },
-    /// The deposits released.
+    /// The deposits released (质量保证金返还).
     DepositsReleased {
-        /// Σ deposit_withheld.
+        /// The deposits released.
         amount: Decimal,
+        /// Σ deposit_withheld.
+        #[serde(default)]
+        withheld: Decimal,
+        /// The performance score the release was weighted by (`deposit_release =
+        /// "performance"`); `None`: released in full.
+        #[serde(default)]
+        performance_score: Option<Decimal>,
+        /// withheld − released: kept by the fund.
+        #[serde(default)]
+        kept: Decimal,
     },
     /// The prepayment recovered.
     PrepaymentRecovered {
@@ -291,6 +316,9 @@ pub enum ClearingStep {
         paid_monthly: Decimal,
         /// The prepayment recovered.
         prepayment: Decimal,
+        /// The deposits kept by the fund.
+        #[serde(default)]
+        deposits_kept: Decimal,
         /// The result.
         final_amount: Decimal,
     },
@@ -358,9 +386,14 @@ impl fmt::Display for ClearingStep {
                     Fen(*entitled)
                 ),
             },
-            ClearingStep::OutsidePool { cases, fund_due } => write!(
+            ClearingStep::OutsidePool {
+                cases,
+                fund_due,
+                total_cost,
+            } => write!(
                 f,
-                "cross-province (跨省异地): {cases} cases settled per item, Σ fund_due {} in entitled as settled, outside the balance below",
+                "cross-province (跨省异地): {cases} cases, per-item cost {}, Σ fund_due {} in entitled as settled, outside the balance below",
+                Fen(*total_cost),
                 Fen(*fund_due)
             ),
             ClearingStep::ItemFund { cases, item_fund } => write!(
@@ -509,11 +542,27 @@ impl fmt::Display for ClearingStep {
                 Fen(*paid),
                 Fen(*unpaid)
             ),
-            ClearingStep::DepositsReleased { amount } => write!(
-                f,
-                "deposits released (质量保证金返还) = {} (withheld monthly, paid in the final amount)",
-                Fen(*amount)
-            ),
+            ClearingStep::DepositsReleased {
+                amount,
+                withheld,
+                performance_score,
+                kept,
+            } => match performance_score {
+                Some(score) => write!(
+                    f,
+                    "deposits released (质量保证金返还) by performance = withheld {} × score {score} / 100 = {}; kept by the fund {} − {} = {}",
+                    Fen(*withheld),
+                    Fen(*amount),
+                    Fen(*withheld),
+                    Fen(*amount),
+                    Fen(*kept)
+                ),
+                None => write!(
+                    f,
+                    "deposits released (质量保证金返还) in full = withheld {} (paid in the final amount); kept 0.00",
+                    Fen(*amount)
+                ),
+            },
             ClearingStep::PrepaymentRecovered { amount } => {
                 write!(f, "prepayment recovered (预付金收回) = {}", Fen(*amount))
             }
@@ -522,6 +571,7 @@ impl fmt::Display for ClearingStep {
                 retained_or_shared,
                 paid_monthly,
                 prepayment,
+                deposits_kept,
                 final_amount,
             } => {
                 let outcome = if final_amount.is_sign_negative() && !final_amount.is_zero() {
@@ -531,9 +581,14 @@ impl fmt::Display for ClearingStep {
                 } else {
                     format!("the fund pays the hospital {}", Fen(*final_amount))
                 };
+                let kept = if deposits_kept.is_zero() {
+                    String::new()
+                } else {
+                    format!(" − deposits kept {}", Fen(*deposits_kept))
+                };
                 write!(
                     f,
-                    "final = entitled {} {} − paid monthly {} − prepayment {} = {}: {outcome}",
+                    "final = entitled {} {} − paid monthly {} − prepayment {}{kept} = {}: {outcome}",
                     Fen(*entitled),
                     Signed(*retained_or_shared),
                     Fen(*paid_monthly),
@@ -612,16 +667,46 @@ pub struct ClearingStatement {
     pub paid_monthly: Decimal,
     /// Σ (fund_due_total − deposit_withheld) − paid_monthly.
     pub unpaid_monthly: Decimal,
-    /// The deposits released (= deposits_withheld, once).
+    /// The deposits released: deposits_withheld in full, or × performance_score / 100
+    /// (`clearing.deposit_release`).
     pub deposits_released: Decimal,
+    /// deposits_withheld − deposits_released: kept by the fund (0 when released in full).
+    #[serde(default)]
+    pub deposits_kept: Decimal,
     /// settled − monthly_fund_due.
     pub year_end_difference: Decimal,
     /// The prepayment recovered.
     pub prepayment_outstanding: Decimal,
-    /// entitled + retained_or_shared − paid_monthly − prepayment_outstanding.
+    /// entitled + retained_or_shared − paid_monthly − prepayment_outstanding − deposits_kept.
     pub final_amount: Decimal,
+    /// The cross-province cases (跨省异地), reported apart: in entitled as settled, outside
+    /// the balance.
+    #[serde(default)]
+    pub cross_province: OutsideTotals,
     /// Every step of the arithmetic.
     pub steps: Vec<ClearingStep>,
+}
+
+/// Cases outside the local clearing (跨省异地), summed: count, per-item cost, fund due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutsideTotals {
+    /// Cases.
+    pub cases: u64,
+    /// Σ total_cost (per-item cost, 按项目费用).
+    pub total_cost: Decimal,
+    /// Σ fund_due as settled (to the fen).
+    pub fund_due: Decimal,
+}
+
+impl OutsideTotals {
+    /// The sum of two totals (checked; `None` on overflow).
+    pub fn checked_add(&self, other: &OutsideTotals) -> Option<OutsideTotals> {
+        Some(OutsideTotals {
+            cases: self.cases.checked_add(other.cases)?,
+            total_cost: self.total_cost.checked_add(other.total_cost)?,
+            fund_due: self.fund_due.checked_add(other.fund_due)?,
+        })
+    }
 }
 
 impl ClearingStatement {
@@ -633,12 +718,13 @@ impl ClearingStatement {
     /// The statement as one `key=value` line, for audit events.
     pub fn summary(&self) -> String {
         format!(
-            "entitled={} item_fund={} retained_or_shared={} paid_monthly={} deposits_released={} prepayment_recovered={} final={}",
+            "entitled={} item_fund={} retained_or_shared={} paid_monthly={} deposits_released={} deposits_kept={} prepayment_recovered={} final={}",
             Fen(self.entitled),
             Fen(self.item_fund),
             Fen(self.retained_or_shared),
             Fen(self.paid_monthly),
             Fen(self.deposits_released),
+            Fen(self.deposits_kept),
             Fen(self.prepayment_outstanding),
             Fen(self.final_amount)
         )
@@ -938,10 +1024,16 @@ pub fn clear_hospital(
     let mut repriced = 0u64;
     // 跨省异地: settled per item apart, outside the balance (§6); kept as settled
     let (mut outside, mut outside_cases) = (Decimal::ZERO, 0u64);
+    let mut outside_cost = Decimal::ZERO;
     for case in &input.cases {
         if !case.in_local_pool() {
             let due = round_fen(case.fund_due);
             outside = c.add(outside, due, "Σ fund_due of the cross-province cases")?;
+            outside_cost = c.add(
+                outside_cost,
+                round_fen(case.total_cost),
+                "Σ total_cost of the cross-province cases",
+            )?;
             entitled = c.add(entitled, due, "entitled (Σ fund_due)")?;
             outside_cases += 1;
             continue;
@@ -981,6 +1073,7 @@ pub fn clear_hospital(
         steps.push(ClearingStep::OutsidePool {
             cases: outside_cases,
             fund_due: outside,
+            total_cost: outside_cost,
         });
     }
     steps.push(ClearingStep::ItemFund {
@@ -1123,10 +1216,32 @@ pub fn clear_hospital(
         paid_monthly,
         what,
     )?;
-    let deposits_released = deposits_withheld;
+    // 质量保证金返还: in full, or by the performance score (score ≤ 100: released ≤ withheld)
+    let (deposits_released, deposit_score) = match params.clearing.deposit_release {
+        DepositRelease::Full => (deposits_withheld, None),
+        DepositRelease::Performance => (
+            round_fen(
+                c.mul(
+                    deposits_withheld,
+                    score,
+                    "deposits withheld × performance score",
+                )? / Decimal::ONE_HUNDRED,
+            ),
+            Some(score),
+        ),
+    };
+    let deposits_kept = c.sub(
+        deposits_withheld,
+        deposits_released,
+        "deposits kept (withheld − released)",
+    )?;
     let prepayment = input.prepayment_outstanding;
-    let what = "final amount (settled − paid monthly − prepayment)";
-    let final_amount = c.sub(c.sub(settled, paid_monthly, what)?, prepayment, what)?;
+    let what = "final amount (settled − paid monthly − prepayment − deposits kept)";
+    let final_amount = c.sub(
+        c.sub(c.sub(settled, paid_monthly, what)?, prepayment, what)?,
+        deposits_kept,
+        what,
+    )?;
     let year_end_difference = c.sub(
         settled,
         monthly_fund_due,
@@ -1141,6 +1256,9 @@ pub fn clear_hospital(
     });
     steps.push(ClearingStep::DepositsReleased {
         amount: deposits_released,
+        withheld: deposits_withheld,
+        performance_score: deposit_score,
+        kept: deposits_kept,
     });
     steps.push(ClearingStep::PrepaymentRecovered { amount: prepayment });
     steps.push(ClearingStep::Final {
@@ -1148,6 +1266,7 @@ pub fn clear_hospital(
         retained_or_shared,
         paid_monthly,
         prepayment,
+        deposits_kept,
         final_amount,
     });
     steps.push(ClearingStep::Reconciliation {
@@ -1184,9 +1303,15 @@ pub fn clear_hospital(
         paid_monthly,
         unpaid_monthly,
         deposits_released,
+        deposits_kept,
         year_end_difference,
         prepayment_outstanding: prepayment,
         final_amount,
+        cross_province: OutsideTotals {
+            cases: outside_cases,
+            total_cost: outside_cost,
+            fund_due: outside,
+        },
         steps,
     })
 }

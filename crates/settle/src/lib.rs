@@ -39,15 +39,17 @@ pub use audit::{Action, Actor, AuditEvent, Audited, Role};
 pub use calendar::{CalendarError, Date, HalfYear, ParseError, Period, WorkCalendar, YearMonth};
 pub use clearing::{
     clear_hospital, clear_year, Balance, ClearingError, ClearingInput, ClearingStatement,
-    ClearingStep, FinalPricing, MonthlyRecord,
+    ClearingStep, FinalPricing, MonthlyRecord, OutsideTotals,
 };
 pub use monthly::{
     settle_month, settle_month_with_adjustments, Adjustment, CasePricing, CategoryTotals, DipMoney,
     MonthlyStatement, SettleError, SettledCase, PAYMENT_WORKING_DAYS,
 };
 pub use prepayment::{
-    decide_prepayment, eligibility, monthly_fund_due, prepayment_amount, public_list, Eligibility,
-    PrepaymentAmount, PrepaymentDecision, PrepaymentError, PublicListRow, Refusal,
+    decide_applications, decide_prepayment, eligibility, monthly_fund_due, prepayment_amount,
+    public_list, Applicant, ApplicationRecord, CapShare, Eligibility, PrepaymentAmount,
+    PrepaymentApplication, PrepaymentCap, PrepaymentDecision, PrepaymentError, Priority,
+    PublicListRow, Refusal, Uplift, UpliftDecision,
 };
 pub use special_case::{
     check_quota, half_year_notice, settled_cases_in_period, Application, ApplicationRequest,

@@ -112,5 +112,6 @@ pub fn hospital(id: &str, credit: &str, score: Decimal, agreement_years: u32) ->
         agreement_years,
         traceability_code_upload: true,
         kind: None,
+        extra: Default::default(),
     }
 }

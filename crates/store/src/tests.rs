@@ -102,6 +102,7 @@ fn hospital(id: &str, credit: &str, score: Decimal, years: u32) -> Hospital {
         agreement_years: years,
         traceability_code_upload: false,
         kind: None,
+        extra: Default::default(),
     }
 }
 

@@ -61,8 +61,33 @@ fn the_shipped_example_file_parses_and_is_echoed_whole() {
             "summary lacks {key}: {lines:#?}"
         );
     }
-    assert_eq!(lines.len(), keys.len(), "{lines:#?}");
+    // every other line echoes a key the file leaves to its documented default
+    let defaulted: Vec<&String> = lines
+        .iter()
+        .filter(|l| !keys.iter().any(|k| l.starts_with(&format!("{k} = "))))
+        .collect();
+    for line in &defaulted {
+        let key = line.split(" = ").next().unwrap();
+        assert!(
+            DEFAULTED_KEYS.contains(&key)
+                && !text.contains(&format!("\n{}", key.rsplit('.').next().unwrap())),
+            "{line}: neither in the file nor a defaulted key"
+        );
+    }
+    assert_eq!(lines.len(), keys.len() + defaulted.len(), "{lines:#?}");
 }
+
+/// Keys of revision 2 that the shipped file may leave to their documented defaults; the
+/// summary echoes them all the same.
+const DEFAULTED_KEYS: [&str; 7] = [
+    "clearing.deposit_release",
+    "prepayment.require_traceability_upload",
+    "prepayment.priority",
+    "prepayment.cap_amount",
+    "prepayment.cap_share_of_balance",
+    "prepayment.max_uplift_months",
+    "prepayment.uplift_min_performance",
+];
 
 #[test]
 fn the_dip_tables_are_ignored_and_summary_lines_render_values() {
@@ -590,4 +615,129 @@ fn the_insured_class_follows_the_region_code_and_the_province_prefix() {
     for class in InsuredClass::ALL {
         assert_eq!(InsuredClass::parse(class.as_str()), Some(*class));
     }
+}
+
+#[test]
+fn deposits_are_released_in_full_unless_the_file_says_by_performance() {
+    // payment-model §6: deposits withheld are released at clearing; clearing.deposit_release
+    // "full" (default) or "performance".
+    assert_eq!(
+        params(BASE_TOML).clearing.deposit_release,
+        DepositRelease::Full
+    );
+    let text = edited(
+        "performance_weight = true\n",
+        "performance_weight = true\ndeposit_release = \"performance\"\n",
+    );
+    let p = params(&text);
+    assert_eq!(p.clearing.deposit_release, DepositRelease::Performance);
+    assert!(p
+        .summary_lines()
+        .contains(&"clearing.deposit_release = performance".to_string()));
+    let err = error_of(&edited(
+        "performance_weight = true\n",
+        "performance_weight = true\ndeposit_release = \"half\"\n",
+    ));
+    assert_eq!(
+        err.to_string(),
+        "clearing.deposit_release: expected one of \"full\", \"performance\", found \"half\""
+    );
+}
+
+#[test]
+fn the_prepayment_keys_of_the_notices_have_documented_defaults() {
+    let p = params(BASE_TOML).prepayment;
+    assert!(!p.require_traceability_upload);
+    assert_eq!(p.priority, Prepayment::DEFAULT_PRIORITY);
+    assert_eq!(
+        p.priority
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "traceability_code_upload",
+            "credit_rating",
+            "agreement_years"
+        ]
+    );
+    assert_eq!((p.cap_amount, p.cap_share_of_balance), (None, None));
+    assert_eq!(p.max_uplift_months, dec!(2.0));
+    assert_eq!(p.uplift_min_performance, None);
+}
+
+#[test]
+fn the_prepayment_keys_of_the_notices_are_read_and_checked() {
+    let with = |extra: &str| {
+        edited(
+            "recovered_at = \"clearing\"\n",
+            &format!("recovered_at = \"clearing\"\n{extra}\n"),
+        )
+    };
+    let p = params(&with(
+        "require_traceability_upload = true\npriority = [\"performance_score\", \"column:anti_fraud_score\", \"applied_on\"]\ncap_amount = \"20000000.00\"\ncap_share_of_balance = \"0.01\"\nmax_uplift_months = \"1.5\"\nuplift_min_performance = \"90\"",
+    ))
+    .prepayment;
+    assert!(p.require_traceability_upload);
+    assert_eq!(
+        p.priority,
+        [
+            PriorityKey::Known(PriorityCriterion::PerformanceScore),
+            PriorityKey::Column("anti_fraud_score".into()),
+            PriorityKey::Known(PriorityCriterion::AppliedOn)
+        ]
+    );
+    for bad in ["column:", "column:anti fraud", "colum:x"] {
+        let err = error_of(&with(&format!("priority = [\"{bad}\"]")));
+        assert_eq!(err.key(), Some("prepayment.priority[0]"), "{bad}");
+    }
+    assert_eq!(p.cap_amount, Some(dec!(20000000.00)));
+    assert_eq!(p.cap_share_of_balance, Some(dec!(0.01)));
+    assert_eq!(p.max_uplift_months, dec!(1.5));
+    assert_eq!(p.uplift_min_performance, Some(dec!(90)));
+
+    let err = error_of(&with("priority = [\"credit_rating\", \"anti_fraud\"]"));
+    assert_eq!(err.key(), Some("prepayment.priority[1]"));
+    assert!(err.to_string().contains("found \"anti_fraud\""), "{err}");
+    let err = error_of(&with("priority = [\"credit_rating\", \"credit_rating\"]"));
+    assert_eq!(
+        err.key(),
+        Some("prepayment.priority[1]"),
+        "a criterion twice"
+    );
+    let err = error_of(&with("cap_share_of_balance = \"1.5\""));
+    assert_eq!(err.key(), Some("prepayment.cap_share_of_balance"));
+    let err = error_of(&with("max_uplift_months = \"0.5\""));
+    assert_eq!(
+        err.to_string(),
+        "prepayment.max_uplift_months: expected at least prepayment.months = 1.0, found \"0.5\""
+    );
+    let err = error_of(&with("uplift_min_performance = \"101\""));
+    assert_eq!(err.key(), Some("prepayment.uplift_min_performance"));
+    let err = error_of(&with("require_traceability = true"));
+    assert!(
+        matches!(err, ParamsError::UnknownKey { .. }),
+        "a typo is an error"
+    );
+}
+
+#[test]
+fn a_dip_region_pays_cross_province_cases_per_item() {
+    // payment-model §4, scope: cross-province cases are outside the DIP point value.
+    let dip = edited("method = \"drg\"", "method = \"dip\"");
+    assert!(Params::from_toml_str(&dip).is_ok());
+    let err = error_of(&dip.replacen(
+        "cross_province = \"per_item\"",
+        "cross_province = \"local_standard\"",
+        1,
+    ));
+    assert_eq!(err.key(), Some("cross_region.cross_province"));
+    // a DRG region may pay them by the local standard
+    let drg = edited(
+        "cross_province = \"per_item\"",
+        "cross_province = \"local_standard\"",
+    );
+    assert_eq!(
+        params(&drg).cross_region.cross_province,
+        CrossRegionRule::LocalStandard
+    );
 }

@@ -297,7 +297,16 @@ fn dip_cases_are_repriced_at_the_final_point_value_and_drg_cases_kept() {
         (dec!(61000), 2, dec!(34000))
     );
     assert!(s.steps.iter().any(|st| st.to_string()
-        == "cross-province (跨省异地): 1 cases settled per item, Σ fund_due 17000.00 in entitled as settled, outside the balance below"));
+        == "cross-province (跨省异地): 1 cases, per-item cost 20000.00, Σ fund_due 17000.00 in entitled as settled, outside the balance below"));
+    // reported apart on the statement: count, per-item cost, fund due
+    assert_eq!(
+        s.cross_province,
+        OutsideTotals {
+            cases: 1,
+            total_cost: dec!(20000),
+            fund_due: dec!(17000)
+        }
+    );
     assert_eq!(
         s.steps[0].to_string(),
         "entitled = Σ fund_due of 3 cases at the final values (2 DIP cases repriced at point value 200) = 61000.00"
@@ -325,7 +334,7 @@ fn the_statement_shows_every_step() {
  8. performance: fund's share 95000.00 × score 85.9 / 100 = 81605.00
  9. retained_or_shared = fund's share 81605.00; settled = entitled 850000.00 + 81605.00 = 931605.00
 10. monthly settlement (statements: 1): fund_due 900000.00 = amounts due 855000.00 + deposits withheld 45000.00; paid 855000.00 (unpaid 0.00)
-11. deposits released (质量保证金返还) = 45000.00 (withheld monthly, paid in the final amount)
+11. deposits released (质量保证金返还) in full = withheld 45000.00 (paid in the final amount); kept 0.00
 12. prepayment recovered (预付金收回) = 50000.00
 13. final = entitled 850000.00 + 81605.00 − paid monthly 855000.00 − prepayment 50000.00 = 26605.00: the fund pays the hospital 26605.00
 14. check: deposits released 45000.00 + unpaid monthly 0.00 + year-end difference (settled 931605.00 − monthly fund_due 900000.00 = 31605.00) − prepayment 50000.00 = 26605.00"
@@ -590,6 +599,7 @@ proptest! {
             s.entitled + s.retained_or_shared - s.paid_monthly - s.prepayment_outstanding
         );
         prop_assert_eq!(s.deposits_released, withheld);
+        prop_assert_eq!(s.deposits_kept, Decimal::ZERO);
         prop_assert_eq!(
             s.final_amount,
             s.deposits_released + s.unpaid_monthly + s.year_end_difference - s.prepayment_outstanding
@@ -633,5 +643,83 @@ proptest! {
                 prop_assert!(b.fund_amount <= b.slice);
             }
         }
+    }
+}
+
+#[test]
+fn deposits_are_released_in_full_by_default() {
+    // payment-model §6: "Deposits withheld are released here"; clearing.deposit_release
+    // absent = "full".
+    assert_eq!(params().clearing.deposit_release, DepositRelease::Full);
+    let mut year = input(dec!(1000000), dec!(1000000), dec!(80));
+    year.monthly = vec![month("2025-06", dec!(1000000), dec!(50000), dec!(950000))];
+    let s = clear(&year, &params());
+    assert_eq!(
+        (s.deposits_withheld, s.deposits_released, s.deposits_kept),
+        (dec!(50000), dec!(50000), dec!(0))
+    );
+    assert_eq!(s.final_amount, dec!(50000));
+}
+
+#[test]
+fn deposits_released_by_performance_keep_the_rest_with_the_fund() {
+    // deposit_release = "performance": released = withheld × score / 100, the rest kept.
+    // withheld 50,000 × 80 / 100 = 40,000 released, 10,000 kept; final = settled 1,000,000
+    // − paid 950,000 − kept 10,000 = 40,000.
+    let mut p = unweighted();
+    p.clearing.deposit_release = DepositRelease::Performance;
+    let mut year = input(dec!(1000000), dec!(1000000), dec!(80));
+    year.monthly = vec![month("2025-06", dec!(1000000), dec!(50000), dec!(950000))];
+    let s = clear(&year, &p);
+    assert_eq!(
+        (s.deposits_withheld, s.deposits_released, s.deposits_kept),
+        (dec!(50000), dec!(40000), dec!(10000))
+    );
+    assert_eq!(s.final_amount, dec!(40000));
+    let text = s.to_string();
+    assert!(
+        text.contains("deposits released (质量保证金返还) by performance = withheld 50000.00 × score 80 / 100 = 40000.00; kept by the fund 50000.00 − 40000.00 = 10000.00"),
+        "{text}"
+    );
+    assert!(
+        text.contains("− prepayment 0.00 − deposits kept 10000.00 = 40000.00"),
+        "{text}"
+    );
+    // 33.33 × 85.9 / 100 = 28.630… → 28.63 released, 4.70 kept (to the fen)
+    let mut odd = input(dec!(1000), dec!(1000), dec!(85.9));
+    odd.monthly = vec![month("2025-01", dec!(666.60), dec!(33.33), dec!(633.27))];
+    let s = clear(&odd, &p);
+    assert_eq!(
+        (s.deposits_released, s.deposits_kept),
+        (dec!(28.63), dec!(4.70))
+    );
+}
+
+proptest! {
+    #[test]
+    fn released_plus_kept_is_withheld_and_the_books_add_up(
+        year in arb_year(),
+        by_performance in any::<bool>(),
+    ) {
+        let mut p = params();
+        if by_performance {
+            p.clearing.deposit_release = DepositRelease::Performance;
+        }
+        let s = clear_hospital(2025, &year, &p, FinalPricing::AsGiven).unwrap();
+        prop_assert_eq!(s.deposits_released + s.deposits_kept, s.deposits_withheld);
+        prop_assert!(s.deposits_released >= Decimal::ZERO);
+        prop_assert!(s.deposits_kept >= Decimal::ZERO);
+        prop_assert_eq!(s.deposits_released, round_fen(s.deposits_released));
+        if !by_performance {
+            prop_assert_eq!(s.deposits_kept, Decimal::ZERO);
+        }
+        prop_assert_eq!(
+            s.final_amount,
+            s.settled - s.paid_monthly - s.prepayment_outstanding - s.deposits_kept
+        );
+        prop_assert_eq!(
+            s.final_amount,
+            s.deposits_released + s.unpaid_monthly + s.year_end_difference - s.prepayment_outstanding
+        );
     }
 }
