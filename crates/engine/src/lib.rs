@@ -9,7 +9,10 @@
 //! - [`weights`]: DRG weights from a year of history;
 //! - [`pricing`]: a case file priced under a DRG region, row by row, in input order;
 //! - [`settle`]: a month settled into the ledger with what priced each case and what the run
-//!   read (the book of record), a year cleared from the ledger alone.
+//!   read (the book of record), a year cleared from the ledger alone;
+//! - [`special_case`]: the special-case review (特例单议) over the ledger — submission within
+//!   the region's quota with each case's record, experts without conflicts of interest,
+//!   reviews, the half-yearly spot checks (a reversal an adjustment) and notice.
 
 pub mod batch;
 pub mod digest;
@@ -20,6 +23,7 @@ pub mod prepay;
 pub mod pricing;
 pub mod region;
 pub mod settle;
+pub mod special_case;
 pub mod weights;
 
 pub use error::{Context, EngineError, Result};
