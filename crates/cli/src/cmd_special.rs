@@ -490,7 +490,9 @@ async fn step(desk: &Desk<'_>, bureau: &Actor, command: SpecialCommand) -> Resul
                 .map_err(refused)?;
             println!("{}", summary(&r.application));
             let disagreements = r.application.disagreements();
-            if !disagreements.is_empty() {
+            if r.application.state() == drgdip_settle::ReviewState::FirstReviewed
+                && !disagreements.is_empty()
+            {
                 println!(
                     "  the first reviewers disagree on {}: the second review decides",
                     disagreements.join(", ")
