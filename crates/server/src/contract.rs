@@ -59,6 +59,8 @@ pub const CASES_MAX: usize = 1000;
 pub const TOKEN_PATTERN: &str = "^SC-[0-9]{6,12}-[0-9]{2,4}$";
 /// The longest token.
 pub const TOKEN_MAX: usize = 20;
+/// The seed of a spot-check draw, as text: 1 to 18 digits.
+pub const SEED_PATTERN: &str = "^[0-9]{1,18}$";
 /// The longest `records` text of a submission (the case rows), in characters.
 pub const RECORDS_MAX: usize = 1_000_000;
 
@@ -105,6 +107,7 @@ static QUARTER: LazyLock<Regex> = LazyLock::new(|| compiled(QUARTER_PATTERN));
 static HALF_YEAR: LazyLock<Regex> = LazyLock::new(|| compiled(HALF_YEAR_PATTERN));
 static YEAR: LazyLock<Regex> = LazyLock::new(|| compiled(YEAR_PATTERN));
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| compiled(TOKEN_PATTERN));
+static SEED: LazyLock<Regex> = LazyLock::new(|| compiled(SEED_PATTERN));
 
 /// The pattern of a review period of `kind`.
 pub fn period_pattern(kind: ReviewPeriod) -> &'static str {
@@ -183,6 +186,21 @@ pub fn check_token(field: &str, value: &str) -> Result<(), ApiError> {
             format!("{field} {value:?}: expected a case token such as SC-000001-01 (reviewers name the cases by their tokens)"),
         ))
     }
+}
+
+/// A spot-check seed ([`SEED_PATTERN`]), or 400 naming `field`.
+pub fn check_seed(field: &str, value: &str) -> Result<u64, ApiError> {
+    SEED.is_match(value)
+        .then(|| value.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                field,
+                format!(
+                    "{field} {value:?}: expected a seed of 1 to 18 digits such as \"20250701\""
+                ),
+            )
+        })
 }
 
 /// A half-year `YYYYH1` or `YYYYH2`, or 400 naming `field`.

@@ -359,7 +359,11 @@ impl Patcher<'_> {
         self.property("SpotCheckBody", "reviewer_id", id());
         let half = || json!({"type": "string", "pattern": contract::HALF_YEAR_PATTERN});
         self.property("DrawBody", "half", half());
-        self.property("DrawBody", "seed", json!({"minimum": 0}));
+        self.property(
+            "DrawBody",
+            "seed",
+            json!({"pattern": contract::SEED_PATTERN}),
+        );
         self.parameter("get", "/v1/special-cases/notice", "half", half());
         self.property(
             "ReviewBody",

@@ -136,7 +136,7 @@ async fn review_error(
         E::PointsOutOfRange { ref case, .. } => {
             ApiError::bad_request(opinion_field(case, ".outcome.points"), message)
         }
-        E::BeforeFirstNotice { .. } => ApiError::bad_request("half", message),
+        E::BeforeFirstNotice { .. } => ApiError::not_found(message).with_field("half"),
     }
 }
 
@@ -604,8 +604,9 @@ pub async fn withdraw(
 pub struct DrawBody {
     /// The half-year (`2025H1`).
     pub half: String,
-    /// The seed of the draw (recorded; the same seed draws the same cases).
-    pub seed: u64,
+    /// The seed of the draw, as text: 1 to 18 digits (recorded; the same seed draws the
+    /// same cases).
+    pub seed: String,
 }
 
 /// Draws `special_case.spot_check_share` of the half-year's decided cases (抽查复核), once
@@ -625,6 +626,7 @@ pub async fn draw(
     JsonBody(body): JsonBody<DrawBody>,
 ) -> Result<Json<DrawJson>, ApiError> {
     contract::check_half("half", &body.half)?;
+    let seed = contract::check_seed("seed", &body.seed)?;
     let half: HalfYear = body
         .half
         .parse()
@@ -632,9 +634,7 @@ pub async fn draw(
     let _writing = app.writes.lock().await;
     let done = {
         let (store, region) = ledger(&app)?;
-        desk(&app, &store, &region)
-            .draw(&actor, half, body.seed)
-            .await
+        desk(&app, &store, &region).draw(&actor, half, seed).await
     };
     match done {
         Ok(d) => Ok(Json(DrawJson::from(&d))),
@@ -707,7 +707,8 @@ pub struct NoticeQuery {
 #[utoipa::path(get, path = "/v1/special-cases/notice", tag = "special cases",
     security(("bearer" = [])), params(NoticeQuery),
     responses((status = 200, body = NoticeJson),
-        (status = 400, body = ErrorBody, description = "a half-year of the wrong form, or before 2025H1"),
+        (status = 400, body = ErrorBody, description = "a half-year of the wrong form"),
+        (status = 404, body = ErrorBody, description = "no notice before the first one (2025H1)"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "a reviewer token (audited)"),
         (status = 503, body = ErrorBody, description = "the server's store is not a ledger")))]

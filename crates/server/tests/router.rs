@@ -567,7 +567,7 @@ async fn nothing_panics_on_odd_input() {
         "{\"opinions\":[{\"case_id\":\"x\",\"outcome\":{\"kind\":\"approved_extra_points\",\"points\":\"-99999999999999999999999999999\"},\"reason\":\"r\"}]}",
         "{\"reviewer_id\":\"\"}",
         "{\"reviewer_ids\":[\"\"]}",
-        "{\"half\":\"2025H9\",\"seed\":-1}",
+        "{\"half\":\"2025H9\",\"seed\":\"-1\"}",
         "{\"case\":\"SC-1\",\"reviewer_id\":\"E1\"}",
         "{\"reason\":\"\"}",
         deep.as_str(),

@@ -360,7 +360,7 @@ async fn a_review_round_over_http_from_application_to_the_notice() {
     assert_eq!(a.json["recorded"], 1, "{}", a.text);
 
     // the spot check: 10% of the 2 decided cases, rounded up: one, drawn with the seed
-    let draw = r#"{"half":"2025H1","seed":20250701}"#;
+    let draw = r#"{"half":"2025H1","seed":"20250701"}"#;
     let a = post(&app, "/v1/special-cases/spot-checks", BUREAU, draw).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     assert_eq!(a.json["decided_cases"], 2);
