@@ -3,7 +3,8 @@
 # creates a virtualenv with a pinned schemathesis, builds `drgdip`, prepares a throwaway
 # SQLite ledger (June 2025 of the dev cases settled, as the README does) and a tokens file
 # (`drgdip tokens init`), starts `drgdip serve` on 127.0.0.1 (a free port), files one
-# special-case application so that the {id} operations reach a real one, and runs
+# special-case application (with its case's row) so that the {id} operations reach a real
+# one, and runs
 # schemathesis against the server's /openapi.json — every check, both positive and negative
 # data, a fixed seed, a bounded number of examples per operation — once with each role's
 # token (bureau, reviewer, hospital, in that order). Then it stops the server (SIGTERM).
@@ -65,6 +66,7 @@ REVIEWER=$(token reviewer-R1)
 
 "$BIN" serve --shared "$SHARED" --db "sqlite://$WORK/ledger.db" --tokens "$WORK/tokens.toml" \
   --params "$PARAMS" --hospitals "$DATA/hospitals.csv" --weights "$WORK/weights.csv" \
+  --experts "$DATA/experts.csv" \
   --addr 127.0.0.1:0 --rate-limit off > "$WORK/stdout" 2> "$WORK/stderr" &
 SERVER=$!
 for _ in $(seq 1 600); do
@@ -75,8 +77,8 @@ done
 ADDR=$(sed -n 's|^listening on http://||p' "$WORK/stdout")
 [ -n "$ADDR" ] || { echo "the server did not start" >&2; cat "$WORK/stderr" >&2; exit 1; }
 
-# one application of H001 (its first settled case of June), for the {id} operations
-APP=$(ADDR="$ADDR" TOKEN="$HOSPITAL" python3 - <<'PY'
+# one application of H001 (its first settled case of June, with its row), for the {id} operations
+APP=$(ADDR="$ADDR" TOKEN="$HOSPITAL" CASES="$DATA/dev/cases.csv" python3 - <<'PY'
 import json, os, urllib.request
 base, auth = "http://" + os.environ["ADDR"], {"Authorization": "Bearer " + os.environ["TOKEN"]}
 def call(path, body=None):
@@ -85,7 +87,10 @@ def call(path, body=None):
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.load(r)
 case = call("/v1/statements?month=2025-06")[0]["case_ids"][0]
-app = call("/v1/special-cases", {"period": "2025Q2", "case_ids": [case],
+with open(os.environ["CASES"], encoding="utf-8") as f:
+    lines = f.read().splitlines()
+records = "\n".join([lines[0]] + [l for l in lines[1:] if l.startswith(case + ",")]) + "\n"
+app = call("/v1/special-cases", {"period": "2025Q2", "case_ids": [case], "records": records,
                                  "reason": "high_cost", "text": "API contract check"})
 opinion = call("/v1/opinions", {"topic": "grouping", "about": "GB25", "text": "API contract check"})
 print(app["application_id"], opinion["id"])

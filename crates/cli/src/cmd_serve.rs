@@ -55,6 +55,11 @@ pub struct ServeArgs {
     /// CNY per point, when `drg.payment = "point"`.
     #[arg(long)]
     pub point_value: Option<String>,
+    /// The experts registry of the special-case review (专家组, CSV
+    /// `expert_id,name,discipline,hospital_id,title`); a reviewer token's id is its expert
+    /// id. Without it no reviewer can be assigned.
+    #[arg(long, env = "DRGDIP_EXPERTS")]
+    pub experts: Option<PathBuf>,
     /// The address to listen on (`127.0.0.1:0` takes any free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
@@ -236,6 +241,14 @@ pub fn run(a: ServeArgs) -> Result<()> {
             "drgdip serve: warning: plain HTTP on {addr}: put it behind TLS before tokens cross a network"
         );
     }
+    let experts = match &a.experts {
+        None => drgdip_settle::Experts::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the experts file {}", p.display()))?;
+            drgdip_settle::Experts::parse(&text).map_err(|e| anyhow!("{}: {e}", p.display()))?
+        }
+    };
     let (bureau, hospital, reviewer) = tokens.counts();
     let scheme_list = schemes
         .iter()
@@ -263,7 +276,11 @@ pub fn run(a: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
         eprintln!("drgdip serve: {}", describe(&limits));
-        let state = Arc::new(AppState::new(Arc::new(engine), tokens, backend, limits));
+        let n_experts = experts.len();
+        let state = Arc::new(
+            AppState::new(Arc::new(engine), tokens, backend, limits).with_experts(experts),
+        );
+        eprintln!("drgdip serve: {n_experts} experts for the special-case review");
         eprintln!(
             "drgdip serve: ledger {}; ready in {:.2} s; API at http://{local}/ (OpenAPI: /openapi.json)",
             redact(&a.db),

@@ -15,6 +15,7 @@ mod cmd_report;
 mod cmd_scheme;
 mod cmd_serve;
 mod cmd_settle;
+mod cmd_special;
 mod cmd_tokens;
 mod ledger;
 mod progress;
@@ -64,6 +65,10 @@ enum Command {
     Serve(cmd_serve::ServeArgs),
     /// Tokens files for the HTTP API: `tokens init` writes one with fresh random tokens.
     Tokens(cmd_tokens::TokensArgs),
+    /// The special-case review (特例单议) over the ledger: submit, assign, review, spot checks,
+    /// the notice.
+    #[command(name = "special-cases")]
+    SpecialCases(cmd_special::SpecialArgs),
     /// Reports: hospital monthly feedback, region quarter and year, special-case notice.
     Report(cmd_report::ReportArgs),
 }
@@ -107,6 +112,7 @@ fn main() {
         Command::Serve(a) => cmd_serve::run(a),
         Command::Tokens(a) => cmd_tokens::run(a),
         Command::Report(a) => cmd_report::run(a),
+        Command::SpecialCases(a) => cmd_special::run(a),
     };
     if let Err(e) = result {
         // the reader of our output went away (`drgdip group -o - | head`): not an error

@@ -414,7 +414,10 @@ fn serve_end_to_end(shared: &Path, dir: &Path, db: &str) {
     );
     let r = http(&addr, "GET", "/v1/audit", Some(R1), None);
     assert_eq!(r.status, 403);
-    let apply = json!({"period": "2025Q2", "case_ids": ["A001"], "reason": "high_cost", "text": "cost far above the group"});
+    // the special-case review needs each case's settled row: this ledger's cases have none
+    // (the whole review over HTTP: crates/server/tests/special_cases.rs)
+    let apply = json!({"period": "2025Q2", "case_ids": ["A001"], "reason": "high_cost",
+        "text": "cost far above the group", "records": "case_id\nA001\n"});
     let r = http(
         &addr,
         "POST",
@@ -422,18 +425,14 @@ fn serve_end_to_end(shared: &Path, dir: &Path, db: &str) {
         Some(H001),
         Some(&apply.to_string()),
     );
-    assert_eq!(r.status, 201, "{}", r.text);
-    let id = r.json["application_id"].as_str().unwrap().to_string();
-    let r = http(
-        &addr,
-        "GET",
-        &format!("/v1/special-cases/{id}"),
-        Some(H002),
-        None,
+    assert_eq!(
+        (r.status, r.json["field"].as_str()),
+        (400, Some("records")),
+        "{}",
+        r.text
     );
-    assert_eq!(r.status, 403, "{}", r.text);
-    let other =
-        json!({"period": "2025Q2", "case_ids": ["A002"], "reason": "high_cost", "text": "x"});
+    let other = json!({"period": "2025Q2", "case_ids": ["A002"], "reason": "high_cost",
+        "text": "x", "records": "case_id\n"});
     let r = http(
         &addr,
         "POST",
@@ -446,7 +445,8 @@ fn serve_end_to_end(shared: &Path, dir: &Path, db: &str) {
         "H002 may not apply for a case of H001: {}",
         r.text
     );
-    let quota = json!({"period": "2025Q2", "case_ids": ["A002", "A003"], "reason": "high_cost", "text": "x"});
+    let quota = json!({"period": "2025Q2", "case_ids": ["A002", "A003", "A004"],
+        "reason": "high_cost", "text": "x", "records": "case_id\n"});
     let r = http(
         &addr,
         "POST",
@@ -454,27 +454,20 @@ fn serve_end_to_end(shared: &Path, dir: &Path, db: &str) {
         Some(H001),
         Some(&quota.to_string()),
     );
-    assert_eq!(r.status, 422, "5% of 30 = 1 case, already used: {}", r.text);
-    let r = http(
-        &addr,
-        "POST",
-        &format!("/v1/special-cases/{id}/assign"),
-        Some(BUREAU),
-        Some(r#"{"reviewer_id":"R1"}"#),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = http(&addr, "GET", "/v1/special-cases", Some(R1), None);
     assert_eq!(
-        r.json["applications"][0]["application_id"].as_str(),
-        Some(id.as_str())
+        r.status, 422,
+        "pooled: 5% of the region's 40 cases = 2: {}",
+        r.text
     );
+    assert!(r.text.contains("remaining of the cap 2"), "{}", r.text);
+    let r = http(&addr, "GET", "/v1/special-cases", Some(R1), None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["view"], "reviewer");
     assert!(
-        !r.text.contains("H001") && !r.text.contains("hospital"),
+        r.json["next_round"]["applications_open"].is_string(),
         "{}",
         r.text
     );
-    let r = http(&addr, "GET", "/v1/special-cases", Some(BUREAU), None);
-    assert_eq!(r.json["applications"][0]["hospital_id"], "H001");
 
     let r = http(&addr, "GET", "/v1/audit?limit=50", Some(BUREAU), None);
     assert_eq!(r.status, 200);
@@ -485,16 +478,11 @@ fn serve_end_to_end(shared: &Path, dir: &Path, db: &str) {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert!(
-        actions.contains(&"special_case.submitted")
-            && actions.contains(&"special_case.first_reviewer_assigned"),
-        "{actions:?}"
-    );
     let refused = actions
         .iter()
         .filter(|a| **a == "api.access_refused")
         .count();
-    assert_eq!(refused, 4, "{}", r.text);
+    assert_eq!(refused, 3, "{}", r.text);
 
     // SIGTERM: the server finishes and exits cleanly
     let mut child = server.0.take().unwrap();

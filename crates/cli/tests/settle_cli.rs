@@ -1149,43 +1149,57 @@ fn approved_special_cases_are_paid_as_special_on_the_next_settlement() {
             case_ids: vec![k1.case_id.clone(), k2.case_id.clone()],
             reason: ReasonKind::parse("high_cost").unwrap(),
             text: "long stay, expensive devices".into(),
+            records: Default::default(),
         },
         &params,
         QuotaBase {
             method: Method::Drg,
-            settled_cases: h001.len() as u64 * 3,
-            already_applied: 0,
+            region_settled: before.cases.len() as u64,
+            hospital_settled: h001.len() as u64,
+            region_applied: 0,
+            hospital_applied: 0,
         },
     )
     .unwrap()
     .value;
-    let opinion = |case_id: &str, outcome| CaseOpinion {
-        case_id: case_id.to_string(),
+    // the tokens follow the case ids' order: k1 is SC-T1-01, k2 SC-T1-02
+    let opinion = |case: &str, outcome| CaseOpinion {
+        case: case.to_string(),
         outcome,
         reason: "agreed by the panel".into(),
     };
-    let bureau = Actor::bureau("b-1");
-    app.assign_first_reviewer(&bureau, "r-1").unwrap();
-    app.record_first_review(
-        &Actor::reviewer("r-1"),
-        vec![
-            opinion(&k1.case_id, Outcome::ApprovedPerItem),
-            opinion(&k2.case_id, Outcome::ApprovedPerItem),
-        ],
+    let experts = drgdip_settle::Experts::parse(
+        "expert_id,name,discipline,hospital_id\nr-1,a,x,\nr-2,b,x,\nr-3,c,x,\n",
     )
     .unwrap();
-    app.assign_second_reviewer(&bureau, "r-2").unwrap();
+    let rules = drgdip_settle::ReviewRules::new(&params, &experts);
+    let bureau = Actor::bureau("b-1");
+    app.assign_first_reviewers(&bureau, &["r-1", "r-3"], &rules)
+        .unwrap();
+    for r in ["r-1", "r-3"] {
+        app.record_first_review(
+            &Actor::reviewer(r),
+            vec![
+                opinion("SC-T1-01", Outcome::ApprovedPerItem),
+                opinion("SC-T1-02", Outcome::ApprovedPerItem),
+            ],
+            &rules,
+        )
+        .unwrap();
+    }
+    app.assign_second_reviewer(&bureau, "r-2", &rules).unwrap();
     app.record_second_review(
         &Actor::reviewer("r-2"),
         vec![
-            opinion(&k1.case_id, Outcome::ApprovedPerItem),
+            opinion("SC-T1-01", Outcome::ApprovedPerItem),
             opinion(
-                &k2.case_id,
+                "SC-T1-02",
                 Outcome::ApprovedExtraPoints {
                     points: Decimal::from(50),
                 },
             ),
         ],
+        &rules,
     )
     .unwrap();
     block_on(async {

@@ -12,6 +12,9 @@
 //!   read (the book of record), a year cleared from the ledger alone;
 //! - [`payments`]: what the fund paid against the statements, and the arrears (应付未付);
 //! - [`governance`]: the opinions channel and the data working group's roster.
+//! - [`special_case`]: the special-case review (特例单议) over the ledger — submission within
+//!   the region's quota with each case's record, experts without conflicts of interest,
+//!   reviews, the half-yearly spot checks (a reversal an adjustment) and notice.
 
 pub mod batch;
 pub mod digest;
@@ -24,6 +27,7 @@ pub mod prepay;
 pub mod pricing;
 pub mod region;
 pub mod settle;
+pub mod special_case;
 pub mod weights;
 
 pub use error::{Context, EngineError, Result};

@@ -1,5 +1,6 @@
 //! 特例单议公示 — the half-yearly special-case notice: per hospital, the applications and
-//! the cases applied for, approved, rejected, withdrawn and pending
+//! the cases applied for, approved, rejected, withdrawn and pending, and the spot checks
+//! (抽查复核) drawn and reversed
 //! ([`drgdip_settle::half_year_notice`]).
 
 use drgdip_settle::{half_year_notice, Application, HalfYear, NoticeRow};
@@ -65,7 +66,7 @@ pub fn special_case_notice(
     names: &HospitalNames,
 ) -> Result<SpecialCaseNotice, ReportError> {
     let ids: Vec<&str> = names.ids().collect();
-    let rows = half_year_notice(applications, half, &ids)?;
+    let rows = half_year_notice(applications, half, &ids)?.rows;
     let mut totals = NoticeTotals::default();
     for r in &rows {
         totals.hospitals_applying += u64::from(r.applications > 0);
@@ -116,6 +117,8 @@ impl SpecialCaseNotice {
             "cases_withdrawn",
             "cases_pending",
             "approval_rate_pct",
+            "spot_checked",
+            "spot_reversed",
         ]);
         for l in &self.lines {
             let r = &l.row;
@@ -130,6 +133,8 @@ impl SpecialCaseNotice {
                 r.cases_withdrawn.to_string(),
                 r.cases_pending.to_string(),
                 or_empty(approval_rate(r.cases_approved, r.cases_rejected), pct),
+                r.spot_checked.to_string(),
+                r.spot_reversed.to_string(),
             ]);
         }
         csv.finish()

@@ -686,21 +686,24 @@ fn application(id: &str, hospital: &str, period: &str, cases: &[&str]) -> Applic
             case_ids: cases.iter().map(|c| c.to_string()).collect(),
             reason: ReasonKind::HighCost,
             text: "ECMO".to_string(),
+            records: Default::default(),
         },
         &params(),
         QuotaBase {
             method: Method::Drg,
-            settled_cases: 1000,
-            already_applied: 0,
+            region_settled: 1000,
+            hospital_settled: 1000,
+            region_applied: 0,
+            hospital_applied: 0,
         },
     )
     .unwrap()
     .value
 }
 
-fn opinion(case_id: &str, outcome: Outcome) -> CaseOpinion {
+fn opinion(case: &str, outcome: Outcome) -> CaseOpinion {
     CaseOpinion {
-        case_id: case_id.to_string(),
+        case: case.to_string(),
         outcome,
         reason: "expert reason".to_string(),
     }
@@ -708,26 +711,40 @@ fn opinion(case_id: &str, outcome: Outcome) -> CaseOpinion {
 
 fn applications() -> Vec<Application> {
     let bureau = Actor::bureau("b");
-    // H001 2025Q2: K1 approved with extra points, K2 rejected
+    let experts = drgdip_settle::Experts::parse(
+        "expert_id,name,discipline,hospital_id\nr-1,a,x,\nr-2,b,x,\nr-3,c,x,\n",
+    )
+    .unwrap();
+    let p = params();
+    let rules = drgdip_settle::ReviewRules::new(&p, &experts);
+    // H001 2025Q2: K1 (A-1-01) approved with extra points, K2 (A-1-02) rejected
     let mut decided = application("A-1", "H001", "2025Q2", &["K1", "K2"]);
-    decided.assign_first_reviewer(&bureau, "r-1").unwrap();
     decided
-        .record_first_review(
-            &Actor::reviewer("r-1"),
-            vec![
-                opinion("K1", Outcome::ApprovedPerItem),
-                opinion("K2", Outcome::ApprovedPerItem),
-            ],
-        )
+        .assign_first_reviewers(&bureau, &["r-1", "r-3"], &rules)
         .unwrap();
-    decided.assign_second_reviewer(&bureau, "r-2").unwrap();
+    for r in ["r-1", "r-3"] {
+        decided
+            .record_first_review(
+                &Actor::reviewer(r),
+                vec![
+                    opinion("A-1-01", Outcome::ApprovedPerItem),
+                    opinion("A-1-02", Outcome::ApprovedPerItem),
+                ],
+                &rules,
+            )
+            .unwrap();
+    }
+    decided
+        .assign_second_reviewer(&bureau, "r-2", &rules)
+        .unwrap();
     decided
         .record_second_review(
             &Actor::reviewer("r-2"),
             vec![
-                opinion("K1", Outcome::ApprovedExtraPoints { points: dec!(60) }),
-                opinion("K2", Outcome::Rejected),
+                opinion("A-1-01", Outcome::ApprovedExtraPoints { points: dec!(60) }),
+                opinion("A-1-02", Outcome::Rejected),
             ],
+            &rules,
         )
         .unwrap();
     // H001 2025Q1: three cases pending
@@ -735,7 +752,7 @@ fn applications() -> Vec<Application> {
     // H002 2025Q1: withdrawn
     let mut withdrawn = application("A-3", "H002", "2025Q1", &["K6"]);
     withdrawn
-        .withdraw(&Actor::hospital("u", "H002"), "duplicate")
+        .withdraw(&Actor::hospital("u", "H002"), "duplicate", &rules)
         .unwrap();
     // H002 2025Q3: the other half-year
     let later = application("A-4", "H002", "2025Q3", &["M1"]);
@@ -761,10 +778,10 @@ fn the_special_case_notice_counts_applied_and_approved_per_hospital() {
     assert_eq!(files[0].name, "special-cases-2025H1.csv");
     assert_eq!(
         files[0].contents,
-        "half,hospital_id,hospital_name,applications,cases_applied,cases_approved,cases_rejected,cases_withdrawn,cases_pending,approval_rate_pct\n\
-         2025H1,H001,示例医院<甲>&Co,2,5,1,1,0,3,50.00\n\
-         2025H1,H002,乙医院,1,1,0,0,1,0,\n\
-         2025H1,H003,丙医院,0,0,0,0,0,0,\n"
+        "half,hospital_id,hospital_name,applications,cases_applied,cases_approved,cases_rejected,cases_withdrawn,cases_pending,approval_rate_pct,spot_checked,spot_reversed\n\
+         2025H1,H001,示例医院<甲>&Co,2,5,1,1,0,3,50.00,0,0\n\
+         2025H1,H002,乙医院,1,1,0,0,1,0,,0,0\n\
+         2025H1,H003,丙医院,0,0,0,0,0,0,,0,0\n"
     );
     let html = &files[1].contents;
     assert_eq!(files[1].name, "special-cases-2025H1.html");

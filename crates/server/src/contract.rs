@@ -54,6 +54,15 @@ pub const POINTS_PATTERN: &str = "^([0-9]*[1-9][0-9]*(\\.[0-9]+)?|[0-9]+\\.[0-9]
 pub const POINTS_MAX: usize = 20;
 /// The most cases in one application, or opinions in one review.
 pub const CASES_MAX: usize = 1000;
+/// A case's token in a special-case application (`SC-000001-01`): the application's id
+/// and the case's number in it; what reviewers see and name instead of the case id.
+pub const TOKEN_PATTERN: &str = "^SC-[0-9]{6,12}-[0-9]{2,4}$";
+/// The longest token.
+pub const TOKEN_MAX: usize = 20;
+/// The seed of a spot-check draw, as text: 1 to 18 digits.
+pub const SEED_PATTERN: &str = "^[0-9]{1,18}$";
+/// The longest `records` text of a submission (the case rows), in characters.
+pub const RECORDS_MAX: usize = 1_000_000;
 
 /// The columns a settlement's case file must have: those grouping needs and those paying
 /// needs (`drgdip_io`: `case_id`, `gender`, `age`, `diagnoses`; `total_cost`, `fund_paid`).
@@ -97,6 +106,8 @@ static POINTS: LazyLock<Regex> = LazyLock::new(|| compiled(POINTS_PATTERN));
 static QUARTER: LazyLock<Regex> = LazyLock::new(|| compiled(QUARTER_PATTERN));
 static HALF_YEAR: LazyLock<Regex> = LazyLock::new(|| compiled(HALF_YEAR_PATTERN));
 static YEAR: LazyLock<Regex> = LazyLock::new(|| compiled(YEAR_PATTERN));
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| compiled(TOKEN_PATTERN));
+static SEED: LazyLock<Regex> = LazyLock::new(|| compiled(SEED_PATTERN));
 
 /// The pattern of a review period of `kind`.
 pub fn period_pattern(kind: ReviewPeriod) -> &'static str {
@@ -163,6 +174,63 @@ pub fn check_case_id(field: &str, value: &str) -> Result<(), ApiError> {
             format!("{field} {value:?}: expected a case id of 1 to {CASE_ID_MAX} visible ASCII characters without spaces"),
         ))
     }
+}
+
+/// A case's token, or 400 naming `field`.
+pub fn check_token(field: &str, value: &str) -> Result<(), ApiError> {
+    if TOKEN.is_match(value) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            field,
+            format!("{field} {value:?}: expected a case token such as SC-000001-01 (reviewers name the cases by their tokens)"),
+        ))
+    }
+}
+
+/// A spot-check seed ([`SEED_PATTERN`]), or 400 naming `field`.
+pub fn check_seed(field: &str, value: &str) -> Result<u64, ApiError> {
+    SEED.is_match(value)
+        .then(|| value.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                field,
+                format!(
+                    "{field} {value:?}: expected a seed of 1 to 18 digits such as \"20250701\""
+                ),
+            )
+        })
+}
+
+/// A half-year `YYYYH1` or `YYYYH2`, or 400 naming `field`.
+pub fn check_half(field: &str, value: &str) -> Result<(), ApiError> {
+    if HALF_YEAR.is_match(value) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            field,
+            format!("{field} {value:?}: expected a half-year such as 2025H1"),
+        ))
+    }
+}
+
+/// The case rows of a submission: not blank, at most [`RECORDS_MAX`] characters.
+pub fn check_records(field: &str, value: &str) -> Result<(), ApiError> {
+    if is_blank(value) {
+        return Err(ApiError::bad_request(
+            field,
+            format!("{field}: expected the case file's header and the rows of the cases"),
+        ));
+    }
+    let n = value.chars().count();
+    if n > RECORDS_MAX {
+        return Err(ApiError::bad_request(
+            field,
+            format!("{field}: {n} characters, at most {RECORDS_MAX}"),
+        ));
+    }
+    Ok(())
 }
 
 /// A month `YYYY-MM`, or 400 naming `field`.

@@ -16,7 +16,8 @@
 //!   of `drgdip-settle`);
 //! - bad input is a 400 naming the field, never a panic; errors have one JSON shape
 //!   ([`ErrorBody`]);
-//! - the special-case writes (submit, assign, review, withdraw) of one server are serialized,
+//! - the special-case writes (submit, assign, review, withdraw, spot checks) of one server are
+//!   the engine's (`drgdip_engine::special_case`) and serialized,
 //!   so the quota check and the read-modify-write of an application see a settled state;
 //! - a monthly settlement and an annual clearing are the engine's (`drgdip_engine::settle`),
 //!   the same functions `drgdip settle` and `drgdip clear` call, run off the request threads
@@ -46,6 +47,7 @@ pub mod openapi;
 pub mod opinions;
 pub mod payments;
 pub mod routes;
+pub mod special;
 mod store;
 pub mod transport;
 pub mod views;
@@ -77,6 +79,9 @@ pub struct AppState {
     pub openapi: String,
     /// The limits and the rate limiter.
     pub guard: Arc<Guard>,
+    /// The experts of the special-case review (专家组); empty unless given
+    /// ([`AppState::with_experts`]).
+    pub experts: drgdip_settle::Experts,
 }
 
 impl AppState {
@@ -96,7 +101,14 @@ impl AppState {
             writes: tokio::sync::Mutex::new(()),
             ledger_writes: Arc::new(tokio::sync::Mutex::new(())),
             openapi,
+            experts: drgdip_settle::Experts::default(),
         }
+    }
+
+    /// The state with the expert registry of the special-case review.
+    pub fn with_experts(mut self, experts: drgdip_settle::Experts) -> AppState {
+        self.experts = experts;
+        self
     }
 
     /// The limits.
@@ -114,11 +126,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/group", post(routes::group_case))
         .route("/v1/pay", post(routes::pay_case))
         .route("/v1/statements", get(routes::statements))
-        .route("/v1/special-cases", get(routes::list).post(routes::submit))
-        .route("/v1/special-cases/{id}", get(routes::get_one))
-        .route("/v1/special-cases/{id}/assign", post(routes::assign))
-        .route("/v1/special-cases/{id}/review", post(routes::review))
-        .route("/v1/special-cases/{id}/withdraw", post(routes::withdraw))
+        .route(
+            "/v1/special-cases",
+            get(special::list).post(special::submit),
+        )
+        .route("/v1/special-cases/notice", get(special::notice))
+        .route("/v1/special-cases/spot-checks", post(special::draw))
+        .route("/v1/special-cases/{id}", get(special::get_one))
+        .route("/v1/special-cases/{id}/assign", post(special::assign))
+        .route("/v1/special-cases/{id}/review", post(special::review))
+        .route("/v1/special-cases/{id}/withdraw", post(special::withdraw))
+        .route(
+            "/v1/special-cases/{id}/spot-check",
+            post(special::assign_spot_check),
+        )
         .route("/v1/audit", get(routes::audit))
         .route("/v1/payments", post(payments::record))
         .route("/v1/arrears", get(payments::arrears_as_of))

@@ -14,7 +14,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::limits::Limits;
-use crate::{auth, backend, contract, engine, error, ledger, opinions, payments, routes, views};
+use crate::{
+    auth, backend, contract, engine, error, ledger, opinions, payments, routes, special, views,
+};
 
 struct BearerAuth;
 
@@ -47,12 +49,15 @@ impl Modify for BearerAuth {
         routes::group_case,
         routes::pay_case,
         routes::statements,
-        routes::submit,
-        routes::list,
-        routes::get_one,
-        routes::assign,
-        routes::review,
-        routes::withdraw,
+        special::submit,
+        special::list,
+        special::notice,
+        special::draw,
+        special::get_one,
+        special::assign,
+        special::review,
+        special::withdraw,
+        special::assign_spot_check,
         routes::audit,
         payments::record,
         payments::arrears_as_of,
@@ -73,17 +78,30 @@ impl Modify for BearerAuth {
         engine::ProblemOut,
         error::ErrorBody,
         routes::WhoAmI,
-        routes::SubmitBody,
-        routes::AssignBody,
-        routes::ReviewBody,
-        routes::WithdrawBody,
+        special::SubmitBody,
+        special::AssignBody,
+        special::ReviewBody,
+        special::WithdrawBody,
+        special::DrawBody,
+        special::SpotCheckBody,
         views::OpinionJson,
         views::OutcomeJson,
+        views::CodeNameJson,
+        views::CaseRecordJson,
         views::HospitalApplication,
+        views::ReviewerCaseJson,
         views::ReviewerApplication,
+        views::BureauCaseJson,
+        views::ReviewJson,
+        views::SpotCheckJson,
         views::BureauApplication,
         views::ApplicationView,
+        views::RoundJson,
         views::ApplicationList,
+        views::NoticeRowJson,
+        views::NoticeJson,
+        views::DrawnJson,
+        views::DrawJson,
         views::StatementJson,
         views::AdjustmentJson,
         views::StandingJson,
@@ -115,7 +133,7 @@ impl Modify for BearerAuth {
         (name = "auth", description = "who the token is"),
         (name = "cases", description = "group and pay one case"),
         (name = "settlement", description = "monthly statements"),
-        (name = "special cases", description = "特例单议: apply, assign, review (double-blind), withdraw"),
+        (name = "special cases", description = "特例单议: apply within the region's quota, assign experts without conflicts of interest, review (double-blind), withdraw, spot checks, the half-yearly notice"),
         (name = "audit", description = "the audit log"),
         (name = "payments", description = "拨付 and 应付未付: payments against the statements, the arrears as of a date"),
         (name = "opinions", description = "意见收集反馈: hospitals' opinions, classified, forwarded or answered by the bureau"),
@@ -314,6 +332,7 @@ impl Patcher<'_> {
             ("post", "/v1/special-cases/{id}/assign"),
             ("post", "/v1/special-cases/{id}/review"),
             ("post", "/v1/special-cases/{id}/withdraw"),
+            ("post", "/v1/special-cases/{id}/spot-check"),
         ] {
             self.parameter(method, path, "id", app_id.clone());
         }
@@ -336,16 +355,36 @@ impl Patcher<'_> {
         self.property("SubmitBody", "text", text());
         self.property(
             "SubmitBody",
+            "records",
+            json!({"pattern": contract::NON_BLANK_PATTERN, "minLength": 1, "maxLength": contract::RECORDS_MAX}),
+        );
+        self.property(
+            "SubmitBody",
             "hospital_id",
             json!({"pattern": contract::ID_PATTERN, "maxLength": contract::ID_MAX}),
         );
-        self.property("AssignBody", "reviewer_id", id());
+        self.property(
+            "AssignBody",
+            "reviewer_ids",
+            json!({"minItems": 1, "maxItems": contract::CASES_MAX, "items": id()}),
+        );
+        let token = || json!({"type": "string", "pattern": contract::TOKEN_PATTERN, "maxLength": contract::TOKEN_MAX});
+        self.property("SpotCheckBody", "case", token());
+        self.property("SpotCheckBody", "reviewer_id", id());
+        let half = || json!({"type": "string", "pattern": contract::HALF_YEAR_PATTERN});
+        self.property("DrawBody", "half", half());
+        self.property(
+            "DrawBody",
+            "seed",
+            json!({"pattern": contract::SEED_PATTERN}),
+        );
+        self.parameter("get", "/v1/special-cases/notice", "half", half());
         self.property(
             "ReviewBody",
             "opinions",
             json!({"minItems": 1, "maxItems": contract::CASES_MAX}),
         );
-        self.property("OpinionJson", "case_id", case_id());
+        self.property("OpinionJson", "case", token());
         self.property("OpinionJson", "reason", text());
         self.property("WithdrawBody", "reason", text());
         // the outcomes: no other field than their own (serde refuses them), and the points
@@ -641,8 +680,16 @@ mod tests {
         );
         let schemas = &doc["components"]["schemas"];
         assert_eq!(
-            schemas["AssignBody"]["properties"]["reviewer_id"]["pattern"],
+            schemas["AssignBody"]["properties"]["reviewer_ids"]["items"]["pattern"],
             contract::ID_PATTERN
+        );
+        assert_eq!(
+            schemas["OpinionJson"]["properties"]["case"]["pattern"],
+            contract::TOKEN_PATTERN
+        );
+        assert_eq!(
+            param(&doc, "get", "/v1/special-cases/notice", "half")["pattern"],
+            contract::HALF_YEAR_PATTERN
         );
         assert_eq!(
             schemas["SubmitBody"]["properties"]["period"]["pattern"],
@@ -672,6 +719,8 @@ mod tests {
             "ReviewBody",
             "WithdrawBody",
             "OpinionJson",
+            "DrawBody",
+            "SpotCheckBody",
         ] {
             assert_eq!(schemas[c]["additionalProperties"], json!(false), "{c}");
         }

@@ -136,6 +136,18 @@ pub enum Action {
     SecondReviewRecorded,
     /// The hospital withdrew its application.
     SpecialCaseWithdrawn,
+    /// 抽查复核 — a decided case was drawn for a spot check (the seed in the reason).
+    SpotCheckDrawn,
+    /// The bureau assigned a spot check's re-review to an expert.
+    SpotCheckAssigned,
+    /// The expert recorded the re-review (confirmed or reversed).
+    SpotCheckRecorded,
+    /// A reversal of a spot check on a case of a settled month became an adjustment (补差)
+    /// for the hospital's next statement.
+    SpotCheckAdjustment,
+    /// An assignment refused for a conflict of interest (own hospital, both stages, a
+    /// spot check by a reviewer of the case, an unregistered or repeated expert).
+    ConflictOfInterestRefused,
     /// The API refused a request (403): who asked, for what (in the reason), on what.
     AccessRefused,
     /// A re-run of a month was refused: it would have replaced a hospital's settled month
@@ -185,6 +197,11 @@ impl Action {
             Action::SecondReviewerAssigned => "special_case.second_reviewer_assigned",
             Action::SecondReviewRecorded => "special_case.second_review_recorded",
             Action::SpecialCaseWithdrawn => "special_case.withdrawn",
+            Action::SpotCheckDrawn => "special_case.spot_check_drawn",
+            Action::SpotCheckAssigned => "special_case.spot_check_assigned",
+            Action::SpotCheckRecorded => "special_case.spot_check_recorded",
+            Action::SpotCheckAdjustment => "special_case.spot_check_adjustment",
+            Action::ConflictOfInterestRefused => "special_case.conflict_of_interest_refused",
             Action::AccessRefused => "api.access_refused",
             Action::MonthReplacementRefused => "settlement.month_replacement_refused",
             Action::MonthReplacementForced => "settlement.month_replacement_forced",

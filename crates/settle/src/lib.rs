@@ -52,9 +52,12 @@ pub use prepayment::{
     PublicListRow, Refusal, Uplift, UpliftDecision,
 };
 pub use special_case::{
-    check_quota, half_year_notice, settled_cases_in_period, Application, ApplicationRequest,
-    CaseOpinion, Command, HospitalView, NoticeRow, Outcome, Quota, QuotaBase, ReasonKind,
-    ReviewState, ReviewerView, SpecialCaseError, FIRST_NOTICE,
+    check_quota, draw_spot_checks, half_year_notice, next_round, review_rounds,
+    settled_cases_in_period, Application, ApplicationRequest, AppliedCase, CaseOpinion,
+    CaseRecordView, CodeName, Command, DrawnCase, Expert, Experts, ExpertsError, HospitalView,
+    Notice, NoticeRow, Outcome, Quota, QuotaBase, ReasonKind, ReviewRound, ReviewRules,
+    ReviewState, ReviewerCase, ReviewerView, SpecialCaseError, SpotCheck, SpotCheckDraw,
+    FIRST_NOTICE,
 };
 
 use rust_decimal::Decimal;

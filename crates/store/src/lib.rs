@@ -1729,6 +1729,23 @@ impl Store {
         app: &Application,
         audit: &[AuditEvent],
     ) -> Result<(), StoreError> {
+        self.save_application_with_adjustments(app, audit, &[])
+            .await
+            .map(drop)
+    }
+
+    /// Saves `app` and appends `audit` as [`Store::save_application`] does, and records
+    /// `adjustments` (补差) in the same transaction: a spot check's reversal (抽查复核) of a
+    /// settled case, pending for the hospital's next statement (the paid month is never
+    /// rewritten). Each adjustment is numbered from the ledger's counter (its `id` as given
+    /// is ignored) and keeps its `run_id` (the run that settled the case). Returns them as
+    /// recorded.
+    pub async fn save_application_with_adjustments(
+        &self,
+        app: &Application,
+        audit: &[AuditEvent],
+        adjustments: &[Adjustment],
+    ) -> Result<Vec<Adjustment>, StoreError> {
         let at = self.now();
         let mut tx = self.begin_write().await?;
         let existing = sqlx::query("SELECT hospital_id FROM applications WHERE id = $1")
@@ -1758,9 +1775,35 @@ impl Store {
         .bind(to_json(app)?)
         .execute(&mut *tx)
         .await?;
+        let mut recorded = Vec::new();
+        if !adjustments.is_empty() {
+            let last = Self::bump(&mut tx, "adjustment", adjustments.len() as i64).await?;
+            let first = last - adjustments.len() as i64 + 1;
+            for (i, a) in adjustments.iter().enumerate() {
+                let id = first + i as i64;
+                sqlx::query(
+                    "INSERT INTO adjustments (id, hospital_id, case_id, case_month, old_fund_due, \
+                     new_fund_due, difference, run_id, at, statement_month) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(id)
+                .bind(a.hospital_id.as_str())
+                .bind(a.case_id.as_str())
+                .bind(a.case_month.to_string())
+                .bind(a.old_fund_due.to_string())
+                .bind(a.new_fund_due.to_string())
+                .bind(a.difference.to_string())
+                .bind(a.run_id)
+                .bind(at.as_str())
+                .bind(None::<String>)
+                .execute(&mut *tx)
+                .await?;
+                recorded.push(Adjustment { id, ..a.clone() });
+            }
+        }
         Self::append_in(self.backend, &mut tx, &at, audit).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(recorded)
     }
 
     /// The application `id`, if there is one.

@@ -654,12 +654,15 @@ async fn applications_are_upserted_with_their_audit() {
                 case_ids: vec!["C2".into(), "C1".into()],
                 reason: ReasonKind::HighCost,
                 text: "two very costly cases".into(),
+                records: Default::default(),
             },
             &p,
             QuotaBase {
                 method: Method::Drg,
-                settled_cases: 100,
-                already_applied: 0,
+                region_settled: 100,
+                hospital_settled: 100,
+                region_applied: 0,
+                hospital_applied: 0,
             },
         )
         .unwrap();
@@ -672,40 +675,47 @@ async fn applications_are_upserted_with_their_audit() {
         assert_eq!(store.application("SC-999999").await.unwrap(), None);
 
         // Through the review: each step replaces the row, with its event.
+        let experts = drgdip_settle::Experts::parse(
+            "expert_id,name,discipline,hospital_id\nr-1,a,x,\nr-2,b,x,\n",
+        )
+        .unwrap();
+        let rules = drgdip_settle::ReviewRules::new(&p, &experts);
+        let first = |case: &str, outcome| CaseOpinion {
+            case: format!("{id}-{case}"),
+            outcome,
+            reason: "ok".into(),
+        };
+        let opinions = vec![
+            first("01", Outcome::ApprovedPerItem),
+            first("02", Outcome::Rejected),
+        ];
         let steps = [
             (
                 Actor::bureau("b-1"),
-                Command::AssignFirstReviewer {
-                    reviewer_id: "r-1".into(),
+                Command::AssignFirstReviewers {
+                    reviewer_ids: vec!["r-1".into(), "r-2".into()],
                 },
             ),
             (
                 Actor::reviewer("r-1"),
                 Command::RecordFirstReview {
-                    opinions: vec![
-                        CaseOpinion {
-                            case_id: "C1".into(),
-                            outcome: Outcome::ApprovedPerItem,
-                            reason: "ok".into(),
-                        },
-                        CaseOpinion {
-                            case_id: "C2".into(),
-                            outcome: Outcome::Rejected,
-                            reason: "no".into(),
-                        },
-                    ],
+                    opinions: opinions.clone(),
                 },
+            ),
+            (
+                Actor::reviewer("r-2"),
+                Command::RecordFirstReview { opinions },
             ),
         ];
         for (actor, command) in steps {
-            let event = app.apply(&actor, command).unwrap();
+            let event = app.apply(&actor, command, &rules).unwrap();
             store.save_application(&app, &[event]).await.unwrap();
         }
         let stored = store.application(&id).await.unwrap().unwrap();
         assert_eq!(stored, app);
         assert_eq!(stored.state(), ReviewState::FirstReviewed);
         let trail = store.audit_of(&id).await.unwrap();
-        assert_eq!(trail.len(), 3);
+        assert_eq!(trail.len(), 4);
         assert!(trail.windows(2).all(|w| w[0].seq < w[1].seq));
         assert_eq!(trail[1].event.role, Role::Bureau);
 
@@ -735,12 +745,15 @@ async fn applications_are_upserted_with_their_audit() {
                 case_ids: vec!["X1".into()],
                 reason: ReasonKind::HighCost,
                 text: "x".into(),
+                records: Default::default(),
             },
             &p,
             QuotaBase {
                 method: Method::Drg,
-                settled_cases: 100,
-                already_applied: 0,
+                region_settled: 100,
+                hospital_settled: 100,
+                region_applied: 0,
+                hospital_applied: 0,
             },
         )
         .unwrap();
@@ -750,7 +763,7 @@ async fn applications_are_upserted_with_their_audit() {
             .unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "{err}");
         assert_eq!(store.application(&id).await.unwrap(), Some(app));
-        assert_eq!(store.audit_of(&id).await.unwrap().len(), 3);
+        assert_eq!(store.audit_of(&id).await.unwrap().len(), 4);
     })
     .await;
 }
