@@ -406,6 +406,12 @@ fn a_paid_statement_is_never_rewritten_its_differences_go_onto_the_next_statemen
         let b_after = case(&cases_after, &b.case_id);
         assert_ne!(b_after.fund_due, b.fund_due);
         // the difference of H001's case is an adjustment, pending
+        // the same re-run again finds nothing new: a difference is never counted twice
+        let mut twice = request(&f, "2025-06");
+        twice.case_file = CaseInput::File(&edited);
+        settle_month(&store, &f.region, twice, &|_| {})
+            .await
+            .unwrap();
         let adjustments = store.adjustments(None).await.unwrap();
         assert_eq!(adjustments.len(), 1, "{adjustments:?}");
         let (adj, carried) = &adjustments[0];

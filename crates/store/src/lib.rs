@@ -449,15 +449,18 @@ fn adjustment_of(r: &AnyRow) -> Result<(Adjustment, ())> {
 }
 
 /// The adjustments of a re-run of `month` for the `paid` hospitals: per case, the re-run's
-/// fund_due against the one on the paid statement (`kept`); a case only in the re-run counts
-/// from 0, a case the re-run no longer has goes to 0; equal amounts give none. Numbered and
-/// dated by the caller (`id`, `run_id` 0 here).
+/// fund_due against what the case already stands at — the one on the paid statement (`kept`)
+/// plus the adjustments already recorded for it (`earlier`: an earlier re-run, a spot check's
+/// reversal), so that running the month again never counts a difference twice; a case only in
+/// the re-run counts from 0, a case the re-run no longer has goes to 0; equal amounts give
+/// none. Numbered and dated by the caller (`id`, `run_id` 0 here).
 fn differences(
     paid: &BTreeSet<String>,
     kept: &[LedgerCase],
+    earlier: &[Adjustment],
     rerun: &[SettledCase],
     month: YearMonth,
-) -> Vec<Adjustment> {
+) -> Result<Vec<Adjustment>> {
     let mut old: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
     for k in kept {
         old.insert(
@@ -465,17 +468,34 @@ fn differences(
             k.case.fund_due,
         );
     }
+    for a in earlier
+        .iter()
+        .filter(|a| a.case_month == month && paid.contains(&a.hospital_id))
+    {
+        let at = old
+            .entry((a.hospital_id.as_str(), a.case_id.as_str()))
+            .or_insert(Decimal::ZERO);
+        *at = at.checked_add(a.difference).ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "the adjustments of {}/{} overflow",
+                a.hospital_id, a.case_id
+            ))
+        })?;
+    }
     let mut new: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
     for c in rerun.iter().filter(|c| paid.contains(&c.hospital_id)) {
         new.insert((c.hospital_id.as_str(), c.case_id.as_str()), c.fund_due);
     }
     let keys: BTreeSet<(&str, &str)> = old.keys().chain(new.keys()).copied().collect();
-    keys.into_iter()
-        .filter_map(|key| {
-            let before = old.get(&key).copied().unwrap_or(Decimal::ZERO);
-            let after = new.get(&key).copied().unwrap_or(Decimal::ZERO);
-            let difference = after.checked_sub(before)?;
-            (!difference.is_zero()).then(|| Adjustment {
+    let mut out = Vec::new();
+    for key in keys {
+        let before = old.get(&key).copied().unwrap_or(Decimal::ZERO);
+        let after = new.get(&key).copied().unwrap_or(Decimal::ZERO);
+        let difference = after.checked_sub(before).ok_or_else(|| {
+            StoreError::Invalid(format!("the difference of {}/{} overflows", key.0, key.1))
+        })?;
+        if !difference.is_zero() {
+            out.push(Adjustment {
                 id: 0,
                 hospital_id: key.0.to_string(),
                 case_id: key.1.to_string(),
@@ -484,9 +504,10 @@ fn differences(
                 new_fund_due: after,
                 difference,
                 run_id: 0,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn closed_of(row: &AnyRow) -> Result<ClosedYear> {
@@ -1015,7 +1036,17 @@ impl Store {
         ];
         // the adjustments: per case of a paid statement, the re-run's fund_due against the
         // paid one
-        let adjustments = differences(&paid, &kept_cases, cases, month);
+        let earlier: Vec<Adjustment> = sqlx::query(
+            "SELECT id, hospital_id, case_id, case_month, old_fund_due, new_fund_due, difference, run_id \
+             FROM adjustments WHERE case_month = $1 ORDER BY id",
+        )
+        .bind(m.as_str())
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok(adjustment_of(r)?.0))
+        .collect::<Result<_>>()?;
+        let adjustments = differences(&paid, &kept_cases, &earlier, cases, month)?;
         let written: Vec<(&SettledCase, i64)> = cases
             .iter()
             .filter(|c| !paid.contains(&c.hospital_id))
