@@ -10,9 +10,12 @@
 //! - [`pricing`]: a case file priced under a DRG region, row by row, in input order;
 //! - [`settle`]: a month settled into the ledger with what priced each case and what the run
 //!   read (the book of record), a year cleared from the ledger alone;
+//! - [`simulate`]: a proposal priced against the baseline on the same cases (方案测算),
+//!   budget-neutral weights, floor and ceiling per hospital;
 //! - [`payments`]: what the fund paid against the statements, and the arrears (应付未付).
 
 pub mod batch;
+pub mod compare;
 pub mod digest;
 pub mod dip;
 pub mod error;
@@ -22,6 +25,7 @@ pub mod prepay;
 pub mod pricing;
 pub mod region;
 pub mod settle;
+pub mod simulate;
 pub mod weights;
 
 pub use error::{Context, EngineError, Result};
