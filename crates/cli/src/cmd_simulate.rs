@@ -163,7 +163,7 @@ pub fn option_lines(sim: &Simulation) -> Vec<String> {
             Fen(n.target + n.residual),
             Fen(n.target),
             Fen(n.residual),
-            if n.reached { "(within a yuan)" } else { "(NOT within a yuan: the target lies in a jump of the total, the nearest factor is kept)" }
+            if n.reached { "(within a yuan)" } else { "(NOT within a yuan: the target lies in a jump of the total — cases crossing the low-cost threshold or a DRG crossing a weight band of the high multiple — the nearest factor is kept)" }
         ));
         for (i, s) in n.steps.iter().enumerate() {
             lines.push(format!(
@@ -357,7 +357,7 @@ fn print_summary(sim: &Simulation, notes: &[String]) {
         Fen(p.fund_due - b.fund_due)
     );
     let mut hs: Vec<_> = sim.hospitals.iter().collect();
-    hs.sort_by(|x, y| y.difference().cmp(&x.difference()));
+    hs.sort_by_key(|h| std::cmp::Reverse(h.difference()));
     let show = |h: &drgdip_engine::simulate::HospitalImpact| {
         format!(
             "{} {} ({})",

@@ -132,6 +132,9 @@ fn decisive_line(s: &Scheme, g: &Grouping, trace: &Trace, adrg: bool, lang: Lang
         .unwrap_or_default()
 }
 
+/// A pair's cases, the rules that moved them (rule → cases) and its first case.
+type PairTally = (u64, FxHashMap<String, u64>, String);
+
 struct Row {
     line: u64,
     case_id: String,
@@ -205,12 +208,11 @@ pub fn compare_schemes<R: Read + Send>(
             shards.with(|v| v.push(out));
             0
         },
-        |n| progress(n),
+        progress,
     )?;
     let mut rows: Vec<Row> = shards.into_vec().into_iter().flatten().collect();
     rows.sort_unstable_by_key(|r| r.line);
-    let mut pairs: BTreeMap<(String, String), (u64, FxHashMap<String, u64>, String)> =
-        BTreeMap::new();
+    let mut pairs: BTreeMap<(String, String), PairTally> = BTreeMap::new();
     let mut hospitals: BTreeMap<String, HospitalChange> = BTreeMap::new();
     let mut adrg_changes = Vec::new();
     for r in rows {

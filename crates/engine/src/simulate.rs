@@ -18,8 +18,10 @@
 //!   of 0.0001 and the total could not be met within a yuan); `k` is found by the secant
 //!   method over full re-pricing, safeguarded by bisection once the target is bracketed,
 //!   until |Σ payment(k) − Σ payment(baseline)| ≤ 1 yuan. The low-cost rule makes the total
-//!   jump where a case crosses `low_multiple × standard`; if the target falls inside such a
-//!   jump the search says so and keeps the nearest factor found;
+//!   jump where a case crosses `low_multiple × standard`, and where a DRG's scaled weight
+//!   crosses a band of the high multiple (every case of that DRG between the two multiples
+//!   changes category); if the target falls inside such a jump the search says so and keeps
+//!   the nearest factor found;
 //! - floor and ceiling bound each hospital's relative change of payment
 //!   `(proposal − baseline) / baseline`: a hospital outside the band is set to its bound (保底 /
 //!   封顶), and the net of these adjustments is redistributed over the hospitals within the
@@ -181,7 +183,7 @@ pub fn load_cases<R: Read + Send>(
                     (g.mdc_code(sb), g.adrg_code(sb), g.drg_code(sb)),
                     spec,
                 );
-                p.case_id = String::new(); // the baseline's input keeps the id
+                p.case_id = String::new(); // not used in the computation
                 p
             });
             let base_input = pay_input(
@@ -193,6 +195,8 @@ pub fn load_cases<R: Read + Send>(
                 (ga.mdc_code(sa), ga.adrg_code(sa), ga.drg_code(sa)),
                 spec,
             );
+            let mut base_input = base_input;
+            base_input.case_id = String::new(); // not used in the computation
             shards.with(|v| {
                 v.push((
                     hospital_id,
@@ -207,38 +211,51 @@ pub fn load_cases<R: Read + Send>(
             });
             0
         },
-        |n| progress(n),
+        progress,
     )?;
     let mut rows: Vec<(String, SimCase)> = shards.into_vec().into_iter().flatten().collect();
     rows.sort_unstable_by_key(|(_, c)| c.line);
-    let mut hospitals: Vec<String> = rows.iter().map(|(h, _)| h.clone()).collect();
-    hospitals.sort_unstable();
-    hospitals.dedup();
-    let h_index: FxHashMap<&str, u32> = hospitals
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.as_str(), i as u32))
-        .collect();
-    let key = |c: &SimCase| (c.baseline.drg.clone(), c.input(Side::Proposal).drg.clone());
-    let mut groups: Vec<(String, String)> = {
-        let mut set: FxHashMap<(String, String), ()> = FxHashMap::default();
-        for (_, c) in &rows {
-            set.entry(key(c)).or_default();
-        }
-        set.into_keys().collect()
-    };
-    groups.sort_unstable();
-    let g_index: FxHashMap<&(String, String), u32> = groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g, i as u32))
-        .collect();
-    let mut cases = Vec::with_capacity(rows.len());
-    for (h, mut c) in rows {
-        c.hospital = h_index[h.as_str()];
-        c.group = g_index[&key(&c)];
-        cases.push(c);
+    // hospitals and group keys interned without a copy per case, then numbered in sorted order
+    let mut h_seen: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut g_seen: FxHashMap<(&str, &str), u32> = FxHashMap::default();
+    let mut ids: Vec<(u32, u32)> = Vec::with_capacity(rows.len());
+    for (h, c) in &rows {
+        let n = h_seen.len() as u32;
+        let hi = *h_seen.entry(h.as_str()).or_insert(n);
+        let n = g_seen.len() as u32;
+        let key = (
+            c.baseline.drg.as_str(),
+            c.input(Side::Proposal).drg.as_str(),
+        );
+        let gi = *g_seen.entry(key).or_insert(n);
+        ids.push((hi, gi));
     }
+    let mut hospitals: Vec<(&str, u32)> = h_seen.into_iter().collect();
+    hospitals.sort_unstable();
+    let mut h_rank = vec![0u32; hospitals.len()];
+    for (rank, (_, first)) in hospitals.iter().enumerate() {
+        h_rank[*first as usize] = rank as u32;
+    }
+    let mut groups: Vec<((&str, &str), u32)> = g_seen.into_iter().collect();
+    groups.sort_unstable();
+    let mut g_rank = vec![0u32; groups.len()];
+    for (rank, (_, first)) in groups.iter().enumerate() {
+        g_rank[*first as usize] = rank as u32;
+    }
+    let hospitals: Vec<String> = hospitals.into_iter().map(|(h, _)| h.to_string()).collect();
+    let groups: Vec<(String, String)> = groups
+        .into_iter()
+        .map(|((a, b), _)| (a.to_string(), b.to_string()))
+        .collect();
+    let cases: Vec<SimCase> = rows
+        .into_iter()
+        .zip(ids)
+        .map(|((_, mut c), (hi, gi))| {
+            c.hospital = h_rank[hi as usize];
+            c.group = g_rank[gi as usize];
+            c
+        })
+        .collect();
     Ok(CaseSet {
         cases,
         hospitals,
@@ -692,6 +709,7 @@ pub enum SimStep<'a> {
 }
 
 /// Simulates: reads `input`, prices it under both regions, and applies the options.
+#[allow(clippy::too_many_arguments)]
 pub fn simulate<R: Read + Send>(
     baseline: &Region,
     proposal: &Region,
