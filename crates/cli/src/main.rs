@@ -15,6 +15,7 @@ mod cmd_report;
 mod cmd_scheme;
 mod cmd_serve;
 mod cmd_settle;
+mod cmd_simulate;
 mod cmd_special;
 mod cmd_tokens;
 mod ledger;
@@ -69,6 +70,12 @@ enum Command {
     /// the notice.
     #[command(name = "special-cases")]
     SpecialCases(cmd_special::SpecialArgs),
+    /// Simulate a proposal (方案测算): the same cases under the baseline and the proposal.
+    Simulate(cmd_simulate::SimulateArgs),
+    /// The impact of a scheme change (分组方案切换): crosswalk, ADRG changes, CMI and payment.
+    CompareSchemes(cmd_simulate::CompareSchemesArgs),
+    /// Local DRG weights against the national reference weights.
+    WeightsCompare(cmd_simulate::WeightsCompareArgs),
     /// Reports: hospital monthly feedback, region quarter and year, special-case notice.
     Report(cmd_report::ReportArgs),
 }
@@ -113,6 +120,9 @@ fn main() {
         Command::Tokens(a) => cmd_tokens::run(a),
         Command::Report(a) => cmd_report::run(a),
         Command::SpecialCases(a) => cmd_special::run(a),
+        Command::Simulate(a) => cmd_simulate::run_simulate(a),
+        Command::CompareSchemes(a) => cmd_simulate::run_compare_schemes(a),
+        Command::WeightsCompare(a) => cmd_simulate::run_weights_compare(a),
     };
     if let Err(e) = result {
         // the reader of our output went away (`drgdip group -o - | head`): not an error

@@ -11,12 +11,16 @@
 //! - [`settle`]: a month settled into the ledger with what priced each case and what the run
 //!   read (the book of record), a year cleared from the ledger alone;
 //! - [`payments`]: what the fund paid against the statements, and the arrears (应付未付);
-//! - [`governance`]: the opinions channel and the data working group's roster.
+//! - [`governance`]: the opinions channel and the data working group's roster;
 //! - [`special_case`]: the special-case review (特例单议) over the ledger — submission within
 //!   the region's quota with each case's record, experts without conflicts of interest,
-//!   reviews, the half-yearly spot checks (a reversal an adjustment) and notice.
+//!   reviews, the half-yearly spot checks (a reversal an adjustment) and notice;
+//! - [`simulate`]: a proposal priced against the baseline on the same cases (方案测算),
+//!   budget-neutral weights, floor and ceiling per hospital; [`compare`]: a scheme change's
+//!   crosswalk, local weights against the national reference.
 
 pub mod batch;
+pub mod compare;
 pub mod digest;
 pub mod dip;
 pub mod error;
@@ -27,6 +31,7 @@ pub mod prepay;
 pub mod pricing;
 pub mod region;
 pub mod settle;
+pub mod simulate;
 pub mod special_case;
 pub mod weights;
 

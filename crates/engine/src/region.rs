@@ -312,7 +312,19 @@ impl Region {
         files: &RegionFiles,
         history_options: BatchOptions,
     ) -> Result<Region> {
-        let (params, scheme, params_sha256) = load_params(registry, &files.params, None)?;
+        Region::load_with_scheme(registry, files, None, history_options)
+    }
+
+    /// [`Region::load`] with another scheme than the parameters' `region.scheme` (a scheme
+    /// change compared on the same parameters): the weights, computed from a history, are
+    /// grouped with it, and the catalogue's ADRGs are checked against it.
+    pub fn load_with_scheme(
+        registry: &mut Registry<'_>,
+        files: &RegionFiles,
+        scheme: Option<&str>,
+        history_options: BatchOptions,
+    ) -> Result<Region> {
+        let (params, scheme, params_sha256) = load_params(registry, &files.params, scheme)?;
         let hospitals = read_hospitals(&files.hospitals)?;
         let mut history_options = history_options;
         history_options.read.limits.max_case_cost = params.limits.max_case_cost;

@@ -1,6 +1,7 @@
 //! drgdip-report — the published reports of a pooling region: the hospital monthly
 //! feedback (月告知), the region's quarterly (季公布) and yearly (年通报) figures, and the
-//! half-yearly special-case notice (特例单议公示), each as CSV for machines and as one
+//! half-yearly special-case notice (特例单议公示), the negotiation pages (the simulation of a
+//! proposal and a scheme change's impact, [`simulation_page`], [`scheme_change_page`]), each as CSV for machines and as one
 //! self-contained HTML page for people (inline CSS, charts as inline SVG, no script).
 //!
 //! What goes in: settled cases ([`drgdip_settle::SettledCase`]), monthly statements
@@ -26,6 +27,7 @@ mod breakdown;
 mod csv;
 pub mod format;
 mod html;
+mod impact;
 mod input;
 mod monthly;
 mod notice;
@@ -34,6 +36,10 @@ mod svg;
 mod tally;
 
 pub use breakdown::{Breakdown, CategoryRow, GroupRow};
+pub use impact::{
+    scheme_change_page, simulation_page, ImpactRow, SchemeAdrgCase, SchemeChangeView,
+    SchemeHospital, SchemePair, SimulationView,
+};
 pub use input::{CaseGroup, Grouping, Groups, HospitalNames, UNKNOWN_GROUP};
 pub use monthly::{monthly_feedback, HospitalMonth, MonthlyReport};
 pub use notice::{approval_rate, special_case_notice, NoticeLine, NoticeTotals, SpecialCaseNotice};
