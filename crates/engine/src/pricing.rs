@@ -311,6 +311,32 @@ fn unpaid() -> Payment {
     }
 }
 
+/// What paying a valid record needs and it lacks: its total cost, its fund paid (the reader
+/// reports an empty one, `Purpose::Pay`), a hospital level (`has_level`: from the hospitals
+/// file or the row). Empty when it can be paid.
+pub fn missing_for_pay(r: &CaseRecord, has_level: bool) -> Vec<Problem> {
+    let mut missing = Vec::new();
+    if r.total_cost.is_none() {
+        let kind = ProblemKind::CostMissing {
+            purpose: Purpose::Pay,
+        };
+        missing.push(problem(r, "total_cost", "", kind));
+    }
+    if r.fund_paid.is_none() {
+        let kind = ProblemKind::FundPaidMissing {
+            purpose: Purpose::Pay,
+        };
+        missing.push(problem(r, "fund_paid", "", kind));
+    }
+    if !has_level {
+        let kind = ProblemKind::HospitalUnknown {
+            hospital_id: r.hospital_id.clone(),
+        };
+        missing.push(problem(r, "hospital_level", &r.hospital_id, kind));
+    }
+    missing
+}
+
 /// Prices rows under a region: read-only, shared by every worker.
 pub struct Pricer<'a> {
     region: &'a Region,
@@ -344,26 +370,7 @@ impl<'a> Pricer<'a> {
             Some(h) => Some((h.level, LevelFrom::File)),
             None => r.hospital_level.map(|l| (l, LevelFrom::Row)),
         };
-        // the reader reports an empty total_cost or fund_paid (Purpose::Pay)
-        let mut missing = Vec::new();
-        if r.total_cost.is_none() {
-            let kind = ProblemKind::CostMissing {
-                purpose: Purpose::Pay,
-            };
-            missing.push(problem(&r, "total_cost", "", kind));
-        }
-        if r.fund_paid.is_none() {
-            let kind = ProblemKind::FundPaidMissing {
-                purpose: Purpose::Pay,
-            };
-            missing.push(problem(&r, "fund_paid", "", kind));
-        }
-        if level.is_none() {
-            let kind = ProblemKind::HospitalUnknown {
-                hospital_id: r.hospital_id.clone(),
-            };
-            missing.push(problem(&r, "hospital_level", &r.hospital_id, kind));
-        }
+        let missing = missing_for_pay(&r, level.is_some());
         let (Some(total_cost), Some(fund_paid), Some((level, level_from))) =
             (r.total_cost, r.fund_paid, level)
         else {

@@ -38,16 +38,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use drgdip_drg::Trace;
-use drgdip_io::{
-    run_batch_with, BatchOptions, BatchStats, Problem, ProblemKind, Purpose, RowOutcome,
-};
+use drgdip_io::{run_batch_with, BatchOptions, BatchStats, RowOutcome};
 use drgdip_pay::money::round_fen;
 use drgdip_pay::{pay_case, GroupStatus, PayInput, Tariff, WeightRow, WeightTable};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
-use crate::batch::{group_record, group_status, problem, Shards};
+use crate::batch::{group_record, group_status, Shards};
 use crate::error::{EngineError, Result};
 use crate::pricing::{pay_input, SpecialCases};
 use crate::region::{tariff_for, Region};
@@ -143,25 +141,7 @@ pub fn load_cases<R: Read + Send>(
                 .get(&r.hospital_id)
                 .map(|h| h.level)
                 .or(r.hospital_level);
-            let mut missing: Vec<Problem> = Vec::new();
-            if r.total_cost.is_none() {
-                let kind = ProblemKind::CostMissing {
-                    purpose: Purpose::Pay,
-                };
-                missing.push(problem(&r, "total_cost", "", kind));
-            }
-            if r.fund_paid.is_none() {
-                let kind = ProblemKind::FundPaidMissing {
-                    purpose: Purpose::Pay,
-                };
-                missing.push(problem(&r, "fund_paid", "", kind));
-            }
-            if level.is_none() {
-                let kind = ProblemKind::HospitalUnknown {
-                    hospital_id: r.hospital_id.clone(),
-                };
-                missing.push(problem(&r, "hospital_level", &r.hospital_id, kind));
-            }
+            let missing = crate::pricing::missing_for_pay(&r, level.is_some());
             let (Some(total_cost), Some(fund_paid), Some(level)) =
                 (r.total_cost, r.fund_paid, level)
             else {
