@@ -23,11 +23,11 @@
 //!   the totals do not depend on the order in which the rows were paid).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use drgdip_drg::Lang;
-use drgdip_engine::pricing::{parse_special, pay_file, PayOptions, SpecialCases};
+use drgdip_engine::pricing::{pay_file, PayOptions, SpecialCases};
 use drgdip_engine::weights::weights_from_history;
 use drgdip_engine::{Region, RegionFiles};
 use drgdip_io::Purpose;
@@ -37,8 +37,8 @@ use drgdip_pay::Category;
 
 use crate::progress::Progress;
 use crate::shared::{
-    create_output, load_params, open_errors, open_input, parse_lang, parse_point_value, read_text,
-    weights_from, InputOpts, SharedOpts,
+    create_output, load_params, open_errors, open_input, parse_lang, parse_point_value,
+    read_special, weights_from, InputOpts, SharedOpts,
 };
 
 #[derive(Debug, clap::Args)]
@@ -256,11 +256,4 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Reads approved special cases: `case_id,outcome,points` (outcome `per_item` or
-/// `extra_points`). A malformed row names its line and field.
-pub(crate) fn read_special(path: &Path) -> Result<SpecialCases> {
-    let text = read_text(path, "special cases")?;
-    Ok(parse_special(&text, &path.display().to_string())?)
 }

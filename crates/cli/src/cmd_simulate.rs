@@ -27,9 +27,8 @@ use drgdip_report::{
 };
 use rust_decimal::Decimal;
 
-use crate::cmd_pay::read_special;
 use crate::progress::Progress;
-use crate::shared::{open_errors, open_input, parse_lang, InputOpts, SharedOpts};
+use crate::shared::{open_errors, open_input, parse_lang, read_special, InputOpts, SharedOpts};
 
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {

@@ -248,6 +248,16 @@ pub fn parse_lang(arg: Option<&str>, default: Lang) -> Result<Lang> {
     }
 }
 
+/// Reads approved special cases: `case_id,outcome,points` (outcome `per_item` or
+/// `extra_points`). A malformed row names its line and field.
+pub fn read_special(path: &Path) -> Result<drgdip_engine::pricing::SpecialCases> {
+    let text = read_text(path, "special cases")?;
+    Ok(drgdip_engine::pricing::parse_special(
+        &text,
+        &path.display().to_string(),
+    )?)
+}
+
 /// Reads a whole text file; the error names what it is (`the parameter file …`).
 pub fn read_text(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path)
