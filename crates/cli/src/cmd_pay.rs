@@ -99,7 +99,8 @@ pub struct PayArgs {
     /// point value).
     #[arg(long)]
     pub point_value: Option<String>,
-    /// Approved special cases (特例单议): a CSV `case_id,outcome,points` with outcome
+    /// Approved special cases (特例单议): a CSV `[hospital_id,]case_id,outcome,points` (with
+    /// `hospital_id`: that hospital's case; without: the case id at any hospital), outcome
     /// `per_item` or `extra_points` (points then required); those cases are paid as `special`.
     #[arg(long)]
     pub special: Option<PathBuf>,

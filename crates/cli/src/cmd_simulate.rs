@@ -55,7 +55,7 @@ pub struct SimulateArgs {
     /// where no weights file is given.
     #[arg(long)]
     pub history: Option<PathBuf>,
-    /// Approved special cases (特例单议), `case_id,outcome,points`, for both sides.
+    /// Approved special cases (特例单议), `[hospital_id,]case_id,outcome,points`, for both sides.
     #[arg(long)]
     pub special: Option<PathBuf>,
     /// Rescale the proposal's weights so that Σ payment equals the baseline's (within a yuan).

@@ -248,7 +248,7 @@ pub fn parse_lang(arg: Option<&str>, default: Lang) -> Result<Lang> {
     }
 }
 
-/// Reads approved special cases: `case_id,outcome,points` (outcome `per_item` or
+/// Reads approved special cases: `[hospital_id,]case_id,outcome,points` (outcome `per_item` or
 /// `extra_points`). A malformed row names its line and field.
 pub fn read_special(path: &Path) -> Result<drgdip_engine::pricing::SpecialCases> {
     let text = read_text(path, "special cases")?;

@@ -590,7 +590,7 @@ pub async fn settle_dip_month(
     pricing.cases = scored
         .iter()
         .map(|c| {
-            let approval = special.get(&c.case_id).copied();
+            let approval = special.get(&c.hospital_id, &c.case_id);
             c.settled(month, &region.scheme, pv.point_value, approval)
         })
         .collect();

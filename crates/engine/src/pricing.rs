@@ -247,23 +247,67 @@ pub fn pay_input(
     }
 }
 
-/// Approved special cases (特例单议) by case id.
-pub type SpecialCases = FxHashMap<String, SpecialApproval>;
+/// Approved special cases (特例单议): the ledger's, by hospital and case id (case ids are the
+/// hospital's own numbering, so two hospitals may use one); a file's, by hospital and case id
+/// when it has a `hospital_id` column, else by case id alone (any hospital).
+#[derive(Debug, Clone, Default)]
+pub struct SpecialCases {
+    /// hospital id → case id → approval.
+    by_hospital: FxHashMap<String, FxHashMap<String, SpecialApproval>>,
+    any_hospital: FxHashMap<String, SpecialApproval>,
+}
 
-/// Reads approved special cases from a CSV text `case_id,outcome,points` (outcome
-/// `per_item` or `extra_points`). A malformed row names its line and field; `name` is the
-/// file's name in messages.
+impl SpecialCases {
+    /// Approves `case_id` of `hospital_id`; false when it was approved already.
+    pub fn insert(&mut self, hospital_id: &str, case_id: &str, approval: SpecialApproval) -> bool {
+        self.by_hospital
+            .entry(hospital_id.to_string())
+            .or_default()
+            .insert(case_id.to_string(), approval)
+            .is_none()
+    }
+
+    /// Approves `case_id` whatever its hospital (a file without `hospital_id`); false when it
+    /// was approved already.
+    pub fn insert_any(&mut self, case_id: &str, approval: SpecialApproval) -> bool {
+        self.any_hospital
+            .insert(case_id.to_string(), approval)
+            .is_none()
+    }
+
+    /// The approval of `case_id` of `hospital_id`, if any.
+    pub fn get(&self, hospital_id: &str, case_id: &str) -> Option<SpecialApproval> {
+        self.by_hospital
+            .get(hospital_id)
+            .and_then(|cases| cases.get(case_id))
+            .or_else(|| self.any_hospital.get(case_id))
+            .copied()
+    }
+
+    /// How many approvals.
+    pub fn len(&self) -> usize {
+        self.by_hospital.values().map(|c| c.len()).sum::<usize>() + self.any_hospital.len()
+    }
+
+    /// No approval.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Reads approved special cases from a CSV text `[hospital_id,]case_id,outcome,points`
+/// (outcome `per_item` or `extra_points`). With a `hospital_id` column an approval is the
+/// case of that hospital, without one the case id of any hospital. A malformed row names its
+/// line and field; `name` is the file's name in messages.
 pub fn parse_special(text: &str, name: &str) -> Result<SpecialCases> {
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let header = rdr.headers().with_context(|| name.to_string())?.clone();
-    let pos = |field: &str| {
-        header
-            .iter()
-            .position(|h| h.trim() == field)
-            .ok_or_else(|| crate::invalid!("{name}: no column {field:?}"))
-    };
-    let (c_id, c_out, c_pts) = (pos("case_id")?, pos("outcome")?, pos("points").ok());
-    let mut map = FxHashMap::default();
+    let find = |field: &str| header.iter().position(|h| h.trim() == field);
+    let pos =
+        |field: &str| find(field).ok_or_else(|| crate::invalid!("{name}: no column {field:?}"));
+    let (c_id, c_out, c_pts) = (pos("case_id")?, pos("outcome")?, find("points"));
+    let c_hosp = find("hospital_id");
+    let mut map = SpecialCases::default();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.with_context(|| format!("{name}: line {}", i + 2))?;
         let at =
@@ -288,7 +332,17 @@ pub fn parse_special(text: &str, name: &str) -> Result<SpecialCases> {
                 ))
             }
         };
-        if map.insert(id.clone(), approval).is_some() {
+        let fresh = match c_hosp {
+            Some(c) => {
+                let hospital = rec.get(c).unwrap_or("").trim();
+                if hospital.is_empty() {
+                    return Err(at("hospital_id", "empty".into()));
+                }
+                map.insert(hospital, &id, approval)
+            }
+            None => map.insert_any(&id, approval),
+        };
+        if !fresh {
             return Err(at("case_id", format!("{id} is listed twice")));
         }
     }
@@ -383,7 +437,7 @@ impl<'a> Pricer<'a> {
         let s = &*self.region.scheme;
         let g = group_record(s, &r, &mut Trace::disabled());
         let (mdc, adrg, drg) = (g.mdc_code(s), g.adrg_code(s), g.drg_code(s));
-        let special = self.special.get(&r.case_id).copied();
+        let special = self.special.get(&r.hospital_id, &r.case_id);
         let (line, hospital_id, row_level) = (r.line, r.hospital_id.clone(), r.hospital_level);
         let discharge_month = drgdip_io::parse_date(&r.discharge_date)
             .and_then(|iso| iso.get(..7).and_then(|m| m.parse::<YearMonth>().ok()));
@@ -562,4 +616,54 @@ pub fn pay_file<R: Read + Send>(
         exclusions: tally,
         level_from_row: level_from_row.load(Ordering::Relaxed),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_approval_is_the_case_of_its_hospital_when_the_file_names_one() {
+        let text =
+            "hospital_id,case_id,outcome,points\nH001,C1,per_item,\nH002,C2,extra_points,12.5\n";
+        let special = parse_special(text, "special.csv").unwrap();
+        assert_eq!(special.len(), 2);
+        assert_eq!(special.get("H001", "C1"), Some(SpecialApproval::PerItem));
+        // Another hospital's case with the same id is not approved.
+        assert_eq!(special.get("H002", "C1"), None);
+        assert_eq!(
+            special.get("H002", "C2"),
+            Some(SpecialApproval::ExtraPoints(Decimal::new(125, 1)))
+        );
+    }
+
+    #[test]
+    fn without_a_hospital_column_an_approval_is_the_case_id_of_any_hospital() {
+        let special = parse_special("case_id,outcome\nC1,per_item\n", "s.csv").unwrap();
+        assert_eq!(special.get("H001", "C1"), Some(SpecialApproval::PerItem));
+        assert_eq!(special.get("H009", "C1"), Some(SpecialApproval::PerItem));
+        assert_eq!(special.get("H001", "C2"), None);
+    }
+
+    #[test]
+    fn a_bad_row_names_its_line_and_field() {
+        let dup = parse_special(
+            "hospital_id,case_id,outcome\nH1,C1,per_item\nH1,C1,per_item\n",
+            "s.csv",
+        );
+        let msg = format!("{:#}", dup.unwrap_err());
+        assert!(msg.contains("line 3, case_id: C1 is listed twice"), "{msg}");
+        // The same case id at two hospitals is two approvals.
+        let two = parse_special(
+            "hospital_id,case_id,outcome\nH1,C1,per_item\nH2,C1,per_item\n",
+            "s.csv",
+        );
+        assert_eq!(two.unwrap().len(), 2);
+        let empty = parse_special("hospital_id,case_id,outcome\n,C1,per_item\n", "s.csv");
+        let msg = format!("{:#}", empty.unwrap_err());
+        assert!(msg.contains("line 2, hospital_id: empty"), "{msg}");
+        let points = parse_special("case_id,outcome,points\nC1,extra_points,-1\n", "s.csv");
+        let msg = format!("{:#}", points.unwrap_err());
+        assert!(msg.contains("line 2, points"), "{msg}");
+    }
 }

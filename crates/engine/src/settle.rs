@@ -64,7 +64,7 @@ pub async fn approved_special_cases(store: &Store) -> Result<SpecialCases> {
     let mut map = SpecialCases::default();
     for app in store.applications(None, None).await? {
         for (case_id, approval) in app.approvals() {
-            map.insert(case_id.to_string(), approval);
+            map.insert(app.hospital_id(), case_id, approval);
         }
     }
     Ok(map)

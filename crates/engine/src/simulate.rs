@@ -151,7 +151,7 @@ pub fn load_cases<R: Read + Send>(
             };
             let ga = group_record(sa, &r, &mut Trace::disabled());
             let gb = two_schemes.then(|| group_record(sb, &r, &mut Trace::disabled()));
-            let spec = special.get(&r.case_id).copied();
+            let spec = special.get(&r.hospital_id, &r.case_id);
             let (line, hospital_id) = (r.line, r.hospital_id.clone());
             let proposal_input = gb.map(|g| {
                 let mut p = pay_input(

@@ -519,7 +519,7 @@ impl<'a> Desk<'a> {
             Pricing::Drg(region) => {
                 let mut special = SpecialCases::default();
                 if let Some(a) = approval {
-                    special.insert(record.case_id.clone(), a);
+                    special.insert(&record.hospital_id, &record.case_id, a);
                 }
                 match Pricer::new(region, &special).price_record(record.clone()) {
                     PricedRow::Paid(pc) => {
