@@ -76,3 +76,12 @@ def test_a_bad_parameter_file_is_a_data_error(shared, data, tmp_path):
     bad.write_text("[region]\ncode = 1\n")
     with pytest.raises(drgdip.DataError, match="p.toml"):
         drgdip.Payer(str(shared), str(bad), str(data / "hospitals.csv"))
+
+
+def test_typed_money_and_date_columns_pay_as_their_text(payer, dev_cases):
+    """A reader's types (float64 costs, a date32 discharge date) pay as the text does."""
+    head = dev_cases.slice(0, 2000)
+    typed = head
+    for name, kind in [("total_cost", pa.float64()), ("fund_paid", pa.float64()), ("discharge_date", pa.date32())]:
+        typed = typed.set_column(typed.column_names.index(name), name, head.column(name).cast(kind))
+    assert payer.pay(typed)[0].equals(payer.pay(head)[0])
