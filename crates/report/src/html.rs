@@ -37,7 +37,17 @@ svg{display:block;margin:.6em 0;max-width:100%;height:auto}\
 svg text{font-family:inherit}\
 dl.defs dt{font-weight:600;margin-top:.5em}dl.defs dd{margin-left:1.5em}\
 footer{margin-top:3em;color:#829ab1;font-size:.8em}\
-a{color:#2f6fad}";
+a{color:#2f6fad}\
+@page{size:A4;margin:16mm 12mm 16mm 12mm}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt;color:#000}\
+a{color:inherit;text-decoration:none}\
+section{break-before:page;page-break-before:always}header+section{break-before:auto;page-break-before:auto}\
+h1,h2{break-after:avoid;page-break-after:avoid}\
+table{width:100%;font-size:8pt;page-break-inside:auto}th,td{padding:.15em .3em}\
+td:first-child{white-space:normal}td.n{white-space:nowrap}\
+tr,svg,.note,dl.defs dt,dl.defs dd{break-inside:avoid;page-break-inside:avoid}\
+thead{display:table-header-group}tfoot{display:table-footer-group}\
+svg{max-width:100%;height:auto}footer{margin-top:1em}}";
 
 /// A page under construction.
 #[derive(Debug)]
@@ -345,6 +355,16 @@ mod tests {
         assert!(html.contains("Monthly &lt;feedback&gt;"));
         assert!(html.contains("<tr class=\"total\"><td>合计</td>"));
         assert!(!html.contains("<script"));
+        // printed: A4, a page per section, rows and charts never split, headers repeated
+        for rule in [
+            "@page{size:A4;",
+            "@media print{",
+            "section{break-before:page;",
+            "tr,svg,.note,dl.defs dt,dl.defs dd{break-inside:avoid;",
+            "thead{display:table-header-group}",
+        ] {
+            assert!(html.contains(rule), "{rule}");
+        }
         assert_eq!(
             check::balance("<p><b></p></b>").unwrap_err(),
             "</p> closes Some(\"b\")"

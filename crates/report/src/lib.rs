@@ -25,6 +25,7 @@
 
 mod breakdown;
 mod csv;
+mod disclose;
 pub mod format;
 mod html;
 mod impact;
@@ -36,6 +37,10 @@ mod svg;
 mod tally;
 
 pub use breakdown::{Breakdown, CategoryRow, GroupRow};
+pub use disclose::{
+    BudgetLine, CaseSums, ClearingSums, Disclosure, FundBalance, FundLine, FundMonth, LevelKindRow,
+    MethodLine, OwnHospital, PrepaymentSums, Provenance, RunRef, SpecialHalf,
+};
 pub use impact::{
     scheme_change_page, simulation_page, ImpactRow, SchemeAdrgCase, SchemeChangeView,
     SchemeHospital, SchemePair, SimulationView,
