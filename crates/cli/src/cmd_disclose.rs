@@ -45,6 +45,13 @@ pub struct DiscloseArgs {
     /// The directory to write the files into (created if needed).
     #[arg(long)]
     pub output: PathBuf,
+    /// Also write the pack as a PDF (A4, the Chinese font embedded as a subset).
+    #[arg(long)]
+    pub pdf: bool,
+    /// The font of the PDF: a TrueType/OpenType font or collection with Chinese glyphs
+    /// (default: the first of the standard Debian paths that exists, see `FONT_PATHS`).
+    #[arg(long, env = "DRGDIP_FONT")]
+    pub font: Option<PathBuf>,
     /// Accepted like every command's (`--shared`, `--config`); the pack needs no scheme.
     #[allow(dead_code)]
     #[command(flatten)]
@@ -102,7 +109,53 @@ pub fn run(a: DiscloseArgs) -> Result<()> {
         store.close().await;
         Ok(pack?)
     })?;
-    write(&a.output, &pack.files())
+    write(&a.output, &pack.files())?;
+    if a.pdf {
+        let font = find_font(a.font.as_deref())?;
+        let bytes = std::fs::read(&font)
+            .with_context(|| format!("cannot read the font {}", font.display()))?;
+        let pdf = pack
+            .pdf(bytes, 0)
+            .with_context(|| format!("the PDF with the font {}", font.display()))?;
+        let path = a.output.join(format!("{}.pdf", pack.stem()));
+        std::fs::write(&path, pdf).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// Where a CJK font is looked for when neither `--font` nor `DRGDIP_FONT` names one: the
+/// Debian packages fonts-wqy-microhei, fonts-wqy-zenhei, fonts-noto-cjk, fonts-arphic-*.
+pub const FONT_PATHS: &[&str] = &[
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/arphic/ukai.ttc",
+    "/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf",
+    "/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf",
+];
+
+/// The font of the PDF: the one given (it must exist), else the first standard path that
+/// exists, else an error naming what to install.
+fn find_font(given: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = given {
+        if !path.is_file() {
+            bail!("--font / DRGDIP_FONT {}: no such file", path.display());
+        }
+        return Ok(path.to_path_buf());
+    }
+    FONT_PATHS
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no Chinese font for the PDF: install one (Debian: `apt-get install fonts-wqy-microhei`, or fonts-noto-cjk) or name a TrueType/OpenType font with --font FILE or DRGDIP_FONT; looked in {}",
+                FONT_PATHS.join(", ")
+            )
+        })
 }
 
 /// `name (sha256 …)`.

@@ -500,3 +500,174 @@ fn a_bad_fund_file_is_refused_with_its_line_and_field() {
     assert!(e.contains("line 3"), "{e}");
     assert!(e.contains("field"), "{e}");
 }
+
+/// Whether poppler-utils and a CJK font are here; without them the PDF test is skipped with a
+/// note, unless `DRGDIP_REQUIRE_PDF_TOOLS` is set (CI sets it), when it fails.
+fn pdf_tools() -> bool {
+    let tool = |name: &str| Command::new(name).arg("-v").output().is_ok();
+    let tools = ["pdffonts", "pdftoppm", "pdftotext"]
+        .iter()
+        .all(|t| tool(t));
+    let font = Path::new("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").is_file()
+        || std::env::var_os("DRGDIP_FONT").is_some();
+    if tools && font {
+        return true;
+    }
+    let missing = "poppler-utils (pdffonts, pdftoppm, pdftotext) or fonts-wqy-microhei";
+    assert!(
+        std::env::var_os("DRGDIP_REQUIRE_PDF_TOOLS").is_none(),
+        "DRGDIP_REQUIRE_PDF_TOOLS is set but {missing} is missing: apt-get install -y poppler-utils fonts-wqy-microhei"
+    );
+    eprintln!("note: {missing} not installed: PDF test skipped");
+    false
+}
+
+fn tool_output(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn the_yearly_pack_as_a_pdf_embeds_its_chinese_font_and_draws_it() {
+    let Some(l) = ledger() else { return };
+    if !pdf_tools() {
+        return;
+    }
+    let (d, dir, db) = l;
+    let out = dir.join("pdf");
+    let fund = fund_file(d);
+    let (stdout, _) = run_ok(
+        &d.shared,
+        &[
+            "disclose",
+            "--year",
+            "2025",
+            "--db",
+            db,
+            "--fund",
+            s(&fund),
+            "--params",
+            s(&d.params),
+            "--hospitals",
+            s(&d.hospitals),
+            "--output",
+            s(&out),
+            "--pdf",
+        ],
+    );
+    let pdf = out.join("disclose-year-2025.pdf");
+    assert!(stdout.contains(s(&pdf)), "{stdout}");
+
+    // the font is embedded (as a subset), with a ToUnicode map
+    let fonts = tool_output("pdffonts", &[s(&pdf)]);
+    let line = fonts
+        .lines()
+        .nth(2)
+        .unwrap_or_else(|| panic!("no font: {fonts}"));
+    assert!(line.contains("CID TrueType"), "{fonts}");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let n = fields.len();
+    assert_eq!(
+        &fields[n - 5..n - 2],
+        ["yes", "yes", "yes"],
+        "emb sub uni: {fonts}"
+    );
+    assert_eq!(fonts.lines().count(), 3, "one font: {fonts}");
+
+    // the Chinese text comes back
+    let text = tool_output("pdftotext", &[s(&pdf), "-"]);
+    for t in [
+        "基金收支",
+        "预算执行",
+        "年度清算",
+        "意见收集反馈",
+        "415,602,223.92",
+        "budget v1",
+    ] {
+        assert!(text.contains(t), "{t} not in the PDF text");
+    }
+
+    // the pages are drawn: PNG pages, and dark pixels on each
+    let info = tool_output("pdfinfo", &[s(&pdf)]);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .map(|p| p.trim().parse().unwrap())
+        .unwrap();
+    assert!(pages >= 5, "{info}");
+    assert!(info.contains("595.28 x 841.89"), "A4: {info}");
+    let png = out.join("page");
+    tool_output("pdftoppm", &["-png", "-r", "30", s(&pdf), s(&png)]);
+    let pngs: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert_eq!(pngs.len(), pages);
+    for p in &pngs {
+        assert!(
+            std::fs::read(p).unwrap().starts_with(b"\x89PNG"),
+            "{}",
+            p.display()
+        );
+    }
+    let gray = out.join("gray");
+    tool_output("pdftoppm", &["-gray", "-r", "50", s(&pdf), s(&gray)]);
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_none_or(|e| e != "pgm") {
+            continue;
+        }
+        let bytes = std::fs::read(&p).unwrap();
+        // P5 header: magic, width, height, maxval, then one byte per pixel
+        let mut fields = 0;
+        let mut at = 0;
+        while fields < 4 {
+            while bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            while !bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            fields += 1;
+        }
+        let pixels = &bytes[at + 1..];
+        let dark = pixels.iter().filter(|&&v| v < 160).count();
+        assert!(
+            dark > 200,
+            "{}: {dark} dark pixels of {}",
+            p.display(),
+            pixels.len()
+        );
+    }
+
+    // a font that is not there is named
+    let out = common::drgdip(
+        &d.shared,
+        &[
+            "disclose",
+            "--year",
+            "2025",
+            "--db",
+            db,
+            "--fund",
+            s(&fund),
+            "--params",
+            s(&d.params),
+            "--hospitals",
+            s(&d.hospitals),
+            "--output",
+            s(&dir.join("pdf2")),
+            "--pdf",
+            "--font",
+            "/nonexistent/font.ttf",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/font.ttf: no such file"));
+}

@@ -616,6 +616,17 @@ impl Disclosure {
 
     /// The page.
     pub fn html(&self) -> String {
+        self.page().finish()
+    }
+
+    /// The pack as a PDF: A4, the text in `font` (a TrueType/OpenType font or collection with
+    /// CJK glyphs, `index` in a collection), embedded as a subset.
+    pub fn pdf(&self, font: Vec<u8>, index: u32) -> Result<Vec<u8>, crate::PdfError> {
+        let (zh, _, _) = self.title();
+        crate::pdf::render(&self.page().into_blocks(), &zh, font, index)
+    }
+
+    fn page(&self) -> Page {
         let (zh, en, meta) = self.title();
         let prov = &self.provenance;
         let mut page = Page::new(&zh, &en, &meta);
@@ -678,7 +689,7 @@ impl Disclosure {
                 .filter(|l| l.direction == direction)
                 .collect();
             let labels: Vec<String> = lines.iter().map(|l| l.name.clone()).collect();
-            page.raw(&svg::bars(
+            page.bars(
                 &format!("基金{zh}按项目 · fund {en} by item"),
                 &labels,
                 &[Series {
@@ -688,7 +699,7 @@ impl Disclosure {
                 }],
                 axis,
                 money_grouped,
-            ));
+            );
         }
         let mut t = Table::new(&[
             text("收支", "direction"),
@@ -727,7 +738,7 @@ impl Disclosure {
                 .iter()
                 .map(|m| m.month.to_string())
                 .collect();
-            page.raw(&svg::lines(
+            page.lines(
                 "按月收入与支出 · income and expenditure by month",
                 &labels,
                 &[
@@ -749,7 +760,7 @@ impl Disclosure {
                 ],
                 axis,
                 money_grouped,
-            ));
+            );
         }
         page.end_section();
 
@@ -782,7 +793,7 @@ impl Disclosure {
 
         page.section("按支付方式", "Payment by method");
         let labels: Vec<String> = self.methods.iter().map(|m| m.name.clone()).collect();
-        page.raw(&svg::bars(
+        page.bars(
             "按支付方式基金支付 · fund payment by method",
             &labels,
             &[Series {
@@ -792,7 +803,7 @@ impl Disclosure {
             }],
             axis,
             money_grouped,
-        ));
+        );
         let mut t = Table::new(&[
             text("支付方式", "method"),
             num("病例数", "cases"),
@@ -819,7 +830,7 @@ impl Disclosure {
             .iter()
             .map(|r| format!("{}级 {}", r.level, r.kind))
             .collect();
-        page.raw(&svg::bars(
+        page.bars(
             "按级别与类型：支付与按项目费用 · payment vs per-item cost by level and kind",
             &labels,
             &[
@@ -840,7 +851,7 @@ impl Disclosure {
             ],
             axis,
             money_grouped,
-        ));
+        );
         let mut t = Table::new(&[
             text("级别 · 类型", "level · kind"),
             num("医院数", "hospitals"),
@@ -997,7 +1008,7 @@ impl Disclosure {
         page.end_section();
 
         opinions_section(&mut page, &self.opinions);
-        page.finish()
+        page
     }
 }
 

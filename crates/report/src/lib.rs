@@ -32,6 +32,7 @@ mod impact;
 mod input;
 mod monthly;
 mod notice;
+mod pdf;
 mod region;
 mod svg;
 mod tally;
@@ -48,6 +49,7 @@ pub use impact::{
 pub use input::{CaseGroup, Grouping, Groups, HospitalNames, UNKNOWN_GROUP};
 pub use monthly::{monthly_feedback, HospitalMonth, MonthlyReport};
 pub use notice::{approval_rate, special_case_notice, NoticeLine, NoticeTotals, SpecialCaseNotice};
+pub use pdf::PdfError;
 pub use region::{region_report, HospitalPeriod, InsuredRow, MonthRow, RegionReport};
 pub use tally::{StatementSums, Tally};
 
