@@ -465,6 +465,16 @@ fn a_hospitals_monthly_pack_holds_no_other_hospital() {
     assert!(own_seen);
     let rows = read_csv(&out.join("disclose-month-2025-06-H001-distribution.csv"));
     assert!(rows.iter().any(|r| r["scope"] == "hospital H001"));
+    // no level and kind so small that its row is another hospital's figures
+    for r in rows.iter().filter(|r| r["scope"] == "region") {
+        assert!(dec(&r["hospitals"]) >= Decimal::from(3), "{r:?}");
+    }
+    let total: u64 = rows
+        .iter()
+        .filter(|r| r["scope"] == "region" && r["level"] != "all")
+        .map(|r| r["hospitals"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 40, "every hospital of June counted once");
 }
 
 #[test]

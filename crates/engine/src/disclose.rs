@@ -414,6 +414,86 @@ fn months_of(from: YearMonth, to: YearMonth) -> Vec<YearMonth> {
     out
 }
 
+/// In a hospital's pack, a level and kind of fewer hospitals than this is merged with the
+/// other small ones (of its level, then of every level), so that no row is another
+/// hospital's own figures.
+pub const MIN_CLASS: u64 = 3;
+
+/// The kind of a merged row.
+pub const OTHER_KINDS: &str = "other_kinds";
+
+/// `rows` with those of fewer than [`MIN_CLASS`] hospitals summed by `key` (the others kept).
+fn merge_small(
+    rows: Vec<LevelKindRow>,
+    key: impl Fn(&LevelKindRow) -> (u8, String),
+) -> Vec<LevelKindRow> {
+    let (small, mut kept): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|r| r.sums.hospitals < MIN_CLASS);
+    let mut merged: BTreeMap<(u8, String), LevelKindRow> = BTreeMap::new();
+    for r in small {
+        let (level, kind) = key(&r);
+        let m = merged.entry((level, kind.clone())).or_insert(LevelKindRow {
+            level,
+            kind,
+            sums: CaseSums::default(),
+            ratio_min: None,
+            ratio_max: None,
+        });
+        add_row(m, &r);
+    }
+    kept.extend(merged.into_values());
+    kept.sort_by(|a, b| (b.level, &a.kind).cmp(&(a.level, &b.kind)));
+    kept
+}
+
+/// Adds `from` into `into` (sums, the lowest and highest ratios).
+fn add_row(into: &mut LevelKindRow, from: &LevelKindRow) {
+    into.sums.hospitals += from.sums.hospitals;
+    into.sums.cases += from.sums.cases;
+    into.sums.total_cost += from.sums.total_cost;
+    into.sums.payment += from.sums.payment;
+    into.sums.fund_due += from.sums.fund_due;
+    into.ratio_min = match (into.ratio_min, from.ratio_min) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    into.ratio_max = match (into.ratio_max, from.ratio_max) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+}
+
+/// `rows` with each row of fewer than [`MIN_CLASS`] hospitals folded into the smallest other
+/// row of its level, else the smallest other row (level 0: several levels), the kinds joined
+/// with `+`; until none is left or one row remains.
+fn fold_small(mut rows: Vec<LevelKindRow>) -> Vec<LevelKindRow> {
+    while rows.len() > 1 {
+        let Some(i) = rows.iter().position(|r| r.sums.hospitals < MIN_CLASS) else {
+            break;
+        };
+        let small = rows.remove(i);
+        let smallest = |same_level: bool| {
+            rows.iter()
+                .enumerate()
+                .filter(|(_, r)| !same_level || r.level == small.level)
+                .min_by_key(|(_, r)| r.sums.hospitals)
+                .map(|(j, _)| j)
+        };
+        let Some(j) = smallest(true).or_else(|| smallest(false)) else {
+            rows.push(small);
+            break;
+        };
+        let into = &mut rows[j];
+        if into.level != small.level {
+            into.level = 0;
+        }
+        into.kind = format!("{}+{}", into.kind, small.kind);
+        add_row(into, &small);
+    }
+    rows.sort_by(|a, b| (b.level, &a.kind).cmp(&(a.level, &b.kind)));
+    rows
+}
+
 /// Gathers the pack of `period` (a month, a quarter, a half-year or a year of one year),
 /// optionally for one hospital. Fails when the ledger has no settlement run of the period,
 /// when the fund file lacks the opening balance of the year or a month of the year up to the
@@ -692,7 +772,12 @@ pub async fn gather(
             row.ratio_max = Some(row.ratio_max.map_or(r, |m| m.max(r)));
         }
     }
-    let distribution: Vec<LevelKindRow> = classes.into_values().rev().collect();
+    let mut distribution: Vec<LevelKindRow> = classes.into_values().rev().collect();
+    if own_hospital.is_some() {
+        // a hospital's pack: no class so small that its figures are another hospital's
+        distribution = merge_small(distribution, |r| (r.level, OTHER_KINDS.to_string()));
+        distribution = fold_small(distribution);
+    }
     let own = own_hospital.map(|h| {
         let (level, kind) = class_of(&h.hospital_id);
         let mut sums = per_hospital
