@@ -176,6 +176,12 @@ async fn region(period: Period, groups: GroupsOpt, common: Common) -> Result<()>
     let groups = read_groups(groups.groups.as_deref())?;
     let cases = store.settled_cases_in(period, None).await?;
     let statements = store.statements_in(period, None).await?;
+    let opinions = drgdip_engine::governance::opinion_counts(
+        &store,
+        period.first_month().first_day(),
+        period.last_month().last_day(),
+    )
+    .await;
     store.close().await;
     if cases.is_empty() && statements.is_empty() {
         bail!(
@@ -183,7 +189,8 @@ async fn region(period: Period, groups: GroupsOpt, common: Common) -> Result<()>
             common.db
         );
     }
-    let report = region_report(period, &cases, &statements, &groups, &names)?;
+    let report = region_report(period, &cases, &statements, &groups, &names)?
+        .with_opinions(opinions.context("the opinions' counts")?);
     write(&common.out, &report.files())
 }
 

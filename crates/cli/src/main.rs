@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod cmd_dip;
+mod cmd_disclose;
 mod cmd_exclusions;
 mod cmd_explain;
 mod cmd_governance;
@@ -78,6 +79,8 @@ enum Command {
     WeightsCompare(cmd_simulate::WeightsCompareArgs),
     /// Reports: hospital monthly feedback, region quarter and year, special-case notice.
     Report(cmd_report::ReportArgs),
+    /// 亮家底 — the disclosure pack of a month, a quarter or a year (CSV, HTML).
+    Disclose(cmd_disclose::DiscloseArgs),
 }
 
 /// A closed output pipe (`drgdip schemes | head -1`) ends the process quietly, as it ends any
@@ -119,6 +122,7 @@ fn main() {
         Command::Serve(a) => cmd_serve::run(a),
         Command::Tokens(a) => cmd_tokens::run(a),
         Command::Report(a) => cmd_report::run(a),
+        Command::Disclose(a) => cmd_disclose::run(a),
         Command::SpecialCases(a) => cmd_special::run(a),
         Command::Simulate(a) => cmd_simulate::run_simulate(a),
         Command::CompareSchemes(a) => cmd_simulate::run_compare_schemes(a),

@@ -287,7 +287,27 @@ fn the_reports_of_a_ledger_written_by_the_store() {
         1
     );
 
-    // the quarter and the year
+    // the quarter and the year, with the opinions' counts of their period (one opinion in
+    // May, one in October: outside the quarter)
+    for (hospital, topic, today) in [
+        ("H001", "technical", "2025-05-06"),
+        ("H002", "other", "2025-10-01"),
+    ] {
+        ok(&run(&[
+            "opinions",
+            "submit",
+            "--hospital",
+            hospital,
+            "--topic",
+            topic,
+            "--text",
+            "x",
+            "--today",
+            today,
+            "--db",
+            &db,
+        ]));
+    }
     let stdout = ok(&run(&[
         "report",
         "quarter",
@@ -302,7 +322,20 @@ fn the_reports_of_a_ledger_written_by_the_store() {
         "--out",
         s(&out),
     ]));
-    assert_eq!(stdout.lines().count(), 7);
+    assert_eq!(stdout.lines().count(), 8);
+    let opinions = common::read_csv(&out.join("quarter-2025Q2-opinions.csv"));
+    let count = |dim: &str, value: &str| {
+        opinions
+            .iter()
+            .find(|r| r["dimension"] == dim && r["value"] == value)
+            .map(|r| r["count"].clone())
+    };
+    assert_eq!(count("total", "all").as_deref(), Some("1"));
+    assert_eq!(count("topic", "technical").as_deref(), Some("1"));
+    assert_eq!(count("topic", "other"), None);
+    assert_eq!(count("status", "submitted").as_deref(), Some("1"));
+    let html = std::fs::read_to_string(out.join("quarter-2025Q2.html")).unwrap();
+    assert!(html.contains("意见收集反馈"));
     let region = common::read_csv(&out.join("quarter-2025Q2-region.csv"));
     assert_eq!(
         [
@@ -328,6 +361,8 @@ fn the_reports_of_a_ledger_written_by_the_store() {
         s(&out),
     ]));
     assert!(out.join("year-2025.html").is_file());
+    let opinions = common::read_csv(&out.join("year-2025-opinions.csv"));
+    assert_eq!(opinions[0]["count"], "2", "both opinions are of 2025");
 
     // the special-case notice of a half-year without applications: a zero row per hospital
     ok(&run(&[

@@ -23,6 +23,7 @@ pub mod batch;
 pub mod compare;
 pub mod digest;
 pub mod dip;
+pub mod disclose;
 pub mod error;
 pub mod governance;
 pub mod ledger;

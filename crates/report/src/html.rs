@@ -37,13 +37,68 @@ svg{display:block;margin:.6em 0;max-width:100%;height:auto}\
 svg text{font-family:inherit}\
 dl.defs dt{font-weight:600;margin-top:.5em}dl.defs dd{margin-left:1.5em}\
 footer{margin-top:3em;color:#829ab1;font-size:.8em}\
-a{color:#2f6fad}";
+a{color:#2f6fad}\
+@page{size:A4;margin:16mm 12mm 16mm 12mm}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt;color:#000}\
+a{color:inherit;text-decoration:none}\
+section{break-before:page;page-break-before:always}header+section{break-before:auto;page-break-before:auto}\
+h1,h2{break-after:avoid;page-break-after:avoid}\
+table{width:100%;font-size:8pt;page-break-inside:auto}th,td{padding:.15em .3em}\
+td:first-child{white-space:normal}td.n{white-space:nowrap}\
+tr,svg,.note,dl.defs dt,dl.defs dd{break-inside:avoid;page-break-inside:avoid}\
+thead{display:table-header-group}tfoot{display:table-footer-group}\
+svg{max-width:100%;height:auto}footer{margin-top:1em}}";
 
-/// A page under construction.
+/// A page under construction: its HTML, and the same content as [`Block`]s for the PDF.
 #[derive(Debug)]
 pub(crate) struct Page {
     out: String,
     open_sections: usize,
+    blocks: Vec<Block>,
+}
+
+/// What a page shows, for a layout other than HTML (the PDF): headings, text, tables and
+/// charts (an SVG given with [`Page::raw`] has no block).
+#[derive(Debug, Clone)]
+pub(crate) enum Block {
+    /// The page's heading: Chinese, English, the meta line.
+    Title(String, String, String),
+    /// A section's heading: Chinese, English.
+    Section(String, String),
+    /// A paragraph.
+    Para(String),
+    /// Small print.
+    Note(String),
+    /// A warning.
+    Warn(String),
+    /// A table: columns (Chinese, English, numeric), rows, the total row.
+    Table(Vec<Col>, Vec<Vec<String>>, Option<Vec<String>>),
+    /// A chart.
+    Chart(Chart),
+    /// Definitions: term, English, text.
+    Definitions(Vec<(String, String, String)>),
+}
+
+/// A chart as data.
+#[derive(Debug, Clone)]
+pub(crate) struct Chart {
+    /// Bars (horizontal, one band per label) or lines (over evenly spaced labels).
+    pub lines: bool,
+    /// Its title.
+    pub title: String,
+    /// The labels.
+    pub labels: Vec<String>,
+    /// The series: name, colour (`#rrggbb`), values.
+    pub series: Vec<(String, &'static str, Vec<rust_decimal::Decimal>)>,
+    /// How a value is written.
+    pub value: fn(rust_decimal::Decimal) -> String,
+}
+
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(t) => t.clone(),
+        Cell::Link { text, .. } => text.clone(),
+    }
 }
 
 impl Page {
@@ -65,7 +120,59 @@ impl Page {
         Page {
             out,
             open_sections: 0,
+            blocks: vec![Block::Title(zh.into(), en.into(), meta.into())],
         }
+    }
+
+    /// Horizontal grouped bars ([`crate::svg::bars`]), in the HTML and as a block.
+    pub fn bars(
+        &mut self,
+        title: &str,
+        labels: &[String],
+        series: &[crate::svg::Series],
+        axis: fn(rust_decimal::Decimal) -> String,
+        value: fn(rust_decimal::Decimal) -> String,
+    ) {
+        self.raw(&crate::svg::bars(title, labels, series, axis, value));
+        self.chart(false, title, labels, series, value);
+    }
+
+    /// Lines over evenly spaced labels ([`crate::svg::lines`]), in the HTML and as a block.
+    pub fn lines(
+        &mut self,
+        title: &str,
+        labels: &[String],
+        series: &[crate::svg::Series],
+        axis: fn(rust_decimal::Decimal) -> String,
+        value: fn(rust_decimal::Decimal) -> String,
+    ) {
+        self.raw(&crate::svg::lines(title, labels, series, axis, value));
+        self.chart(true, title, labels, series, value);
+    }
+
+    fn chart(
+        &mut self,
+        lines: bool,
+        title: &str,
+        labels: &[String],
+        series: &[crate::svg::Series],
+        value: fn(rust_decimal::Decimal) -> String,
+    ) {
+        self.blocks.push(Block::Chart(Chart {
+            lines,
+            title: title.into(),
+            labels: labels.to_vec(),
+            series: series
+                .iter()
+                .map(|s| (s.name.to_string(), s.color, s.values.clone()))
+                .collect(),
+            value,
+        }));
+    }
+
+    /// The content as blocks (for the PDF).
+    pub fn into_blocks(self) -> Vec<Block> {
+        self.blocks
     }
 
     /// Opens a section with a Chinese heading and its English subtitle.
@@ -77,6 +184,7 @@ impl Page {
             esc(en)
         );
         self.open_sections += 1;
+        self.blocks.push(Block::Section(zh.into(), en.into()));
     }
 
     /// Closes the innermost section.
@@ -89,16 +197,19 @@ impl Page {
     /// A paragraph of text.
     pub fn para(&mut self, text: &str) {
         let _ = writeln!(self.out, "<p>{}</p>", esc(text));
+        self.blocks.push(Block::Para(text.into()));
     }
 
     /// A paragraph of small print.
     pub fn note(&mut self, text: &str) {
         let _ = writeln!(self.out, "<p class=\"note\">{}</p>", esc(text));
+        self.blocks.push(Block::Note(text.into()));
     }
 
     /// A warning (a figure that does not agree with another).
     pub fn warn(&mut self, text: &str) {
         let _ = writeln!(self.out, "<p class=\"warn\">{}</p>", esc(text));
+        self.blocks.push(Block::Warn(text.into()));
     }
 
     /// Markup made by this crate (an SVG chart).
@@ -111,6 +222,12 @@ impl Page {
 
     /// A table.
     pub fn table(&mut self, table: &Table) {
+        let texts = |cells: &[Cell]| cells.iter().map(cell_text).collect::<Vec<_>>();
+        self.blocks.push(Block::Table(
+            table.columns.clone(),
+            table.rows.iter().map(|r| texts(r)).collect(),
+            table.total.as_ref().map(|r| texts(r)),
+        ));
         self.out.push_str("<table>\n<thead><tr>");
         for col in &table.columns {
             let _ = write!(
@@ -156,6 +273,12 @@ impl Page {
 
     /// A list of definitions: term (Chinese and English) and its text.
     pub fn definitions(&mut self, items: &[(&str, &str, &str)]) {
+        self.blocks.push(Block::Definitions(
+            items
+                .iter()
+                .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+                .collect(),
+        ));
         self.out.push_str("<dl class=\"defs\">\n");
         for (zh, en, text) in items {
             let _ = writeln!(
@@ -345,6 +468,16 @@ mod tests {
         assert!(html.contains("Monthly &lt;feedback&gt;"));
         assert!(html.contains("<tr class=\"total\"><td>合计</td>"));
         assert!(!html.contains("<script"));
+        // printed: A4, a page per section, rows and charts never split, headers repeated
+        for rule in [
+            "@page{size:A4;",
+            "@media print{",
+            "section{break-before:page;",
+            "tr,svg,.note,dl.defs dt,dl.defs dd{break-inside:avoid;",
+            "thead{display:table-header-group}",
+        ] {
+            assert!(html.contains(rule), "{rule}");
+        }
         assert_eq!(
             check::balance("<p><b></p></b>").unwrap_err(),
             "</p> closes Some(\"b\")"

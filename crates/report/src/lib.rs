@@ -25,17 +25,23 @@
 
 mod breakdown;
 mod csv;
+mod disclose;
 pub mod format;
 mod html;
 mod impact;
 mod input;
 mod monthly;
 mod notice;
+mod pdf;
 mod region;
 mod svg;
 mod tally;
 
 pub use breakdown::{Breakdown, CategoryRow, GroupRow};
+pub use disclose::{
+    BudgetLine, CaseSums, ClearingSums, Disclosure, FundBalance, FundLine, FundMonth, LevelKindRow,
+    MethodLine, OwnHospital, PrepaymentSums, Provenance, RunRef, SpecialHalf,
+};
 pub use impact::{
     scheme_change_page, simulation_page, ImpactRow, SchemeAdrgCase, SchemeChangeView,
     SchemeHospital, SchemePair, SimulationView,
@@ -43,6 +49,7 @@ pub use impact::{
 pub use input::{CaseGroup, Grouping, Groups, HospitalNames, UNKNOWN_GROUP};
 pub use monthly::{monthly_feedback, HospitalMonth, MonthlyReport};
 pub use notice::{approval_rate, special_case_notice, NoticeLine, NoticeTotals, SpecialCaseNotice};
+pub use pdf::PdfError;
 pub use region::{region_report, HospitalPeriod, InsuredRow, MonthRow, RegionReport};
 pub use tally::{StatementSums, Tally};
 

@@ -14,12 +14,14 @@ use crate::breakdown::{
     tally_fields, Breakdown, CATEGORY_HEADER, DEFINITIONS, GROUP_HEADER, TALLY_HEADER,
 };
 use crate::csv::Csv;
+use crate::disclose::{opinions_csv, opinions_section};
 use crate::format::{axis, count, money, money_grouped, or_dash, pct, w4};
 use crate::html::{cells, num, text, Cell, Page, Table};
 use crate::input::{Groups, HospitalNames};
 use crate::svg::{self, Series};
 use crate::tally::{StatementSums, Tally};
 use crate::{OutputFile, ReportError};
+use drgdip_governance::Counts;
 
 /// Groups drawn in the chart of the region's page.
 pub const CHART_GROUPS: usize = 10;
@@ -92,6 +94,9 @@ pub struct RegionReport {
     /// in that order); a case outside the local pool (`SettledCase::in_local_pool`) counts as
     /// cross-province.
     pub by_insured: Vec<InsuredRow>,
+    /// The opinions (意见收集反馈) submitted in the period, counted by topic, level and status
+    /// (`None`: not given, [`RegionReport::with_opinions`]).
+    pub opinions: Option<Counts>,
 }
 
 /// The region's figures of `period`, from the cases and statements whose discharge month
@@ -192,6 +197,7 @@ pub fn region_report(
             })
             .collect(),
         by_insured,
+        opinions: None,
     })
 }
 
@@ -212,6 +218,13 @@ fn statement_fields(s: &StatementSums) -> [String; 4] {
 }
 
 impl RegionReport {
+    /// The report with the opinions' counts of its period: a section of the page and
+    /// `STEM-opinions.csv`.
+    pub fn with_opinions(mut self, counts: Counts) -> RegionReport {
+        self.opinions = Some(counts);
+        self
+    }
+
     /// `quarter-2025Q2`, `year-2025`, else `region-PERIOD`.
     pub fn stem(&self) -> String {
         match self.period {
@@ -310,14 +323,21 @@ impl RegionReport {
                 money(r.fund_due),
             ]);
         }
-        vec![
+        let mut files = vec![
             OutputFile::new(format!("{stem}-hospitals.csv"), hospitals.finish()),
             OutputFile::new(format!("{stem}-region.csv"), region.finish()),
             OutputFile::new(format!("{stem}-months.csv"), months.finish()),
             OutputFile::new(format!("{stem}-categories.csv"), categories.finish()),
             OutputFile::new(format!("{stem}-groups.csv"), groups.finish()),
             OutputFile::new(format!("{stem}-insured.csv"), insured.finish()),
-        ]
+        ];
+        if let Some(c) = &self.opinions {
+            files.push(OutputFile::new(
+                format!("{stem}-opinions.csv"),
+                opinions_csv(&period, c),
+            ));
+        }
+        files
     }
 
     fn label(h: &HospitalPeriod) -> String {
@@ -584,6 +604,10 @@ impl RegionReport {
             self.region.by_group.len()
         ));
         page.end_section();
+
+        if let Some(c) = &self.opinions {
+            opinions_section(&mut page, c);
+        }
 
         page.section("口径说明", "Definitions");
         page.definitions(&DEFINITIONS);
