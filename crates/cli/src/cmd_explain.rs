@@ -53,8 +53,9 @@ pub struct ExplainArgs {
     pub shared: SharedOpts,
 }
 
-fn find_row(path: &Path, id: &str, multiline: bool) -> Result<(Columns, RowIn)> {
-    let mut rdr = CaseReader::new(open_input(path)?, multiline);
+fn find_row(path: &Path, id: &str, spec: &drgdip_io::InputSpec) -> Result<(Columns, RowIn)> {
+    let mut rdr = CaseReader::open(open_input(path)?, spec)
+        .with_context(|| format!("the case file {}", path.display()))?;
     let cols = rdr
         .columns(ReadOptions::default())
         .with_context(|| format!("the case file {}", path.display()))?;
@@ -74,7 +75,7 @@ pub fn run(a: ExplainArgs) -> Result<()> {
     let lang = parse_lang(a.lang.as_deref(), Lang::Zh)?;
     let problems_lang = parse_lang(a.lang.as_deref(), Lang::En)?;
     let (cols, row) = match (&a.input, &a.case_id) {
-        (Some(p), Some(id)) => find_row(p, id, a.input_opts.multiline)?,
+        (Some(p), Some(id)) => find_row(p, id, &a.input_opts.spec())?,
         _ => {
             if a.dx.is_none() || a.gender.is_none() || a.age.is_none() {
                 bail!("give --input FILE --case-id ID, or at least --gender, --age and --dx");

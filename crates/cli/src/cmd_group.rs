@@ -12,7 +12,8 @@ use drgdip_scheme::Scheme;
 
 use crate::progress::Progress;
 use crate::shared::{
-    create_output, open_errors, open_input, parse_lang, read_text, InputOpts, Schemes, SharedOpts,
+    create_output_as, open_errors, open_input, parse_lang, read_text, InputOpts, Schemes,
+    SharedOpts,
 };
 use drgdip_pay::Params;
 
@@ -21,6 +22,8 @@ use drgdip_pay::Params;
 pub enum Format {
     Csv,
     Jsonl,
+    /// The CSV's columns, every one a string (docs/input.md).
+    Parquet,
 }
 
 #[derive(Debug, clap::Args)]
@@ -55,8 +58,10 @@ pub struct GroupArgs {
     /// file): zh or en. Without it the trace is in Chinese and the problems in English.
     #[arg(long)]
     pub lang: Option<String>,
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: Format,
+    /// The results' format. Default: by the output's extension (`.jsonl`, `.parquet`), else
+    /// csv.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,
@@ -113,7 +118,7 @@ fn write_row(
         _ => Vec::new(),
     };
     match ctx.format {
-        Format::Csv => {
+        Format::Csv | Format::Parquet => {
             let _ = write!(
                 out,
                 "{},{status},{mdc},{adrg},{drg},{mcc},{cc},{scheme},{},{}",
@@ -222,18 +227,36 @@ pub fn run(a: GroupArgs) -> Result<()> {
     let schemes = Schemes::load(&env, &scheme, treating)?;
     let lang = parse_lang(a.lang.as_deref(), Lang::Zh)?;
     let problems_lang = parse_lang(a.lang.as_deref(), Lang::En)?;
+    let format = a
+        .format
+        .unwrap_or(match drgdip_io::OutputFormat::from_path(&a.output) {
+            drgdip_io::OutputFormat::Csv => Format::Csv,
+            drgdip_io::OutputFormat::Jsonl => Format::Jsonl,
+            drgdip_io::OutputFormat::Parquet => Format::Parquet,
+        });
+    // Parquet is made from the CSV rows
+    let row_format = match format {
+        Format::Parquet => Format::Csv,
+        f => f,
+    };
     let ctx = Ctx {
         schemes: &schemes,
         trace: a.trace,
         lang,
         problems_lang,
-        format: a.format,
+        format: row_format,
     };
     let input = open_input(&a.input)?;
-    let mut out = create_output(&a.output)?;
+    let mut out = create_output_as(
+        &a.output,
+        match format {
+            Format::Parquet => drgdip_io::OutputFormat::Parquet,
+            _ => drgdip_io::OutputFormat::Csv,
+        },
+    )?;
     let mut errors = open_errors(a.errors.as_deref())?;
-    let header: &[u8] = match (a.format, a.trace) {
-        (Format::Jsonl, _) => b"",
+    let header: &[u8] = match (row_format, a.trace) {
+        (Format::Jsonl | Format::Parquet, _) => b"",
         (Format::Csv, false) => b"case_id,status,mdc,adrg,drg,mcc,cc,scheme,repairs,problems\n",
         (Format::Csv, true) => {
             b"case_id,status,mdc,adrg,drg,mcc,cc,scheme,repairs,problems,trace\n"
@@ -245,11 +268,12 @@ pub fn run(a: GroupArgs) -> Result<()> {
         input,
         &options,
         header,
-        &mut out,
+        out.writer(),
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
         |cols, row, buf, probs| group_row(&ctx, cols, row, buf, probs),
         |n| progress.set(n),
     )?;
+    out.finish()?;
     progress.finish();
     if !a.quiet {
         let mut line = format!("{} rows", stats.rows);

@@ -37,8 +37,8 @@ use drgdip_pay::Category;
 
 use crate::progress::Progress;
 use crate::shared::{
-    create_output, load_params, open_errors, open_input, parse_lang, parse_point_value,
-    read_special, weights_from, InputOpts, SharedOpts,
+    create_output, create_output_as, load_params, open_errors, open_input, parse_lang,
+    parse_point_value, read_special, weights_from, InputOpts, SharedOpts,
 };
 
 #[derive(Debug, clap::Args)]
@@ -182,7 +182,7 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
     }
 
     let input = open_input(&a.input)?;
-    let mut out = create_output(&a.output)?;
+    let mut out = create_output_as(&a.output, drgdip_io::OutputFormat::from_path(&a.output))?;
     let mut errors = open_errors(a.errors.as_deref())?;
     let special = match &a.special {
         Some(p) => read_special(p)?,
@@ -199,14 +199,14 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
         &region,
         &special,
         input,
-        &mut out,
+        out.writer(),
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
         options,
         &|n| progress.set(n),
     )
     .with_context(|| format!("the case file {}", a.input.display()))?;
     progress.finish();
-    out.flush()?;
+    out.finish()?;
     if let Some(mut e) = errors {
         e.flush()?;
     }

@@ -208,7 +208,7 @@ pub fn run_simulate(a: SimulateArgs) -> Result<()> {
                 weights: w,
                 point_value: None,
             },
-            history_opts,
+            history_opts.clone(),
         )
         .with_context(|| format!("the parameter file {}", params.display()))
     };
@@ -467,7 +467,7 @@ pub fn run_compare_schemes(a: CompareSchemesArgs) -> Result<()> {
                         point_value: None,
                     },
                     Some(scheme),
-                    history_opts,
+                    history_opts.clone(),
                 )
                 .with_context(|| format!("the parameters {} under {scheme}", params.display()))
             };

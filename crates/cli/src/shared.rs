@@ -190,6 +190,52 @@ pub fn create_output(path: &Path) -> Result<Box<dyn std::io::Write>> {
     }
 }
 
+/// A result file: CSV as written, or JSON lines / Parquet made from the CSV
+/// ([`drgdip_io::TableWriter`]).
+pub enum Output {
+    Plain(Box<dyn std::io::Write>),
+    Table(drgdip_io::TableWriter),
+}
+
+impl Output {
+    /// Where the command writes its CSV.
+    pub fn writer(&mut self) -> &mut dyn std::io::Write {
+        match self {
+            Output::Plain(w) => w.as_mut(),
+            Output::Table(t) => t,
+        }
+    }
+
+    /// Completes the file.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Output::Plain(mut w) => Ok(w.flush()?),
+            Output::Table(t) => Ok(t.finish().context("cannot write the output")?),
+        }
+    }
+}
+
+/// Creates a result file in `format` (`-` = stdout, CSV and JSON lines only).
+pub fn create_output_as(path: &Path, format: drgdip_io::OutputFormat) -> Result<Output> {
+    use drgdip_io::{OutputFormat, TableWriter};
+    match format {
+        OutputFormat::Csv => Ok(Output::Plain(create_output(path)?)),
+        _ if path == Path::new("-") && format == OutputFormat::Parquet => {
+            anyhow::bail!(
+                "Parquet output needs a file (--output FILE.parquet), not standard output"
+            )
+        }
+        _ if path == Path::new("-") => Ok(Output::Table(TableWriter::new(
+            format,
+            Box::new(std::io::BufWriter::new(std::io::stdout())),
+        ))),
+        _ => Ok(Output::Table(
+            TableWriter::create(format, path)
+                .with_context(|| format!("cannot create the output file {}", path.display()))?,
+        )),
+    }
+}
+
 /// Opens the errors file, if one was asked for, and writes its header
 /// (`line,case_id,field,value,message`).
 pub fn open_errors(path: Option<&Path>) -> Result<Option<Box<dyn std::io::Write>>> {
@@ -210,9 +256,43 @@ pub struct InputOpts {
     /// record is one physical line, and a quote left open makes only its own row invalid.
     #[arg(long)]
     pub multiline: bool,
+    /// A column mapping (TOML) of the case files' layout onto drgdip's fields: column names,
+    /// separators, codes, date formats (`mappings/settlement-list.toml`, docs/input.md).
+    #[arg(long, value_name = "FILE", value_parser = parse_mapping)]
+    pub mapping: Option<std::sync::Arc<drgdip_io::Mapping>>,
+    /// The case files' format: csv, jsonl, parquet, arrow or xlsx. Default: told by the
+    /// file's first bytes (Parquet, Arrow IPC and xlsx have magic numbers; a `{` starts JSON
+    /// lines; anything else is CSV).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_input_format)]
+    pub input_format: Option<drgdip_io::InputFormat>,
+}
+
+fn parse_mapping(path: &str) -> std::result::Result<std::sync::Arc<drgdip_io::Mapping>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    drgdip_io::Mapping::parse(&text, path)
+        .map(std::sync::Arc::new)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_input_format(s: &str) -> std::result::Result<drgdip_io::InputFormat, String> {
+    drgdip_io::InputFormat::parse(s).ok_or_else(|| {
+        format!(
+            "{s:?}: expected one of {}",
+            drgdip_io::InputFormat::NAMES.join(", ")
+        )
+    })
 }
 
 impl InputOpts {
+    /// How the case files are read.
+    pub fn spec(&self) -> drgdip_io::InputSpec {
+        drgdip_io::InputSpec {
+            format: self.input_format,
+            multiline: self.multiline,
+            mapping: self.mapping.clone(),
+        }
+    }
+
     /// The batch options for rows read for `purpose`, problems in `lang`. The bounds on
     /// figures are the defaults (`payment-model.md` §12).
     pub fn batch(&self, purpose: Purpose, lang: Lang) -> BatchOptions {
@@ -228,6 +308,8 @@ impl InputOpts {
     ) -> BatchOptions {
         BatchOptions {
             multiline: self.multiline,
+            format: self.input_format,
+            mapping: self.mapping.clone(),
             read: ReadOptions {
                 purpose,
                 limits: ReadLimits {

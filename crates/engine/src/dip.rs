@@ -572,7 +572,7 @@ pub async fn settle_dip_month(
         region,
         request.case_file.open()?,
         |m| m == month,
-        request.batch,
+        request.batch.clone(),
         &rows,
     )
     .with_context(|| format!("the case file {}", request.case_file.name()))?;

@@ -541,7 +541,7 @@ pub struct PayRun {
 }
 
 /// How a pay run writes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PayOptions {
     /// How the case file is read.
     pub batch: BatchOptions,

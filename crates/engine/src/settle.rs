@@ -339,7 +339,7 @@ pub async fn settle_month(
     let special = approved_special_cases(store).await?;
     let input = request.case_file.open()?;
     let rows = |n: u64| progress(SettleStep::Rows(n));
-    let pricing = price_month(region, &special, input, month, request.batch, &rows)
+    let pricing = price_month(region, &special, input, month, request.batch.clone(), &rows)
         .with_context(|| format!("the case file {}", request.case_file.name()))?;
     if pricing.cases.is_empty() {
         return Err(nothing_to_settle(&request, &pricing));

@@ -12,7 +12,11 @@ use rustc_hash::FxHashMap;
 use drgdip_drg::Lang;
 
 use crate::problem::{escape_control, Problem, ProblemKind};
-use crate::reader::CaseReader;
+use std::sync::Arc;
+
+use crate::formats::InputFormat;
+use crate::mapping::Mapping;
+use crate::reader::{CaseReader, InputSpec};
 use crate::record::{Columns, ColumnsError, ReadOptions, RowOutcome};
 
 /// Rows per chunk handed to the workers.
@@ -32,6 +36,9 @@ pub struct RowIn {
     /// row is invalid, and `record` holds the fields from that one on as the line split at
     /// every comma, quotes kept.
     pub open_quote: Option<usize>,
+    /// `(fields, header)` of the row as the file has it, when a column mapping rewrote a row
+    /// whose width differs from its header's: the row is invalid.
+    pub source_width: Option<(usize, usize)>,
 }
 
 impl RowIn {
@@ -42,6 +49,7 @@ impl RowIn {
             record: fields.into_iter().collect(),
             duplicate_of: None,
             open_quote: None,
+            source_width: None,
         }
     }
 
@@ -111,7 +119,20 @@ impl RowIn {
                 .cloned()
                 .unwrap_or_else(|| format!("field {}", i + 1))
         };
-        let outcome = if let Some(k) = self.open_quote {
+        let outcome = if let Some((fields, header)) = self.source_width {
+            let case_id = self.shown_case_id(cols);
+            let value = escape_control(&String::from_utf8_lossy(&self.to_line()));
+            RowOutcome::Invalid {
+                problems: vec![Problem::new(
+                    self.line,
+                    case_id.clone(),
+                    "row",
+                    value,
+                    ProblemKind::RowWidth { fields, header },
+                )],
+                case_id,
+            }
+        } else if let Some(k) = self.open_quote {
             let case_id = self.shown_case_id(cols);
             let field = field_name(k);
             RowOutcome::Invalid {
@@ -181,6 +202,8 @@ pub enum BatchError {
     HeaderQuote(usize),
     #[error(transparent)]
     Columns(#[from] ColumnsError),
+    #[error(transparent)]
+    Mapping(#[from] crate::mapping::MappingError),
 }
 
 /// What a batch run did.
@@ -201,11 +224,15 @@ impl BatchStats {
 }
 
 /// How a batch reads its input and writes its errors file.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct BatchOptions {
     /// The input has quoted line breaks: a record may span lines (the csv crate reads it).
     /// Otherwise a record is one physical line.
     pub multiline: bool,
+    /// The input's format; `None`: told by its first bytes ([`InputFormat::sniff`]).
+    pub format: Option<InputFormat>,
+    /// The column mapping of the input's layout onto drgdip's fields.
+    pub mapping: Option<Arc<Mapping>>,
     /// What the rows are read for, and the bounds on their figures.
     pub read: ReadOptions,
     /// The language of the errors file's messages.
@@ -216,8 +243,21 @@ impl Default for BatchOptions {
     fn default() -> Self {
         BatchOptions {
             multiline: false,
+            format: None,
+            mapping: None,
             read: ReadOptions::default(),
             lang: Lang::En,
+        }
+    }
+}
+
+impl BatchOptions {
+    /// How the input is read.
+    pub fn input_spec(&self) -> InputSpec {
+        InputSpec {
+            format: self.format,
+            multiline: self.multiline,
+            mapping: self.mapping.clone(),
         }
     }
 }
@@ -273,7 +313,7 @@ where
     F: Fn(&Columns, &RowIn, &mut Vec<u8>, &mut Vec<Problem>) -> usize + Sync,
 {
     let start = Instant::now();
-    let mut rdr = CaseReader::new(input, options.multiline);
+    let mut rdr = CaseReader::open(input, &options.input_spec())?;
     let cols = rdr.columns(options.read)?;
     let id_pos = cols.pos("case_id");
     out.write_all(header)?;

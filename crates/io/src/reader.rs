@@ -9,34 +9,58 @@
 //! A file declared to have quoted line breaks (`--multiline`) is read with the csv crate
 //! instead: a quoted field may then span lines, and a stray quote runs to the next quote.
 
-use std::io::Read;
+use std::io::{Cursor, Read};
+use std::sync::Arc;
 
 use memchr::{memchr, memchr_iter};
 
 use crate::batch::{BatchError, RowIn};
+use crate::formats::{InputFormat, JsonLines, TableRow, TableRows};
+use crate::mapping::{BoundMapping, Mapping};
 use crate::record::{Columns, ReadOptions};
 
 /// Bytes read from the input at a time (the buffer grows for a longer line).
 const BUF_BYTES: usize = 1 << 20;
 
+/// The input with the bytes read to tell its format put back in front.
+type Src<R> = std::io::Chain<Cursor<Vec<u8>>, R>;
+
+/// How a case file is read: its format (`None`: told by its first bytes, see
+/// [`InputFormat::sniff`]), whether a CSV record may span lines, and the column mapping.
+#[derive(Debug, Clone, Default)]
+pub struct InputSpec {
+    pub format: Option<InputFormat>,
+    pub multiline: bool,
+    pub mapping: Option<Arc<Mapping>>,
+}
+
 /// A reader of the rows of a case file: the header first ([`CaseReader::columns`] or
 /// [`CaseReader::header`]), then [`CaseReader::next_row`] until `None`. Blank lines are no
-/// row; line numbers are physical lines (the header is line 1).
+/// row; line numbers are physical lines (the header is line 1) for CSV; for the other
+/// formats see [`crate::formats`].
 pub struct CaseReader<R: Read> {
     src: Source<R>,
     /// Fields per row expected (the header's), to size each record.
     width: usize,
+    mapping: Option<Arc<Mapping>>,
+    bound: Option<BoundMapping>,
 }
 
 enum Source<R: Read> {
-    Lines(Lines<R>),
-    Csv(Box<csv::Reader<R>>),
+    Lines(Lines<Src<R>>),
+    Csv(Box<csv::Reader<Src<R>>>),
+    Json(Box<JsonLines<Src<R>>>),
+    Table(Box<dyn TableRows>),
 }
 
 impl<R: Read> CaseReader<R> {
-    /// A reader of `input`: one record per line, or, with `multiline`, records as the csv
-    /// crate reads them (quoted line breaks allowed).
+    /// A reader of the CSV `input`: one record per line, or, with `multiline`, records as
+    /// the csv crate reads them (quoted line breaks allowed).
     pub fn new(input: R, multiline: bool) -> CaseReader<R> {
+        CaseReader::csv(Cursor::new(Vec::new()).chain(input), multiline, None)
+    }
+
+    fn csv(input: Src<R>, multiline: bool, mapping: Option<Arc<Mapping>>) -> CaseReader<R> {
         let src = if multiline {
             Source::Csv(Box::new(
                 csv::ReaderBuilder::new()
@@ -47,13 +71,95 @@ impl<R: Read> CaseReader<R> {
         } else {
             Source::Lines(Lines::new(input))
         };
-        CaseReader { src, width: 24 }
+        CaseReader {
+            src,
+            width: 24,
+            mapping,
+            bound: None,
+        }
     }
 
-    /// The header's fields (the first non-blank line; a UTF-8 byte-order mark removed);
-    /// `None` for an empty input.
+    /// A reader of `input` as `spec` says (the format told by the first bytes when the spec
+    /// names none).
+    pub fn open(mut input: R, spec: &InputSpec) -> Result<CaseReader<R>, BatchError> {
+        let mut head = Vec::new();
+        let format = match spec.format {
+            Some(f) => f,
+            None => {
+                let mut buf = [0u8; 8];
+                let mut n = 0;
+                while n < buf.len() {
+                    match input.read(&mut buf[n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(read_error(e)),
+                    }
+                }
+                head.extend_from_slice(&buf[..n]);
+                InputFormat::sniff(&head)
+            }
+        };
+        let input = Cursor::new(head).chain(input);
+        let mapping = spec.mapping.clone();
+        Ok(match format {
+            InputFormat::Csv => CaseReader::csv(input, spec.multiline, mapping),
+            InputFormat::Jsonl => CaseReader {
+                src: Source::Json(Box::new(JsonLines::new(Lines::new(input)))),
+                width: 24,
+                mapping,
+                bound: None,
+            },
+            other => CaseReader {
+                src: Source::Table(crate::formats::open_table(other, input)?),
+                width: 24,
+                mapping,
+                bound: None,
+            },
+        })
+    }
+
+    /// The header's fields (the first non-blank line; a UTF-8 byte-order mark removed), in
+    /// drgdip's names when a mapping applies; `None` for an empty input.
     pub fn header(&mut self) -> Result<Option<csv::ByteRecord>, BatchError> {
-        let Some(row) = self.next_row()? else {
+        let names: Vec<String> = match &mut self.src {
+            Source::Json(j) => match j.header()? {
+                Some(n) => n,
+                None => return Ok(None),
+            },
+            Source::Table(t) => match t.header()? {
+                Some(n) => n,
+                None => return Ok(None),
+            },
+            Source::Lines(_) | Source::Csv(_) => {
+                let Some(rec) = self.csv_header()? else {
+                    return Ok(None);
+                };
+                if self.mapping.is_none() {
+                    self.width = rec.len().max(1);
+                    return Ok(Some(rec));
+                }
+                rec.iter()
+                    .map(|f| std::str::from_utf8(f).map(str::to_string))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| BatchError::HeaderNotUtf8)?
+            }
+        };
+        let names = match &self.mapping {
+            Some(m) => {
+                let bound = m.bind(&names)?;
+                let names = bound.names.clone();
+                self.bound = Some(bound);
+                names
+            }
+            None => names,
+        };
+        self.width = names.len().max(1);
+        Ok(Some(names.iter().map(String::as_bytes).collect()))
+    }
+
+    fn csv_header(&mut self) -> Result<Option<csv::ByteRecord>, BatchError> {
+        let Some(row) = self.next_raw()? else {
             return Ok(None);
         };
         if let Some(i) = row.open_quote {
@@ -68,7 +174,6 @@ impl<R: Read> CaseReader<R> {
                 .collect();
             rec = csv::ByteRecord::from(fields);
         }
-        self.width = rec.len().max(1);
         Ok(Some(rec))
     }
 
@@ -83,9 +188,43 @@ impl<R: Read> CaseReader<R> {
         Ok(Columns::from_header_for(names.iter().copied(), options)?)
     }
 
-    /// The next row (blank lines skipped), `None` at the end of the input.
+    /// The next row (blank lines skipped), `None` at the end of the input; in drgdip's
+    /// layout when a mapping applies.
     pub fn next_row(&mut self) -> Result<Option<RowIn>, BatchError> {
+        let Some(row) = self.next_raw()? else {
+            return Ok(None);
+        };
+        let Some(bound) = &self.bound else {
+            return Ok(Some(row));
+        };
+        let mut record =
+            csv::ByteRecord::with_capacity(row.record.as_slice().len() + 8, self.width);
+        bound.apply(&row.record, &mut record);
+        let source_width = (row.record.len() != bound.source_width)
+            .then_some((row.record.len(), bound.source_width));
+        let open_quote = row.open_quote.map(|k| bound.mapped_at_or_after(k));
+        Ok(Some(RowIn {
+            line: row.line,
+            record,
+            duplicate_of: None,
+            open_quote,
+            source_width,
+        }))
+    }
+
+    fn next_raw(&mut self) -> Result<Option<RowIn>, BatchError> {
+        let table = |r: Option<TableRow>| {
+            r.map(|r| RowIn {
+                line: r.line,
+                record: r.record,
+                duplicate_of: None,
+                open_quote: None,
+                source_width: None,
+            })
+        };
         match &mut self.src {
+            Source::Json(j) => Ok(table(j.next_row()?)),
+            Source::Table(t) => Ok(table(t.next_row()?)),
             Source::Lines(lines) => loop {
                 let Some((line, text)) = lines.next_line().map_err(read_error)? else {
                     return Ok(None);
@@ -100,6 +239,7 @@ impl<R: Read> CaseReader<R> {
                     record,
                     duplicate_of: None,
                     open_quote,
+                    source_width: None,
                 }));
             },
             Source::Csv(rdr) => loop {
@@ -119,6 +259,7 @@ impl<R: Read> CaseReader<R> {
                     record,
                     duplicate_of: None,
                     open_quote: None,
+                    source_width: None,
                 }));
             },
         }
@@ -130,7 +271,7 @@ fn read_error(e: std::io::Error) -> BatchError {
 }
 
 /// Physical lines of an input, without their terminator (`\n`, or `\r\n`).
-struct Lines<R> {
+pub(crate) struct Lines<R> {
     input: R,
     buf: Vec<u8>,
     /// Start of the unread bytes in `buf`.
@@ -145,7 +286,7 @@ struct Lines<R> {
 }
 
 impl<R: Read> Lines<R> {
-    fn new(input: R) -> Lines<R> {
+    pub(crate) fn new(input: R) -> Lines<R> {
         Lines {
             input,
             buf: vec![0; BUF_BYTES],
@@ -157,7 +298,7 @@ impl<R: Read> Lines<R> {
         }
     }
 
-    fn next_line(&mut self) -> std::io::Result<Option<(u64, &[u8])>> {
+    pub(crate) fn next_line(&mut self) -> std::io::Result<Option<(u64, &[u8])>> {
         loop {
             if let Some(p) = memchr(b'\n', &self.buf[self.scanned..self.end]) {
                 let (s, e) = (self.start, self.scanned + p);

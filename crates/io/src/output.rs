@@ -1,0 +1,294 @@
+//! Result files in other formats than CSV: a command writes its CSV (header first) into a
+//! [`TableWriter`], which writes the same table as JSON lines (one object per row, every value
+//! a string) or Parquet (every column a UTF-8 string, snappy-compressed, row groups of up to
+//! 65,536 rows). Values are the CSV's, unchanged: money keeps its two decimals.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+
+/// The format of a result file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Csv,
+    Jsonl,
+    Parquet,
+}
+
+impl OutputFormat {
+    pub fn parse(s: &str) -> Option<OutputFormat> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "csv" => OutputFormat::Csv,
+            "jsonl" | "ndjson" => OutputFormat::Jsonl,
+            "parquet" | "parq" | "pq" => OutputFormat::Parquet,
+            _ => return None,
+        })
+    }
+
+    /// The format a file name's extension says (CSV when it says none we write).
+    pub fn from_path(path: &Path) -> OutputFormat {
+        path.extension()
+            .and_then(|e| e.to_str())
+            .and_then(OutputFormat::parse)
+            .unwrap_or_default()
+    }
+}
+
+/// Rows per Parquet row group.
+const GROUP_ROWS: usize = 65_536;
+/// CSV bytes handed to the writing thread at a time.
+const SEND_BYTES: usize = 1 << 20;
+
+/// Takes CSV text and writes it as JSON lines or Parquet, on a thread of its own. Call
+/// [`TableWriter::finish`] at the end: it reports what went wrong while writing.
+pub struct TableWriter {
+    tx: Option<crossbeam_channel::Sender<Vec<u8>>>,
+    handle: Option<std::thread::JoinHandle<io::Result<()>>>,
+    buf: Vec<u8>,
+}
+
+struct ChannelReader {
+    rx: crossbeam_channel::Receiver<Vec<u8>>,
+    cur: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.cur.len() {
+            match self.rx.recv() {
+                Ok(v) => {
+                    self.cur = v;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.cur.len() - self.at);
+        out[..n].copy_from_slice(&self.cur[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn other(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+impl TableWriter {
+    /// A writer of `format` (JSON lines or Parquet) into `sink`.
+    pub fn new(format: OutputFormat, sink: Box<dyn Write + Send>) -> TableWriter {
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(4);
+        let handle = std::thread::spawn(move || {
+            let input = ChannelReader {
+                rx,
+                cur: Vec::new(),
+                at: 0,
+            };
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(input);
+            match format {
+                OutputFormat::Parquet => write_parquet(&mut rdr, sink),
+                _ => write_jsonl(&mut rdr, sink),
+            }
+        });
+        TableWriter {
+            tx: Some(tx),
+            handle: Some(handle),
+            buf: Vec::with_capacity(SEND_BYTES),
+        }
+    }
+
+    /// A writer of `format` into the file at `path`.
+    pub fn create(format: OutputFormat, path: &Path) -> io::Result<TableWriter> {
+        let f = std::fs::File::create(path)?;
+        Ok(TableWriter::new(
+            format,
+            Box::new(io::BufWriter::with_capacity(1 << 20, f)),
+        ))
+    }
+
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(SEND_BYTES));
+        match &self.tx {
+            Some(tx) if tx.send(chunk).is_ok() => Ok(()),
+            // the writing thread stopped: finish() tells why
+            _ => Err(other("the output writer stopped")),
+        }
+    }
+
+    /// Writes what is left and waits for the file to be complete.
+    pub fn finish(mut self) -> io::Result<()> {
+        let sent = self.send();
+        self.tx = None;
+        let done = match self.handle.take() {
+            Some(h) => h.join().map_err(|_| other("the output writer panicked"))?,
+            None => Ok(()),
+        };
+        done.and(sent)
+    }
+}
+
+impl Write for TableWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= SEND_BYTES {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+fn header<R: Read>(rdr: &mut csv::Reader<R>) -> io::Result<Option<Vec<String>>> {
+    let mut rec = csv::StringRecord::new();
+    if !rdr.read_record(&mut rec).map_err(other)? {
+        return Ok(None);
+    }
+    Ok(Some(rec.iter().map(str::to_string).collect()))
+}
+
+fn write_jsonl<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    mut sink: Box<dyn Write + Send>,
+) -> io::Result<()> {
+    let Some(names) = header(rdr)? else {
+        return sink.flush();
+    };
+    let mut rec = csv::StringRecord::new();
+    let mut line = Vec::new();
+    while rdr.read_record(&mut rec).map_err(other)? {
+        line.clear();
+        line.push(b'{');
+        for (i, v) in rec.iter().enumerate() {
+            if i > 0 {
+                line.push(b',');
+            }
+            let name = names
+                .get(i)
+                .map_or_else(|| format!("field_{}", i + 1), String::clone);
+            serde_json::to_writer(&mut line, &name).map_err(other)?;
+            line.push(b':');
+            serde_json::to_writer(&mut line, v).map_err(other)?;
+        }
+        line.extend_from_slice(b"}\n");
+        sink.write_all(&line)?;
+    }
+    sink.flush()
+}
+
+fn write_parquet<R: Read>(rdr: &mut csv::Reader<R>, sink: Box<dyn Write + Send>) -> io::Result<()> {
+    let names = header(rdr)?.unwrap_or_default();
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(GROUP_ROWS))
+        .build();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(sink, schema.clone(), Some(props)).map_err(other)?;
+    let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
+    let mut rows = 0usize;
+    let mut rec = csv::StringRecord::new();
+    let flush = |builders: &mut Vec<StringBuilder>,
+                 w: &mut parquet::arrow::ArrowWriter<Box<dyn Write + Send>>|
+     -> io::Result<()> {
+        let cols: Vec<ArrayRef> = builders
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), cols).map_err(other)?;
+        w.write(&batch).map_err(other)
+    };
+    while rdr.read_record(&mut rec).map_err(other)? {
+        if rec.len() != names.len() {
+            return Err(other(format!(
+                "result row {} has {} fields, the header {}",
+                rows + 1,
+                rec.len(),
+                names.len()
+            )));
+        }
+        for (b, v) in builders.iter_mut().zip(rec.iter()) {
+            b.append_value(v);
+        }
+        rows += 1;
+        if rows.is_multiple_of(8192) {
+            flush(&mut builders, &mut w)?;
+        }
+    }
+    if !rows.is_multiple_of(8192) || rows == 0 {
+        flush(&mut builders, &mut w)?;
+    }
+    let mut sink = w.into_inner().map_err(other)?;
+    sink.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn csv_becomes_json_lines_with_string_values() {
+        let out = Shared::default();
+        let mut w = TableWriter::new(OutputFormat::Jsonl, Box::new(out.clone()));
+        w.write_all(b"case_id,total\nC1,\"1,5\"\nC2,2.00\n")
+            .unwrap();
+        w.finish().unwrap();
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text,
+            "{\"case_id\":\"C1\",\"total\":\"1,5\"}\n{\"case_id\":\"C2\",\"total\":\"2.00\"}\n"
+        );
+    }
+
+    #[test]
+    fn csv_becomes_parquet_that_reads_back() {
+        let out = Shared::default();
+        let mut w = TableWriter::new(OutputFormat::Parquet, Box::new(out.clone()));
+        w.write_all(b"case_id,total\n").unwrap();
+        for i in 0..10_000 {
+            writeln!(w, "C{i},{i}.50").unwrap();
+        }
+        w.finish().unwrap();
+        let bytes = bytes::Bytes::from(out.0.lock().unwrap().clone());
+        let rdr = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut n = 0;
+        for b in rdr {
+            n += b.unwrap().num_rows();
+        }
+        assert_eq!(n, 10_000);
+    }
+}
