@@ -611,6 +611,7 @@ pub fn run_clear(a: ClearArgs) -> Result<()> {
     for w in &outcome.warnings {
         eprintln!("drgdip: warning: {w}");
     }
+    println!("budget: {}", outcome.budget.reason);
     let (statements, monthly) = (outcome.statements, outcome.monthly);
 
     let report = clearing_report(year, &statements, &monthly, a.quiet);

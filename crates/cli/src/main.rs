@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod cmd_budget;
 mod cmd_dip;
 mod cmd_disclose;
 mod cmd_exclusions;
@@ -81,6 +82,8 @@ enum Command {
     Report(cmd_report::ReportArgs),
     /// 亮家底 — the disclosure pack of a month, a quarter or a year (CSV, HTML).
     Disclose(cmd_disclose::DiscloseArgs),
+    /// The budget (总额预算): versions, adjustments, execution per month, year-end forecast.
+    Budget(cmd_budget::BudgetArgs),
 }
 
 /// A closed output pipe (`drgdip schemes | head -1`) ends the process quietly, as it ends any
@@ -127,6 +130,7 @@ fn main() {
         Command::Simulate(a) => cmd_simulate::run_simulate(a),
         Command::CompareSchemes(a) => cmd_simulate::run_compare_schemes(a),
         Command::WeightsCompare(a) => cmd_simulate::run_weights_compare(a),
+        Command::Budget(a) => cmd_budget::run(a),
     };
     if let Err(e) = result {
         // the reader of our output went away (`drgdip group -o - | head`): not an error

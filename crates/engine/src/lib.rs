@@ -20,6 +20,7 @@
 //!   crosswalk, local weights against the national reference.
 
 pub mod batch;
+pub mod budget;
 pub mod compare;
 pub mod digest;
 pub mod dip;

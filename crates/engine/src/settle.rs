@@ -467,6 +467,8 @@ pub struct ClearOutcome {
     pub monthly: Vec<MonthlyStatement>,
     /// Warnings: months not settled, a clearing after 30 June, cross-province cases kept out.
     pub warnings: Vec<String>,
+    /// The share of the budget the clearing used, naming the budget version (payment-model §8).
+    pub budget: crate::budget::BudgetUse,
 }
 
 /// Clears a year from the ledger alone: the year's settled cases, statements and
@@ -564,10 +566,12 @@ pub async fn clear_year(
                 source: Box::new(EngineError::Store(e)),
             },
         })?;
+    let budget = crate::budget::clearing_use(store, params, year, &run.value).await?;
     Ok(ClearOutcome {
         statements: run.value,
         monthly,
         warnings,
+        budget,
     })
 }
 

@@ -335,6 +335,18 @@ pub const ROUTES: &[Route] = &[
         summary: "what the fund owes as of a date (?as_of=YYYY-MM-DD&hospital=H&all=true); a hospital sees its own",
     },
     Route {
+        method: "GET",
+        path: "/v1/budget/versions",
+        roles: &["bureau"],
+        summary: "the versions of a year's budget (总额预算, ?year=YYYY)",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/budget/execution",
+        roles: &["bureau", "hospital"],
+        summary: "a year's budget execution per month (?year=YYYY&version=N&hospital=H); a hospital sees its own lines",
+    },
+    Route {
         method: "POST",
         path: "/v1/opinions",
         roles: &["hospital"],

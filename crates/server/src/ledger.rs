@@ -500,6 +500,8 @@ pub struct ClearingResult {
     pub monthly_statements: u64,
     /// Months not settled, a clearing after 30 June of the next year, … (nothing refused).
     pub warnings: Vec<String>,
+    /// The share of the budget the clearing used, naming the budget version (payment-model §8).
+    pub budget: String,
 }
 
 fn clearing_result(year: i32, today: Date, o: &ClearOutcome) -> ClearingResult {
@@ -509,6 +511,7 @@ fn clearing_result(year: i32, today: Date, o: &ClearOutcome) -> ClearingResult {
         statements: o.statements.iter().map(ClearingJson::from).collect(),
         monthly_statements: o.monthly.len() as u64,
         warnings: o.warnings.clone(),
+        budget: o.budget.reason.clone(),
     }
 }
 

@@ -36,6 +36,7 @@ use axum::{middleware, Router};
 
 pub mod auth;
 pub mod backend;
+pub mod budget;
 pub mod contract;
 pub mod engine;
 pub mod error;
@@ -143,6 +144,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit", get(routes::audit))
         .route("/v1/payments", post(payments::record))
         .route("/v1/arrears", get(payments::arrears_as_of))
+        .route("/v1/budget/versions", get(budget::list_versions))
+        .route("/v1/budget/execution", get(budget::get_execution))
         .route("/v1/opinions", get(opinions::list).post(opinions::submit))
         .route("/v1/opinions/{id}", get(opinions::get_one))
         .route("/v1/opinions/{id}/steps", post(opinions::step))

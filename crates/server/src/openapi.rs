@@ -15,7 +15,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::limits::Limits;
 use crate::{
-    auth, backend, contract, engine, error, ledger, opinions, payments, routes, special, views,
+    auth, backend, budget, contract, engine, error, ledger, opinions, payments, routes, special,
+    views,
 };
 
 struct BearerAuth;
@@ -61,6 +62,8 @@ impl Modify for BearerAuth {
         routes::audit,
         payments::record,
         payments::arrears_as_of,
+        budget::list_versions,
+        budget::get_execution,
         opinions::submit,
         opinions::list,
         opinions::get_one,
@@ -114,6 +117,10 @@ impl Modify for BearerAuth {
         payments::ArrearsRowJson,
         payments::ArrearsTotalsJson,
         payments::ArrearsJson,
+        budget::BudgetVersionJson,
+        budget::BudgetVersionsJson,
+        budget::ExecutionLineJson,
+        budget::ExecutionJson,
         opinions::OpinionView,
         opinions::OpinionBody,
         opinions::StepBody,
@@ -305,6 +312,16 @@ impl Patcher<'_> {
             json!({"type": "string", "enum": ["true", "false"]}),
         );
         self.parameter("post", "/v1/clearings", "year", year());
+        for path in ["/v1/budget/versions", "/v1/budget/execution"] {
+            self.parameter("get", path, "year", year());
+        }
+        self.parameter(
+            "get",
+            "/v1/budget/execution",
+            "version",
+            json!({"type": "string", "pattern": budget::VERSION_PATTERN}),
+        );
+        self.parameter("get", "/v1/budget/execution", "hospital", id());
         self.parameter(
             "post",
             "/v1/clearings",

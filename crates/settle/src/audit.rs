@@ -181,6 +181,10 @@ pub enum Action {
     OpinionClosed,
     /// The data working group's roster of a year recorded (医保数据工作组).
     RosterRecorded,
+    /// A version of a year's budget registered from a parameter file (总额预算).
+    BudgetRegistered,
+    /// A year's budget adjusted: a new version with its reason and approval (预算调整).
+    BudgetAdjusted,
 }
 
 impl Action {
@@ -216,6 +220,8 @@ impl Action {
             Action::OpinionAnswered => "opinion.answered",
             Action::OpinionClosed => "opinion.closed",
             Action::RosterRecorded => "working_group.roster_recorded",
+            Action::BudgetRegistered => "budget.registered",
+            Action::BudgetAdjusted => "budget.adjusted",
         }
     }
 }

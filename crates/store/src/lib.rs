@@ -16,6 +16,7 @@
 //! time stamps (from its [`Clock`]), the audit sequence numbers, and the `before` state of a
 //! statement that a re-run replaces.
 
+mod budget;
 mod clock;
 mod error;
 mod governance;
@@ -37,6 +38,7 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row};
 
+pub use budget::{BudgetSlot, BudgetStored, StoredBudget};
 pub use clock::{rfc3339, system_clock, Clock};
 pub use drgdip_pay::InsuredClass;
 pub use drgdip_settle::{
@@ -176,7 +178,7 @@ pub struct RunInputs {
 
 /// The migrations, embedded in the binary: `0001`, `0003` (provenance, closed years), `0004`
 /// (payments), `0006` (adjustments), `0007` (adjustments counted by a clearing) and `0008`
-/// (opinions, rosters) are portable; `0002` and `0005` (the append-only triggers of the audit
+/// (opinions, rosters) and `0009` (budget versions) are portable; `0002` and `0005` (the append-only triggers of the audit
 /// log and of the payments) have one text per backend.
 #[derive(Debug)]
 struct Embedded(Backend);
@@ -260,6 +262,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                 Cow::Borrowed("governance"),
                 MigrationType::Simple,
                 Cow::Borrowed(include_str!("../migrations/0008_governance.sql")),
+                false,
+            ),
+            Migration::new(
+                9,
+                Cow::Borrowed("budget"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("../migrations/0009_budget.sql")),
                 false,
             ),
         ];
