@@ -129,7 +129,11 @@ pub async fn check_csrf(
     match session.and_then(|s| s.actor.as_ref()) {
         Some(actor) => {
             let e = refuse(app, actor, format!("POST {path}"), path, reason).await;
-            Err(error_page(None, &e))
+            let signed = session.map(|s| SignedIn {
+                session: s.clone(),
+                actor: actor.clone(),
+            });
+            Err(error_page(signed.as_ref(), &e))
         }
         None => {
             eprintln!("drgdip serve: refused POST {path} without a session's CSRF token");
