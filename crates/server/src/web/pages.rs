@@ -562,7 +562,7 @@ fn bar_chart(title: &str, bars: &[(String, f64, String)]) -> String {
     let h = row * bars.len() as f64 + 10.0;
     let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;");
     let mut s = format!(
-        "<svg class=\"chart\" role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {w} {h}\" width=\"100%\" font-family=\"'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',sans-serif\" font-size=\"13\">",
+        "<svg class=\"chart\" role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',sans-serif\" font-size=\"13\">",
         esc(title)
     );
     for (i, (label, v, text)) in bars.iter().enumerate() {
