@@ -317,7 +317,7 @@ fn serve_end_to_end(shared: &Path, dir: &Path, db: &str) {
     let r = http(&addr, "GET", "/openapi.json", None, None);
     assert_eq!(r.status, 200);
     assert!(r.json["paths"]["/v1/special-cases/{id}/review"]["post"].is_object());
-    let r = http(&addr, "GET", "/", None, None);
+    let r = http(&addr, "GET", "/api", None, None);
     assert!(r.text.contains("/v1/statements"));
 
     // 401

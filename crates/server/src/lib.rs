@@ -4,7 +4,7 @@
 //! once), the [`Tokens`] (bearer token → actor and role) and a [`Backend`] (the
 //! store: [`drgdip_store::Store`], SQLite or PostgreSQL). What comes out: an axum
 //! [`Router`] with the endpoints of [`auth::ROUTES`], the OpenAPI document at
-//! `/openapi.json` and a page listing the endpoints at `/`.
+//! `/openapi.json`, a page listing the endpoints at `/api` and the web app at `/` ([`web`]).
 //!
 //! Invariants:
 //! - every `/v1` route passes through one middleware ([`auth::authorize`]): no token or an
@@ -52,6 +52,7 @@ pub mod special;
 mod store;
 pub mod transport;
 pub mod views;
+pub mod web;
 
 pub use auth::{Tokens, TokensError};
 pub use backend::{AuditEntry, Backend, BackendError, BackendFuture, Refusal};
@@ -83,6 +84,8 @@ pub struct AppState {
     /// The experts of the special-case review (专家组); empty unless given
     /// ([`AppState::with_experts`]).
     pub experts: drgdip_settle::Experts,
+    /// The web app's sessions and jobs ([`web`]).
+    pub web: web::WebState,
 }
 
 impl AppState {
@@ -103,6 +106,7 @@ impl AppState {
             ledger_writes: Arc::new(tokio::sync::Mutex::new(())),
             openapi,
             experts: drgdip_settle::Experts::default(),
+            web: web::WebState::default(),
         }
     }
 
@@ -118,7 +122,7 @@ impl AppState {
     }
 }
 
-/// The application: public `/`, `/openapi.json`, `/health`; the `/v1` API behind
+/// The application: the web app ([`web::routes`]); public `/api`, `/openapi.json`, `/health`; the `/v1` API behind
 /// [`auth::authorize`]; all of it behind the [`Guard`] (request timeout, rate limit, one
 /// `Authorization` header, body limit).
 pub fn router(state: Arc<AppState>) -> Router {
@@ -161,7 +165,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             auth::authorize,
         ));
     let app = Router::new()
-        .route("/", get(routes::index))
+        .route("/api", get(routes::index))
+        .merge(web::routes(&state))
         .route("/openapi.json", get(routes::openapi))
         .route("/health", get(routes::health))
         .merge(v1)

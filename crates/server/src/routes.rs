@@ -75,7 +75,7 @@ pub async fn health() -> &'static str {
 
 /// Unknown paths.
 pub async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint: see / or /openapi.json")
+    ApiError::not_found("no such endpoint: see /api or /openapi.json")
 }
 
 /// A known path with another method.

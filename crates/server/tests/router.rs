@@ -64,7 +64,7 @@ async fn no_token_or_an_unknown_one_is_401_with_a_json_error() {
 #[tokio::test]
 async fn the_index_the_openapi_document_and_health_are_public() {
     let (app, _) = setup!();
-    let a = call(&app, "GET", "/", None, None).await;
+    let a = call(&app, "GET", "/api", None, None).await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.text.contains("/v1/special-cases/{id}/review") && a.text.contains("/openapi.json"));
     let a = call(&app, "GET", "/openapi.json", None, None).await;
