@@ -165,7 +165,10 @@ fn fund_file(d: &Data) -> PathBuf {
 }
 
 fn disclose(l: &(Data, PathBuf, String), period: &[&str], out: &Path) -> Vec<PathBuf> {
-    let (d, _, db) = l;
+    disclose_db(&l.0, &l.2, period, out)
+}
+
+fn disclose_db(d: &Data, db: &str, period: &[&str], out: &Path) -> Vec<PathBuf> {
     let mut args = vec!["disclose"];
     args.extend_from_slice(period);
     let fund = fund_file(d);
@@ -680,4 +683,60 @@ fn the_yearly_pack_as_a_pdf_embeds_its_chinese_font_and_draws_it() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/font.ttf: no such file"));
+}
+
+#[test]
+fn a_registered_and_adjusted_budget_is_the_one_the_pack_executes() {
+    let Some(l) = ledger() else { return };
+    let (d, dir, _) = l;
+    // A copy of the dev year's ledger (the other tests read the original with no budget).
+    let copy = tempdir("disclose-budget");
+    for suffix in ["", "-wal", "-shm"] {
+        let from = dir.join(format!("ledger.db{suffix}"));
+        if from.exists() {
+            std::fs::copy(&from, copy.join(format!("ledger.db{suffix}"))).unwrap();
+        }
+    }
+    let db = format!("sqlite://{}", copy.join("ledger.db").display());
+    run_ok(
+        &d.shared,
+        &["budget", "register", "--params", s(&d.params), "--db", &db],
+    );
+    run_ok(
+        &d.shared,
+        &[
+            "budget",
+            "adjust",
+            "--year",
+            "2025",
+            "--reason",
+            "年中调整",
+            "--approved-by",
+            "示例统筹区医保局",
+            "--approved-on",
+            "2025-07-01",
+            "--document",
+            "示医保〔2025〕9号",
+            "--drg",
+            "500000000.00",
+            "--per-diem",
+            "70000000.00",
+            "--db",
+            &db,
+        ],
+    );
+    let out = copy.join("pack");
+    disclose_db(d, &db, &["--year", "2025"], &out);
+    let rows = read_csv(&out.join("disclose-year-2025-budget.csv"));
+    let drg = rows
+        .iter()
+        .find(|r| r["line"] == "drg")
+        .expect("a drg line");
+    assert_eq!(dec(&drg["annual_budget"]), dec("500000000.00"));
+    assert!(
+        drg["source"]
+            .contains("budget v2 (ledger), approved 2025-07-01 示例统筹区医保局 示医保〔2025〕9号"),
+        "{}",
+        drg["source"]
+    );
 }

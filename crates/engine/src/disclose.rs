@@ -238,8 +238,8 @@ impl FundBook {
     }
 }
 
-/// The budget figures budget execution needs (the parameter file's `[budget]` plan today; a
-/// versioned budget of the ledger tomorrow).
+/// The budget figures budget execution needs: the ledger's last version of the year's budget
+/// (`drgdip budget`), or the parameter file's `[budget]` plan when none is registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetFigures {
     /// `budget v1, approved 2025-01-15 …`.
@@ -261,6 +261,25 @@ pub struct BudgetFigures {
 }
 
 impl BudgetFigures {
+    /// The figures of a version of the ledger's budget (`drgdip budget`), named by its
+    /// version and approval.
+    pub fn of_version(v: &crate::budget::BudgetVersion) -> BudgetFigures {
+        let on = v.approval.on.map(|d| format!("{d} ")).unwrap_or_default();
+        BudgetFigures {
+            version: format!(
+                "budget v{} (ledger), approved {on}{} {}",
+                v.version, v.approval.by, v.approval.document
+            ),
+            total: v.total,
+            outpatient: v.outpatient,
+            drg: v.inpatient.drg,
+            dip: v.inpatient.dip,
+            per_diem: v.inpatient.per_diem,
+            per_item: v.inpatient.per_item,
+            other: v.inpatient.other,
+        }
+    }
+
     /// The figures of a `[budget]` plan, named by its version and approval.
     pub fn of_plan(plan: &BudgetPlan) -> BudgetFigures {
         BudgetFigures {
@@ -677,9 +696,19 @@ pub async fn gather(
         other: fund_expenditure - named,
     };
     let months_n = months_of(first, last).len() as u32;
-    let (budget, budget_version) = match &inputs.params.budget.plan {
-        Some(plan) => {
-            let figures = BudgetFigures::of_plan(plan);
+    // The ledger's last budget version of the year when one is registered (`drgdip budget`),
+    // else the parameter file's plan.
+    let figures = match crate::budget::versions(store, year).await?.last() {
+        Some(v) => Some(BudgetFigures::of_version(v)),
+        None => inputs
+            .params
+            .budget
+            .plan
+            .as_ref()
+            .map(BudgetFigures::of_plan),
+    };
+    let (budget, budget_version) = match figures {
+        Some(figures) => {
             let lines = budget_execution(&figures, months_n, &spent, &ledger_label, &fund_label);
             (lines, figures.version)
         }
