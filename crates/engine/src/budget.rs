@@ -571,7 +571,7 @@ pub async fn execution(
         for (id, h) in lines {
             let c = cumulative_h.entry((method, id.clone())).or_default();
             *c = add(*c, h, "a hospital's months")?;
-            if hospital.map_or(true, |want| want == id) {
+            if hospital.is_none_or(|want| want == id) {
                 hospitals.push(HospitalExecution {
                     hospital_id: id,
                     month,

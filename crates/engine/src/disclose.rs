@@ -232,7 +232,7 @@ impl FundBook {
         self.rows
             .iter()
             .filter(|r| r.direction == direction && r.month == month)
-            .filter(|r| item.map_or(true, |i| r.item == i))
+            .filter(|r| item.is_none_or(|i| r.item == i))
             .map(|r| r.amount)
             .sum()
     }

@@ -440,7 +440,7 @@ pub struct Band {
 fn band_value(bands: &[Band], x: Decimal) -> Decimal {
     bands
         .iter()
-        .find(|b| b.upper.map_or(true, |upper| x <= upper))
+        .find(|b| b.upper.is_none_or(|upper| x <= upper))
         .or(bands.last())
         .map_or(Decimal::ZERO, |b| b.value)
 }
@@ -1504,9 +1504,7 @@ fn is_plain_decimal(text: &str) -> bool {
     let fraction = parts.next();
     !whole.is_empty()
         && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.map_or(true, |f| {
-            !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit())
-        })
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A decimal written as a string or an integer, within `bound`.

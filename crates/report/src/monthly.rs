@@ -60,7 +60,7 @@ pub fn monthly_feedback(
     groups: &Groups,
     names: &HospitalNames,
 ) -> Result<MonthlyReport, ReportError> {
-    let wanted = |h: &str| hospital.map_or(true, |w| w == h);
+    let wanted = |h: &str| hospital.is_none_or(|w| w == h);
     let mut by_hospital: BTreeMap<&str, Vec<&SettledCase>> = BTreeMap::new();
     for case in cases {
         if case.discharge_month == month && wanted(&case.hospital_id) {

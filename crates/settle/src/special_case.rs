@@ -247,7 +247,7 @@ pub fn settled_cases_in_period<'a>(
     cases
         .into_iter()
         .filter(|c| {
-            hospital_id.map_or(true, |h| c.hospital_id == h)
+            hospital_id.is_none_or(|h| c.hospital_id == h)
                 && period.contains(c.discharge_month)
                 && c.category != Category::Invalid
         })

@@ -182,8 +182,8 @@ impl Backend for MemBackend {
         ready(
             m.statements
                 .iter()
-                .filter(|s| month.map_or(true, |x| s.month == x))
-                .filter(|s| hospital_id.map_or(true, |h| s.hospital_id == h))
+                .filter(|s| month.is_none_or(|x| s.month == x))
+                .filter(|s| hospital_id.is_none_or(|h| s.hospital_id == h))
                 .cloned()
                 .collect(),
         )
@@ -199,7 +199,7 @@ impl Backend for MemBackend {
             m.cases
                 .iter()
                 .filter(|c| period.contains(c.discharge_month))
-                .filter(|c| hospital_id.map_or(true, |h| c.hospital_id == h))
+                .filter(|c| hospital_id.is_none_or(|h| c.hospital_id == h))
                 .cloned()
                 .collect(),
         )
@@ -238,8 +238,8 @@ impl Backend for MemBackend {
         ready(
             m.apps
                 .values()
-                .filter(|a| hospital_id.map_or(true, |h| a.hospital_id() == h))
-                .filter(|a| period.map_or(true, |p| a.period() == p))
+                .filter(|a| hospital_id.is_none_or(|h| a.hospital_id() == h))
+                .filter(|a| period.is_none_or(|p| a.period() == p))
                 .cloned()
                 .collect(),
         )
@@ -282,8 +282,8 @@ impl Backend for MemBackend {
         let mut list: Vec<LedgerCase> = m
             .cases
             .iter()
-            .filter(|c| period.map_or(true, |p| p.contains(c.discharge_month)))
-            .filter(|c| hospital_id.map_or(true, |h| c.hospital_id == h))
+            .filter(|c| period.is_none_or(|p| p.contains(c.discharge_month)))
+            .filter(|c| hospital_id.is_none_or(|h| c.hospital_id == h))
             .map(|c| LedgerCase {
                 case: c.clone(),
                 run_id: 1,

@@ -41,7 +41,7 @@ fn next_month(m: YearMonth) -> YearMonth {
 fn is_round_month(kind: ReviewPeriod, month: YearMonth) -> bool {
     match kind {
         ReviewPeriod::Month => true,
-        _ => month.month() % 3 == 0,
+        _ => month.month().is_multiple_of(3),
     }
 }
 
