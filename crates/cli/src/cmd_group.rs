@@ -71,18 +71,7 @@ pub struct GroupArgs {
     pub shared: SharedOpts,
 }
 
-pub use drgdip_engine::batch::{bucket, group_record, STATUS_NAMES};
-
-fn codes(s: &Scheme, ids: &[u32]) -> String {
-    let mut out = String::new();
-    for (i, &d) in ids.iter().enumerate() {
-        if i > 0 {
-            out.push('|');
-        }
-        out.push_str(s.catalog.diagnoses.code(d));
-    }
-    out
-}
+pub use drgdip_engine::batch::{bucket, diagnosis_codes, group_record, STATUS_NAMES};
 
 struct Ctx<'a> {
     schemes: &'a Schemes,
@@ -107,8 +96,8 @@ fn write_row(
             g.mdc_code(s),
             g.adrg_code(s),
             g.drg_code(s),
-            codes(s, &g.mcc),
-            codes(s, &g.cc),
+            diagnosis_codes(s, &g.mcc),
+            diagnosis_codes(s, &g.cc),
             s.name.as_str(),
         ),
         None => ("invalid", "", "", "", String::new(), String::new(), ""),

@@ -28,6 +28,18 @@ pub fn group_record(s: &Scheme, r: &CaseRecord, trace: &mut Trace) -> Grouping {
     group(s, &r.case(), trace)
 }
 
+/// Diagnosis codes as a result row writes them (`mcc`, `cc`): joined with `|`.
+pub fn diagnosis_codes(s: &Scheme, ids: &[u32]) -> String {
+    let mut out = String::new();
+    for (i, &d) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        out.push_str(s.catalog.diagnoses.code(d));
+    }
+    out
+}
+
 /// The payment crate's name of a grouping status.
 pub fn group_status(s: Status) -> GroupStatus {
     match s {

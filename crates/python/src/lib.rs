@@ -24,7 +24,7 @@ use arrow_array::builder::{Decimal128Builder, StringBuilder, UInt64Builder};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use drgdip_drg::{explain, Lang, Trace};
-use drgdip_engine::batch::group_record;
+use drgdip_engine::batch::{diagnosis_codes, group_record};
 use drgdip_engine::pricing::{PricedRow, Pricer, SpecialCases, PAY_HEADER};
 use drgdip_engine::{Region, RegionFiles, WeightsFrom};
 use drgdip_io::{
@@ -304,17 +304,6 @@ fn load_registry_scheme(shared: &PathBuf, scheme: &str) -> PyResult<Arc<Scheme>>
     registry.get(scheme).map_err(data_error)
 }
 
-fn codes(s: &Scheme, ids: &[u32]) -> String {
-    let mut out = String::new();
-    for (i, &d) in ids.iter().enumerate() {
-        if i > 0 {
-            out.push('|');
-        }
-        out.push_str(s.catalog.diagnoses.code(d));
-    }
-    out
-}
-
 /// The columns of a grouping result, as `drgdip group` writes them.
 const GROUP_COLUMNS: [&str; 11] = [
     "case_id", "status", "mdc", "adrg", "drg", "mcc", "cc", "scheme", "repairs", "problems",
@@ -421,8 +410,8 @@ fn group_one(
                 Some(g.mdc_code(s).to_string()),
                 Some(g.adrg_code(s).to_string()),
                 Some(g.drg_code(s).to_string()),
-                Some(codes(s, &g.mcc)),
-                Some(codes(s, &g.cc)),
+                Some(diagnosis_codes(s, &g.mcc)),
+                Some(diagnosis_codes(s, &g.cc)),
                 Some(s.name.clone()),
                 Some(repairs),
                 empty(),
