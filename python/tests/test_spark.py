@@ -5,6 +5,7 @@ DRGDIP_REQUIRE_SPARK is set (CI sets it), when their absence fails it."""
 
 import os
 import shutil
+import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -32,6 +33,9 @@ def test_a_parquet_dataset_grouped_on_spark_equals_the_package(shared, dev_cases
     from pyspark.sql import SparkSession
 
     from drgdip.spark import group_dataframe
+
+    # Spark's Python workers run `python3` of the PATH unless told: this interpreter has drgdip.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     dataset = tmp_path / "cases"
     dataset.mkdir()
