@@ -29,6 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 venv=target/python-venv
 mkdir -p target
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q -r python/requirements-test.txt
+# a virtualenv that no longer runs (moved, or its Python gone) is made anew
+"$venv/bin/python" -m pip --version >/dev/null 2>&1 || { rm -rf "$venv"; python3 -m venv "$venv"; }
+"$venv/bin/python" -m pip install -q -r python/requirements-test.txt
 echo "== packages ready"
