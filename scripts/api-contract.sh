@@ -31,8 +31,9 @@ PARAMS="$SHARED/params/region-350100-2025.toml"
 start=$(date +%s)
 
 if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "version $ST_VERSION\$"; then
+  rm -rf "$VENV"   # absent, another version, or no longer runs (moved)
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$ST_VERSION"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
 VENV=$(cd "$VENV" && pwd)   # absolute: schemathesis runs from the work directory below
 "$VENV/bin/st" --version
