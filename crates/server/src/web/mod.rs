@@ -1,7 +1,8 @@
 //! The web app (网页端) at `/`: server-rendered pages (maud) over the same engine, store and
 //! authorization as the API. A page is allowed to a role exactly when its API route is
-//! ([`permit`] reads [`crate::auth::ROUTES`]), and its data comes from the API's own handlers
-//! called with the session's actor, so what depends on the data (another hospital's
+//! ([`PAGES`] names it, [`permit`] reads [`crate::auth::ROUTES`]), and its data comes from
+//! the API's own handlers called with the session's actor, so what depends on the data
+//! (another hospital's
 //! statement, an application the reviewer is not assigned to) is refused by the same code,
 //! audited through [`crate::auth::refuse`], and shown as a 403 page.
 //!
@@ -14,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -112,6 +113,115 @@ impl FromRequestParts<Arc<AppState>> for SignedIn {
     }
 }
 
+/// One page and the API route it stands on (页面与接口): the page is allowed to a role exactly
+/// when that route is, and its data comes from that route's handler.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRoute {
+    /// The page's method.
+    pub method: &'static str,
+    /// The page's path, as routed (`{id}` for a parameter).
+    pub page: &'static str,
+    /// The API route's method.
+    pub api_method: &'static str,
+    /// The API route's path, as in [`ROUTES`].
+    pub api: &'static str,
+}
+
+const fn on(
+    method: &'static str,
+    page: &'static str,
+    api_method: &'static str,
+    api: &'static str,
+) -> PageRoute {
+    PageRoute {
+        method,
+        page,
+        api_method,
+        api,
+    }
+}
+
+/// Every page behind a role, with its API route. A page missing here is refused to
+/// everyone (a test checks that every routed page is listed and every route exists).
+pub const PAGES: &[PageRoute] = &[
+    on("GET", "/cases", "POST", "/v1/pay"),
+    on("POST", "/cases/upload", "POST", "/v1/pay"),
+    on("POST", "/cases/one", "POST", "/v1/pay"),
+    on("GET", "/statements", "GET", "/v1/statements"),
+    on("GET", "/arrears", "GET", "/v1/arrears"),
+    on("GET", "/opinions", "GET", "/v1/opinions"),
+    on("GET", "/special-cases", "GET", "/v1/special-cases"),
+    on(
+        "GET",
+        "/special-cases/{id}",
+        "GET",
+        "/v1/special-cases/{id}",
+    ),
+    on(
+        "POST",
+        "/special-cases/{id}/assign",
+        "POST",
+        "/v1/special-cases/{id}/assign",
+    ),
+    on(
+        "POST",
+        "/special-cases/{id}/review",
+        "POST",
+        "/v1/special-cases/{id}/review",
+    ),
+    on("GET", "/settle", "POST", "/v1/settlements"),
+    on("POST", "/settle", "POST", "/v1/settlements"),
+    on("GET", "/audit", "GET", "/v1/audit"),
+];
+
+/// The method and routed path of a request, to find its [`PageRoute`].
+#[derive(Debug, Clone)]
+struct PageKey {
+    method: String,
+    routed: String,
+    path: String,
+}
+
+impl PageKey {
+    fn of(parts: &Parts) -> PageKey {
+        PageKey {
+            method: parts.method.as_str().to_string(),
+            routed: parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default(),
+            path: parts.uri.path().to_string(),
+        }
+    }
+
+    /// [`permit`] with the API route of this page (none: refused, "no access rule").
+    async fn permit(&self, app: &AppState, signed: &SignedIn) -> Result<(), Response> {
+        let route = PAGES
+            .iter()
+            .find(|p| p.method == self.method && p.page == self.routed);
+        let (method, api) = route.map_or(("", self.routed.as_str()), |p| (p.api_method, p.api));
+        permit(app, signed, method, api, &self.path).await
+    }
+}
+
+/// A signed-in session whose role may use the page's API route ([`PAGES`]); else the
+/// sign-in page, or the audited 403 page of [`permit`].
+pub struct Permitted(pub SignedIn);
+
+impl FromRequestParts<Arc<AppState>> for Permitted {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<AppState>,
+    ) -> Result<Permitted, Response> {
+        let signed = SignedIn::from_request_parts(parts, app).await?;
+        PageKey::of(parts).permit(app, &signed).await?;
+        Ok(Permitted(signed))
+    }
+}
+
 /// Refuses a POST whose CSRF token is not the session's: 403, written to the audit log
 /// (through [`refuse`]) when the session is signed in. The one CSRF check of the web app.
 pub async fn check_csrf(
@@ -148,6 +258,7 @@ pub struct CsrfForm {
     pub session: Session,
     /// The fields (the last value of a repeated name in `one`, all in `all`).
     pub all: Vec<(String, String)>,
+    key: PageKey,
 }
 
 impl CsrfForm {
@@ -159,14 +270,31 @@ impl CsrfForm {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The signed-in session, if its role may use the page's API route ([`PAGES`]); else
+    /// the sign-in page or the audited 403 page.
+    pub async fn permitted(&self, app: &AppState) -> Result<SignedIn, Response> {
+        let Some(actor) = self.session.actor.clone() else {
+            return Err(Redirect::to("/login").into_response());
+        };
+        let signed = SignedIn {
+            session: self.session.clone(),
+            actor,
+        };
+        self.key.permit(app, &signed).await?;
+        Ok(signed)
+    }
 }
 
 impl FromRequest<Arc<AppState>> for CsrfForm {
     type Rejection = Response;
 
     async fn from_request(req: Request, app: &Arc<AppState>) -> Result<CsrfForm, Response> {
-        let path = req.uri().path().to_string();
-        let session = app.web.sessions.get(req.headers());
+        let (parts, body) = req.into_parts();
+        let key = PageKey::of(&parts);
+        let path = key.path.clone();
+        let session = app.web.sessions.get(&parts.headers);
+        let req = Request::from_parts(parts, body);
         let bytes = axum::body::Bytes::from_request(req, app)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -179,13 +307,15 @@ impl FromRequest<Arc<AppState>> for CsrfForm {
         Ok(CsrfForm {
             session: session.expect("checked"),
             all,
+            key,
         })
     }
 }
 
-/// A multipart form whose first field, `csrf`, was checked (before any file is read).
+/// A multipart form whose first field, `csrf`, was checked (before any file is read), sent
+/// by a session whose role may use the page's API route ([`PAGES`]).
 pub struct CsrfMultipart {
-    /// The signed-in session.
+    /// The signed-in, permitted session.
     pub signed: SignedIn,
     /// The fields after `csrf`.
     pub rest: Multipart,
@@ -195,8 +325,9 @@ impl FromRequest<Arc<AppState>> for CsrfMultipart {
     type Rejection = Response;
 
     async fn from_request(req: Request, app: &Arc<AppState>) -> Result<CsrfMultipart, Response> {
-        let path = req.uri().path().to_string();
         let (mut parts, body) = req.into_parts();
+        let key = PageKey::of(&parts);
+        let path = key.path.clone();
         let signed = SignedIn::from_request_parts(&mut parts, app).await?;
         let req = Request::from_parts(parts, body);
         let mut form = Multipart::from_request(req, app)
@@ -208,13 +339,14 @@ impl FromRequest<Arc<AppState>> for CsrfMultipart {
             _ => None,
         };
         check_csrf(app, Some(&signed.session), given.as_deref(), &path).await?;
+        key.permit(app, &signed).await?;
         Ok(CsrfMultipart { signed, rest: form })
     }
 }
 
-/// Whether `actor` may call API route `method path`; if not, the refusal of
-/// [`crate::auth::authorize`] (same reason, audited) as a 403 page.
-pub async fn permit(
+/// Whether `actor` may call API route `method path` (a page's, see [`PAGES`]); if not, the
+/// refusal of [`crate::auth::authorize`] (same reason, audited) as a 403 page.
+async fn permit(
     app: &AppState,
     signed: &SignedIn,
     method: &str,
@@ -358,4 +490,30 @@ pub fn query_pairs(q: Option<&str>) -> HashMap<String, String> {
 /// Raw HTML (an inline SVG built here).
 pub fn raw(s: String) -> Markup {
     PreEscaped(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_stands_on_a_route_of_the_api_and_is_listed_once() {
+        for p in PAGES {
+            assert!(
+                ROUTES
+                    .iter()
+                    .any(|r| r.method == p.api_method && r.path == p.api),
+                "{} {} stands on {} {}, which is not in auth::ROUTES",
+                p.method,
+                p.page,
+                p.api_method,
+                p.api
+            );
+            let same = PAGES
+                .iter()
+                .filter(|q| q.method == p.method && q.page == p.page)
+                .count();
+            assert_eq!(same, 1, "{} {} is listed {same} times", p.method, p.page);
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! The pages. Each checks its API route's roles ([`permit`]) and gets its data from the
-//! API's handler with the session's actor, so a page shows what the API would give.
+//! The pages. Each is allowed by its API route's roles (the [`Permitted`] extractor and the
+//! form extractors, through [`super::PAGES`]) and gets its data from the API's handler with
+//! the session's actor, so a page shows what the API would give.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
@@ -16,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 use super::jobs::{Job, Outcome, PricedCase};
 use super::{
-    csrf_field, error_page, page, permit, raw, session, value_table, CsrfForm, CsrfMultipart,
+    csrf_field, error_page, page, raw, session, value_table, CsrfForm, CsrfMultipart, Permitted,
     SignedIn,
 };
 use crate::auth::{refuse, Caller};
@@ -155,10 +156,7 @@ const ONE_CASE: &[(&str, &str, &str)] = &[
     ("fund_paid", "统筹支付 Fund paid", "15000.00"),
 ];
 
-pub async fn cases_form(State(app): App, signed: SignedIn) -> Response {
-    if let Err(r) = permit(&app, &signed, "POST", "/v1/pay", "/cases").await {
-        return r;
-    }
+pub async fn cases_form(Permitted(signed): Permitted) -> Response {
     let body = html! {
         h1 { "病例测算 Price cases" }
         section {
@@ -249,9 +247,6 @@ fn price(app: &AppState, row: Value) -> PricedCase {
 
 pub async fn upload(State(app): App, form: CsrfMultipart) -> Response {
     let CsrfMultipart { signed, mut rest } = form;
-    if let Err(r) = permit(&app, &signed, "POST", "/v1/pay", "/cases/upload").await {
-        return r;
-    }
     let (month, bytes) = match read_upload(&mut rest).await {
         Ok(x) => x,
         Err(e) => return error_page(Some(&signed), &e),
@@ -361,16 +356,10 @@ fn price_file(
 }
 
 pub async fn one_case(State(app): App, form: CsrfForm) -> Response {
-    let Some(actor) = form.session.actor.clone() else {
-        return Redirect::to("/login").into_response();
+    let signed = match form.permitted(&app).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
-    let signed = SignedIn {
-        session: form.session.clone(),
-        actor,
-    };
-    if let Err(r) = permit(&app, &signed, "POST", "/v1/pay", "/cases/one").await {
-        return r;
-    }
     let cols: Vec<(String, String)> = form
         .all
         .iter()
@@ -655,10 +644,11 @@ pub async fn job_case(
 // ---------------------------------------------------------------------------------------
 // Statements, arrears, opinions
 
-pub async fn statements(State(app): App, signed: SignedIn, Query(q): Params) -> Response {
-    if let Err(r) = permit(&app, &signed, "GET", "/v1/statements", "/statements").await {
-        return r;
-    }
+pub async fn statements(
+    State(app): App,
+    Permitted(signed): Permitted,
+    Query(q): Params,
+) -> Response {
     let query = crate::routes::StatementsQuery {
         month: param(&q, "month"),
         hospital: param(&q, "hospital"),
@@ -703,10 +693,7 @@ pub async fn statements(State(app): App, signed: SignedIn, Query(q): Params) -> 
     page(Some(&signed), "月结算单 Statements", body)
 }
 
-pub async fn arrears(State(app): App, signed: SignedIn, Query(q): Params) -> Response {
-    if let Err(r) = permit(&app, &signed, "GET", "/v1/arrears", "/arrears").await {
-        return r;
-    }
+pub async fn arrears(State(app): App, Permitted(signed): Permitted, Query(q): Params) -> Response {
     let as_of = match param(&q, "as_of") {
         Some(d) => d,
         None => match crate::ledger::today() {
@@ -738,10 +725,7 @@ pub async fn arrears(State(app): App, signed: SignedIn, Query(q): Params) -> Res
     }
 }
 
-pub async fn opinions(State(app): App, signed: SignedIn, Query(q): Params) -> Response {
-    if let Err(r) = permit(&app, &signed, "GET", "/v1/opinions", "/opinions").await {
-        return r;
-    }
+pub async fn opinions(State(app): App, Permitted(signed): Permitted, Query(q): Params) -> Response {
     let query = crate::opinions::OpinionsQuery {
         hospital: param(&q, "hospital"),
         from: None,
@@ -766,10 +750,7 @@ pub async fn opinions(State(app): App, signed: SignedIn, Query(q): Params) -> Re
 // ---------------------------------------------------------------------------------------
 // Special cases: the list, one application (blind for a reviewer), review, assign
 
-pub async fn special_cases(State(app): App, signed: SignedIn) -> Response {
-    if let Err(r) = permit(&app, &signed, "GET", "/v1/special-cases", "/special-cases").await {
-        return r;
-    }
+pub async fn special_cases(State(app): App, Permitted(signed): Permitted) -> Response {
     let query = crate::special::ListQuery {
         period: None,
         hospital: None,
@@ -815,18 +796,11 @@ pub async fn special_cases(State(app): App, signed: SignedIn) -> Response {
     page(Some(&signed), title, body)
 }
 
-pub async fn special_case(State(app): App, signed: SignedIn, Path(id): Path<String>) -> Response {
-    if let Err(r) = permit(
-        &app,
-        &signed,
-        "GET",
-        "/v1/special-cases/{id}",
-        "/special-cases/{id}",
-    )
-    .await
-    {
-        return r;
-    }
+pub async fn special_case(
+    State(app): App,
+    Permitted(signed): Permitted,
+    Path(id): Path<String>,
+) -> Response {
     let v = match crate::special::get_one(
         State(app.clone()),
         Caller(signed.actor.clone()),
@@ -879,29 +853,11 @@ pub async fn special_case(State(app): App, signed: SignedIn, Path(id): Path<Stri
     page(Some(&signed), "特例单议 Application", body)
 }
 
-fn signed_of(form: &CsrfForm) -> Option<SignedIn> {
-    Some(SignedIn {
-        session: form.session.clone(),
-        actor: form.session.actor.clone()?,
-    })
-}
-
 pub async fn review(State(app): App, Path(id): Path<String>, form: CsrfForm) -> Response {
-    let Some(signed) = signed_of(&form) else {
-        return Redirect::to("/login").into_response();
+    let signed = match form.permitted(&app).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
-    let page_path = format!("/special-cases/{id}/review");
-    if let Err(r) = permit(
-        &app,
-        &signed,
-        "POST",
-        "/v1/special-cases/{id}/review",
-        &page_path,
-    )
-    .await
-    {
-        return r;
-    }
     let mut opinions = Vec::new();
     for i in 0.. {
         let Some(case) = form.one(&format!("case_{i}")) else {
@@ -940,21 +896,10 @@ pub async fn review(State(app): App, Path(id): Path<String>, form: CsrfForm) -> 
 }
 
 pub async fn assign(State(app): App, Path(id): Path<String>, form: CsrfForm) -> Response {
-    let Some(signed) = signed_of(&form) else {
-        return Redirect::to("/login").into_response();
+    let signed = match form.permitted(&app).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
-    let page_path = format!("/special-cases/{id}/assign");
-    if let Err(r) = permit(
-        &app,
-        &signed,
-        "POST",
-        "/v1/special-cases/{id}/assign",
-        &page_path,
-    )
-    .await
-    {
-        return r;
-    }
     let ids: Vec<String> = form
         .one("reviewer_ids")
         .unwrap_or("")
@@ -979,10 +924,7 @@ pub async fn assign(State(app): App, Path(id): Path<String>, form: CsrfForm) -> 
 // ---------------------------------------------------------------------------------------
 // Bureau: settle a month, the audit log
 
-pub async fn settle_form(State(app): App, signed: SignedIn) -> Response {
-    if let Err(r) = permit(&app, &signed, "POST", "/v1/settlements", "/settle").await {
-        return r;
-    }
+pub async fn settle_form(Permitted(signed): Permitted) -> Response {
     let body = html! {
         h1 { "月结算 Settle a month" }
         form method="post" action="/settle" enctype="multipart/form-data" {
@@ -1001,9 +943,6 @@ pub async fn settle_form(State(app): App, signed: SignedIn) -> Response {
 
 pub async fn settle(State(app): App, form: CsrfMultipart) -> Response {
     let CsrfMultipart { signed, mut rest } = form;
-    if let Err(r) = permit(&app, &signed, "POST", "/v1/settlements", "/settle").await {
-        return r;
-    }
     let mut month = String::new();
     let mut force = None;
     let mut file = None;
@@ -1061,10 +1000,7 @@ pub async fn settle(State(app): App, form: CsrfMultipart) -> Response {
     Redirect::to(&format!("/jobs/{id}")).into_response()
 }
 
-pub async fn audit(State(app): App, signed: SignedIn, Query(q): Params) -> Response {
-    if let Err(r) = permit(&app, &signed, "GET", "/v1/audit", "/audit").await {
-        return r;
-    }
+pub async fn audit(State(app): App, Permitted(signed): Permitted, Query(q): Params) -> Response {
     let query = crate::routes::AuditQuery {
         limit: Some("1000".into()),
     };
