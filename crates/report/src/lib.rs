@@ -34,7 +34,7 @@ mod monthly;
 mod notice;
 mod pdf;
 mod region;
-mod svg;
+pub mod svg;
 mod tally;
 
 pub use breakdown::{Breakdown, CategoryRow, GroupRow};

@@ -10,15 +10,15 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::html::esc;
 
 /// Colour of the DRG/DIP payment.
-pub(crate) const PAYMENT: &str = "#2f6fad";
+pub const PAYMENT: &str = "#2f6fad";
 /// Colour of the per-item cost.
-pub(crate) const COST: &str = "#e07b39";
+pub const COST: &str = "#e07b39";
 /// Colour of a third series.
-pub(crate) const THIRD: &str = "#3c9d5d";
+pub const THIRD: &str = "#3c9d5d";
 
 /// One series of a chart.
 #[derive(Debug, Clone)]
-pub(crate) struct Series<'a> {
+pub struct Series<'a> {
     /// Its name in the legend.
     pub name: &'a str,
     /// Its colour.
@@ -112,7 +112,7 @@ fn no_data(title: &str) -> String {
 /// Horizontal grouped bars: one band per label, one bar per series, a value axis from zero
 /// with five ticks (`axis` writes their labels), each bar's value written after it
 /// (`value`).
-pub(crate) fn bars(
+pub fn bars(
     title: &str,
     labels: &[String],
     series: &[Series],
@@ -191,7 +191,7 @@ pub(crate) fn bars(
 
 /// Lines over evenly spaced labels (months): a value axis from zero with five ticks, a
 /// polyline and a point with its value per series.
-pub(crate) fn lines(
+pub fn lines(
     title: &str,
     labels: &[String],
     series: &[Series],

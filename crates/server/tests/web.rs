@@ -270,3 +270,91 @@ async fn another_hospitals_statement_another_roles_page_and_another_users_job_ar
         .iter()
         .any(|l| l.starts_with("h001-clerk") && l.contains("job ")));
 }
+
+/// The budget page (预算执行) over the API's handler: the bureau sees the region and every
+/// hospital against the registered version, with its chart; a hospital sees its own lines
+/// only, another hospital's is a 403 page (audited), and a reviewer has no budget page.
+#[tokio::test]
+async fn the_budget_page_shows_the_version_s_execution_to_whom_the_api_shows_it() {
+    let Some((app, store)) = setup().await else {
+        return;
+    };
+    let Some(engine) = engine() else { return };
+    let (cases, statements) = common::seed_data();
+    let june: drgdip_settle::YearMonth = "2025-06".parse().unwrap();
+    let of_june: Vec<_> = cases
+        .into_iter()
+        .filter(|c| c.discharge_month == june)
+        .collect();
+    let inputs = drgdip_store::RunInputs {
+        method: "drg".into(),
+        ..drgdip_store::RunInputs::default()
+    };
+    store
+        .settle_month_run(
+            june,
+            &of_june,
+            &statements,
+            &[],
+            drgdip_store::Replace::Guarded,
+            &inputs,
+        )
+        .await
+        .unwrap();
+    drgdip_engine::budget::register(
+        &store,
+        &drgdip_settle::Actor::bureau("test"),
+        engine.params(),
+        "sha-of-the-test",
+    )
+    .await
+    .unwrap();
+    let hospitals: Vec<&str> = statements.iter().map(|s| s.hospital_id.as_str()).collect();
+    assert!(
+        hospitals.contains(&"H001") && hospitals.len() > 1,
+        "{hospitals:?}"
+    );
+
+    let (b, _) = sign_in(&app, common::BUREAU).await;
+    let r = send(&app, "GET", "/budget?year=2025", Some(&b), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("Budget version 1"), "{}", r.text);
+    assert!(r.text.contains("id=\"budget-region\""), "{}", r.text);
+    assert!(
+        r.text.contains("40000000.00"),
+        "June's 1/12 of the DRG budget"
+    );
+    assert!(r.text.contains("<svg"), "the chart");
+    for h in &hospitals {
+        assert!(r.text.contains(&format!("<td>{h}</td>")), "{h} is listed");
+    }
+
+    let (h1, _) = sign_in(&app, common::H001).await;
+    let r = send(&app, "GET", "/budget?year=2025", Some(&h1), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("<td>H001</td>"), "{}", r.text);
+    for h in hospitals.iter().filter(|h| **h != "H001") {
+        assert!(
+            !r.text.contains(&format!("<td>{h}</td>")),
+            "{h} is not H001's"
+        );
+    }
+    let r = send(
+        &app,
+        "GET",
+        "/budget?year=2025&hospital=H002",
+        Some(&h1),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let (rv, _) = sign_in(&app, common::R1).await;
+    let r = send(&app, "GET", "/budget?year=2025", Some(&rv), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let log = refusals(&store).await;
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("h001-clerk") && l.contains("budget 2025 of H002")),
+        "{log:#?}"
+    );
+}

@@ -71,6 +71,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             get(pages::settle_form).post(pages::settle).layer(upload),
         )
         .route("/audit", get(pages::audit))
+        .route("/budget", get(pages::budget))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
 }
@@ -172,6 +173,7 @@ pub const PAGES: &[PageRoute] = &[
     on("GET", "/settle", "POST", "/v1/settlements"),
     on("POST", "/settle", "POST", "/v1/settlements"),
     on("GET", "/audit", "GET", "/v1/audit"),
+    on("GET", "/budget", "GET", "/v1/budget/execution"),
 ];
 
 /// The method and routed path of a request, to find its [`PageRoute`].
@@ -401,6 +403,7 @@ pub fn page(signed: Option<&SignedIn>, title: &str, content: Markup) -> Response
             ("/statements", "结算单 Statements"),
             ("/arrears", "拨付与欠款 Arrears"),
             ("/special-cases", "特例单议 Special cases"),
+            ("/budget", "预算执行 Budget"),
             ("/opinions", "意见 Opinions"),
         ],
         Some("reviewer") => vec![("/special-cases", "待审队列 Review queue")],
@@ -409,6 +412,7 @@ pub fn page(signed: Option<&SignedIn>, title: &str, content: Markup) -> Response
             ("/statements", "结算单 Statements"),
             ("/arrears", "拨付与欠款 Arrears"),
             ("/special-cases", "特例单议 Special cases"),
+            ("/budget", "预算执行 Budget"),
             ("/opinions", "意见 Opinions"),
             ("/audit", "审计日志 Audit"),
         ],

@@ -1043,3 +1043,123 @@ pub async fn audit(State(app): App, Permitted(signed): Permitted, Query(q): Para
     };
     page(Some(&signed), "审计日志 Audit", body)
 }
+
+// ---------------------------------------------------------------------------------------
+// Budget execution (预算执行): the bureau and a hospital
+
+/// A figure of the API's JSON (a decimal as text) for a chart; what does not parse is 0.
+fn decimal_of(v: Option<&str>) -> rust_decimal::Decimal {
+    v.and_then(|t| t.parse().ok()).unwrap_or_default()
+}
+
+/// A ratio of the API (`0.831245`) as a percentage with two decimals (`83.12%`).
+fn percent_of(v: Option<&str>) -> String {
+    match v.and_then(|t| t.parse::<rust_decimal::Decimal>().ok()) {
+        Some(r) => drgdip_report::format::pct(r),
+        None => "—".into(),
+    }
+}
+
+pub async fn budget(State(app): App, Permitted(signed): Permitted, Query(q): Params) -> Response {
+    let year = param(&q, "year").unwrap_or_else(|| app.engine.params().region.year.to_string());
+    let query = crate::budget::BudgetQuery {
+        year: year.clone(),
+        version: param(&q, "version"),
+        hospital: param(&q, "hospital"),
+    };
+    let e = match crate::budget::get_execution(
+        State(app.clone()),
+        Caller(signed.actor.clone()),
+        QueryOf(query),
+    )
+    .await
+    {
+        Ok(Json(e)) => e,
+        Err(e) => return error_page(Some(&signed), &e),
+    };
+    let region: Vec<_> = e.lines.iter().filter(|l| l.hospital_id == "*").collect();
+    let hospitals: Vec<_> = e.lines.iter().filter(|l| l.hospital_id != "*").collect();
+    let mut methods: Vec<&str> = region.iter().map(|l| l.method.as_str()).collect();
+    methods.dedup();
+    let charts: Vec<String> = methods
+        .iter()
+        .map(|m| {
+            let of: Vec<_> = region.iter().filter(|l| l.method == *m).collect();
+            let labels: Vec<String> = of.iter().map(|l| l.month.clone()).collect();
+            let series = [
+                drgdip_report::svg::Series {
+                    name: "累计预算 Budget to date",
+                    color: drgdip_report::svg::COST,
+                    values: of
+                        .iter()
+                        .map(|l| decimal_of(l.cumulative_share.as_deref()))
+                        .collect(),
+                },
+                drgdip_report::svg::Series {
+                    name: "累计结算 Settled to date",
+                    color: drgdip_report::svg::PAYMENT,
+                    values: of
+                        .iter()
+                        .map(|l| decimal_of(Some(&l.cumulative_settled)))
+                        .collect(),
+                },
+            ];
+            drgdip_report::svg::lines(
+                &format!("{} 预算执行 Budget execution, {year}", m.to_uppercase()),
+                &labels,
+                &series,
+                drgdip_report::format::axis,
+                drgdip_report::format::money_grouped,
+            )
+        })
+        .collect();
+    let body = html! {
+        h1 { "预算执行 Budget execution " (year) }
+        form.filters method="get" action="/budget" {
+            label for="y" { "年度 Year" } input #y name="year" value=(year) pattern="[0-9]{4}";
+            label for="v" { "预算版本 Version (留空为最新 empty: the last)" } input #v name="version" value=(param(&q, "version").unwrap_or_default());
+            @if signed.actor.hospital_id().is_none() {
+                label for="h" { "医院 Hospital" } input #h name="hospital" value=(param(&q, "hospital").unwrap_or_default());
+            }
+            button type="submit" { "查询 Show" }
+        }
+        p.summary #budget-version { "预算版本 Budget version " (e.budget_version) "（每个数字均按此版本计算 every figure is against this version）" }
+        @for c in &charts { (raw(c.clone())) }
+        @if !region.is_empty() {
+            h2 { "全区 The region, by month" }
+            table.list #budget-region aria-label="全区预算执行 The region's budget execution" {
+                thead { tr { th { "月份 Month" } th { "方式 Method" } th.num { "预算 Budget share" } th.num { "结算 Settled" } th.num { "累计预算 Budget to date" } th.num { "累计结算 Settled to date" } th.num { "使用率 Used" } } }
+                tbody {
+                    @for l in &region {
+                        tr {
+                            td { (l.month) } td { (l.method) }
+                            td.num { (l.budget_share.clone().unwrap_or_default()) } td.num { (l.settled) }
+                            td.num { (l.cumulative_share.clone().unwrap_or_default()) } td.num { (l.cumulative_settled) }
+                            td.num { (percent_of(l.budget_used.as_deref())) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "医院 Hospitals, by month" }
+        @if hospitals.is_empty() { p #no-budget-lines { "暂无结算 Nothing settled yet." } }
+        @else {
+            table.list #budget-hospitals aria-label="医院预算执行 Hospitals' budget execution" {
+                thead { tr { th { "月份 Month" } th { "方式 Method" } th { "医院 Hospital" } th.num { "结算 Settled" } th.num { "累计结算 Settled to date" } th.num { "占全区 Share of the region" } } }
+                tbody {
+                    @for l in &hospitals {
+                        tr {
+                            td { (l.month) } td { (l.method) } td { (l.hospital_id) }
+                            td.num { (l.settled) } td.num { (l.cumulative_settled) }
+                            td.num { (percent_of(l.share_of_region.as_deref())) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "计算说明 How the figures were computed" }
+        ul { @for r in &e.reasons { li { (r) } } }
+        p.muted { "与 drgdip budget execution 和 GET /v1/budget/execution 相同的引擎函数 engine::budget::execution。" }
+    };
+    page(Some(&signed), "预算执行 Budget execution", body)
+}
