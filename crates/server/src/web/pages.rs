@@ -511,10 +511,19 @@ fn priced(
     let total = by.values().fold(rust_decimal::Decimal::ZERO, |a, (_, d)| {
         a.checked_add(*d).unwrap_or(a)
     });
-    let bars: Vec<(String, f64, String)> = by
-        .iter()
-        .map(|(k, (n, _))| (k.clone(), *n as f64, format!("{n}")))
-        .collect();
+    let labels: Vec<String> = by.keys().cloned().collect();
+    let counts = [drgdip_report::svg::Series {
+        name: "病例 Cases",
+        color: drgdip_report::svg::PAYMENT,
+        values: by.values().map(|(n, _)| (*n).into()).collect(),
+    }];
+    let chart = drgdip_report::svg::bars(
+        "各支付类别病例数 Cases by payment category",
+        &labels,
+        &counts,
+        drgdip_report::format::axis,
+        |n| n.normalize().to_string(),
+    );
     html! {
         h1 { (what) }
         p.summary {
@@ -522,7 +531,7 @@ fn priced(
             "，其他医院 other hospitals " (other_hospital) "。DRG 支付合计 Payment total: " strong { (total.round_dp(2)) }
         }
         figure {
-            (raw(bar_chart("各支付类别病例数 Cases by payment category", &bars)))
+            (raw(chart))
             figcaption { "各支付类别病例数 Cases by payment category" }
         }
         table.list aria-label="病例 Cases" {
@@ -545,32 +554,6 @@ fn priced(
 }
 
 /// A horizontal bar chart as inline SVG (f64 only for the geometry).
-fn bar_chart(title: &str, bars: &[(String, f64, String)]) -> String {
-    let max = bars.iter().map(|b| b.1).fold(1.0, f64::max);
-    let (w, row) = (640.0, 26.0);
-    let h = row * bars.len() as f64 + 10.0;
-    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;");
-    let mut s = format!(
-        "<svg class=\"chart\" role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',sans-serif\" font-size=\"13\">",
-        esc(title)
-    );
-    for (i, (label, v, text)) in bars.iter().enumerate() {
-        let y = 5.0 + i as f64 * row;
-        let bw = (w - 260.0) * v / max;
-        s.push_str(&format!(
-            "<text x=\"0\" y=\"{:.1}\">{}</text><rect x=\"150\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"18\" fill=\"#2b6cb0\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-            y + 14.0,
-            esc(label),
-            y,
-            156.0 + bw,
-            y + 14.0,
-            esc(text)
-        ));
-    }
-    s.push_str("</svg>");
-    s
-}
-
 fn settled(v: &Value) -> Markup {
     let month = s(v, "month");
     let empty = vec![];
