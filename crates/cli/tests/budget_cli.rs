@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 mod common;
 
-use common::ledger::{block_on, data, run_ok, s, Data};
+use common::ledger::{block_on, data, run_ok, s, settle_month, Data};
 use common::pg::{drop_pg_schema, pg_schema};
 use common::{drgdip, tempdir};
 
@@ -152,25 +152,7 @@ fn budget_year(d: &Data, db: &str, dir: &Path, cases: &Path, weights: &Path) {
 
     // two months settled
     for m in ["2025-01", "2025-02"] {
-        run_ok(
-            sh,
-            &[
-                "settle",
-                "--month",
-                m,
-                "--params",
-                p,
-                "--hospitals",
-                s(&d.hospitals),
-                "--weights",
-                s(weights),
-                "--input",
-                s(cases),
-                "--db",
-                db,
-                "-q",
-            ],
-        );
+        settle_month(d, Path::new(p), weights, db, m, cases);
     }
     // the execution, recomputed from the ledger's statements
     let statements = block_on(async {

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 mod common;
 
-use common::ledger::{block_on, data, run_ok, s, Data};
+use common::ledger::{block_on, data, dev_months, run_ok, s, settle_month, Data};
 use common::{read_csv, tempdir};
 use drgdip_pay::money::round_fen;
 use drgdip_settle::{Balance, Period};
@@ -39,26 +39,8 @@ fn ledger() -> Option<&'static (Data, PathBuf, String)> {
                     "-q",
                 ],
             );
-            for m in 1..=12 {
-                let month = format!("2025-{m:02}");
-                run_ok(
-                    &d.shared,
-                    &[
-                        "settle",
-                        "--month",
-                        &month,
-                        "--db",
-                        &db,
-                        "--params",
-                        s(&d.params),
-                        "--hospitals",
-                        s(&d.hospitals),
-                        "--weights",
-                        s(&weights),
-                        "--input",
-                        s(&d.cases),
-                    ],
-                );
+            for month in dev_months() {
+                settle_month(&d, &d.params, &weights, &db, &month, &d.cases);
             }
             let applications = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../../docs/examples/prepay-applications-2025.csv");

@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 
 mod common;
 
-use common::ledger::{block_on, data, run_ok, s, Data};
+use common::ledger::{self, block_on, data, run_ok, s, Data};
 use common::pg::{drop_pg_schema, pg_base, pg_schema};
 use common::{drgdip, read_csv, tempdir};
 
@@ -56,32 +56,14 @@ fn sqlite_url(dir: &Path, name: &str) -> String {
     format!("sqlite://{}", dir.join(name).display())
 }
 
-/// The arguments of `drgdip settle --month M` of `input` into `db`.
+/// The arguments of `drgdip settle --month M` of `input` into `db`, with the shipped
+/// parameters and the history's weights.
 fn settle_args(d: &Data, db: &str, month: &str, input: &Path) -> Vec<String> {
-    [
-        "settle",
-        "--month",
-        month,
-        "--db",
-        db,
-        "--params",
-        s(&d.params),
-        "--hospitals",
-        s(&d.hospitals),
-        "--weights",
-        s(&weights(d)),
-        "--input",
-        s(input),
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect()
+    ledger::settle_args(d, &d.params, &weights(d), db, month, input)
 }
 
 fn settle(d: &Data, db: &str, month: &str, input: &Path) -> String {
-    let args = settle_args(d, db, month, input);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run_ok(&d.shared, &args).0
+    ledger::settle_month(d, &d.params, &weights(d), db, month, input)
 }
 
 /// [`settle`] with `--force`: replaces a month even with far fewer cases (the truncation guard

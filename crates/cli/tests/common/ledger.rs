@@ -52,3 +52,52 @@ pub fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
         .unwrap()
         .block_on(fut)
 }
+
+/// The twelve months of the dev year, `2025-01` … `2025-12`.
+pub fn dev_months() -> Vec<String> {
+    (1..=12).map(|m| format!("2025-{m:02}")).collect()
+}
+
+/// The arguments of `drgdip settle --month M` of `input` into `db`, priced with `params`,
+/// the shipped hospitals and `weights`.
+pub fn settle_args(
+    d: &Data,
+    params: &Path,
+    weights: &Path,
+    db: &str,
+    month: &str,
+    input: &Path,
+) -> Vec<String> {
+    [
+        "settle",
+        "--month",
+        month,
+        "--db",
+        db,
+        "--params",
+        s(params),
+        "--hospitals",
+        s(&d.hospitals),
+        "--weights",
+        s(weights),
+        "--input",
+        s(input),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect()
+}
+
+/// Runs `drgdip settle` with [`settle_args`] and expects success; its stdout (the summary).
+pub fn settle_month(
+    d: &Data,
+    params: &Path,
+    weights: &Path,
+    db: &str,
+    month: &str,
+    input: &Path,
+) -> String {
+    let args = settle_args(d, params, weights, db, month, input);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_ok(&d.shared, &args).0
+}
