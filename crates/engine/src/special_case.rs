@@ -357,9 +357,20 @@ impl<'a> Desk<'a> {
             params,
             base,
         )?;
+        let checked: Vec<(String, String)> = earlier
+            .iter()
+            .map(|a| (a.id().to_string(), a.state().as_str().to_string()))
+            .collect();
         self.store
-            .save_application(&audited.value, &audited.events)
-            .await?;
+            .submit_application(&audited.value, &audited.events, &checked)
+            .await
+            .map_err(|e| match e {
+                drgdip_store::StoreError::Invalid(message) => ReviewError::Conflict {
+                    message,
+                    field: None,
+                },
+                e => e.into(),
+            })?;
         Ok(Submitted {
             application: audited.value,
             quota,

@@ -1846,6 +1846,61 @@ impl Store {
         Ok(recorded)
     }
 
+    /// Saves the new application `app` and appends `audit` in one transaction, only if the
+    /// applications of its period are still those its quota was checked against (`checked`:
+    /// their ids and states, as read before the check). Another submission or a withdrawal
+    /// in between (from the server or another `drgdip` on the same ledger) refuses it with
+    /// nothing written, so two submissions never share the last of a quota. The write
+    /// holds the application counter's row, which serializes submissions on PostgreSQL as
+    /// `BEGIN IMMEDIATE` does on SQLite.
+    pub async fn submit_application(
+        &self,
+        app: &Application,
+        audit: &[AuditEvent],
+        checked: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let at = self.now();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE counters SET value = value WHERE name = 'application'")
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query("SELECT id, state FROM applications WHERE period = $1 ORDER BY id")
+            .bind(app.period().to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+        let now: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| Ok((text(r, "id")?, text(r, "state")?)))
+            .collect::<Result<_>>()?;
+        let mut was = checked.to_vec();
+        was.sort();
+        if now != was || now.iter().any(|(id, _)| id == app.id()) {
+            return Err(StoreError::Invalid(format!(
+                "the applications of {} changed while application {} was checked against the \
+                 quota ({} then, {} now); nothing was saved: submit it again",
+                app.period(),
+                app.id(),
+                was.len(),
+                now.len()
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO applications (id, hospital_id, period, state, updated_at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(app.id())
+        .bind(app.hospital_id())
+        .bind(app.period().to_string())
+        .bind(app.state().as_str())
+        .bind(at.as_str())
+        .bind(to_json(app)?)
+        .execute(&mut *tx)
+        .await?;
+        Self::append_in(self.backend, &mut tx, &at, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The application `id`, if there is one.
     pub async fn application(&self, id: &str) -> Result<Option<Application>, StoreError> {
         sqlx::query("SELECT body FROM applications WHERE id = $1")

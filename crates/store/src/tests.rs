@@ -768,6 +768,83 @@ async fn applications_are_upserted_with_their_audit() {
     .await;
 }
 
+/// The quota race (特例单议名额): two submissions checked against the same applications of
+/// a period (the server and a `drgdip` on one ledger) never both land, at once or one after
+/// the other; the refused one leaves nothing behind and lands once checked again.
+#[tokio::test]
+async fn two_submissions_checked_against_the_same_applications_do_not_both_land() {
+    on_every_backend("quota_race", |store| async move {
+        let p = params();
+        let q2 = Period::Quarter {
+            year: 2025,
+            quarter: 2,
+        };
+        let base = QuotaBase {
+            method: Method::Drg,
+            region_settled: 100,
+            hospital_settled: 100,
+            region_applied: 0,
+            hospital_applied: 0,
+        };
+        let mut submitted = Vec::new();
+        for (hospital, case) in [("H001", "C1"), ("H002", "C2"), ("H003", "C3")] {
+            let id = store.next_application_id().await.unwrap();
+            let a = Application::submit(
+                &Actor::hospital("u", hospital),
+                ApplicationRequest {
+                    id,
+                    hospital_id: hospital.into(),
+                    period: q2,
+                    case_ids: vec![case.into()],
+                    reason: ReasonKind::HighCost,
+                    text: "costly".into(),
+                    records: Default::default(),
+                },
+                &p,
+                base,
+            )
+            .unwrap();
+            submitted.push(a);
+        }
+        let (a, b, c) = (&submitted[0], &submitted[1], &submitted[2]);
+        // at once: one lands
+        let (ra, rb) = tokio::join!(
+            store.submit_application(&a.value, &a.events, &[]),
+            store.submit_application(&b.value, &b.events, &[])
+        );
+        assert_eq!(
+            u8::from(ra.is_ok()) + u8::from(rb.is_ok()),
+            1,
+            "{ra:?} {rb:?}"
+        );
+        let (landed, lost) = if ra.is_ok() { (a, b) } else { (b, a) };
+        assert_eq!(store.application(lost.value.id()).await.unwrap(), None);
+        assert!(store.audit_of(lost.value.id()).await.unwrap().is_empty());
+        // one after the other, against the stale reading: refused, nothing written
+        let err = store
+            .submit_application(&c.value, &c.events, &[])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid(m) if m.contains("changed while")),
+            "{err}"
+        );
+        assert_eq!(store.application(c.value.id()).await.unwrap(), None);
+        // checked again: it lands
+        let seen = [(
+            landed.value.id().to_string(),
+            landed.value.state().as_str().to_string(),
+        )];
+        store
+            .submit_application(&c.value, &c.events, &seen)
+            .await
+            .unwrap();
+        assert_eq!(store.applications(None, Some(q2)).await.unwrap().len(), 2);
+        assert_eq!(store.audit_of(c.value.id()).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_audit_log_is_ordered_and_append_only() {
     on_every_backend("audit", |store| async move {
