@@ -15,9 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use drgdip_pay::GroupStatus;
-use drgdip_report::{
-    monthly_feedback, region_report, special_case_notice, Groups, HospitalNames, OutputFile,
-};
+use drgdip_report::{region_report, special_case_notice, Groups, HospitalNames, OutputFile};
 use drgdip_settle::{HalfYear, Period, YearMonth};
 use drgdip_store::Store;
 
@@ -132,23 +130,12 @@ async fn make(kind: ReportKind) -> Result<()> {
         } => {
             let (store, names) = open(&common).await?;
             let groups = read_groups(groups.groups.as_deref())?;
-            let h = hospital.as_deref();
-            let cases = store.settled_cases(Some(month), h).await?;
-            let statements = store.statements(Some(month), h).await?;
+            let report =
+                drgdip_engine::report::monthly(&store, month, hospital.as_deref(), &groups, &names)
+                    .await
+                    .with_context(|| format!("the ledger {}", common.db));
             store.close().await;
-            if cases.is_empty() && statements.is_empty() {
-                match h {
-                    Some(h) => bail!(
-                        "no settled case and no statement of hospital {h} in {month} in {}",
-                        common.db
-                    ),
-                    None => bail!(
-                        "no settled case and no statement of {month} in {}",
-                        common.db
-                    ),
-                }
-            }
-            let report = monthly_feedback(month, h, &cases, &statements, &groups, &names)?;
+            let report = report?;
             write(&common.out, &report.files())
         }
         ReportKind::Quarter {

@@ -32,6 +32,7 @@ pub mod payments;
 pub mod prepay;
 pub mod pricing;
 pub mod region;
+pub mod report;
 pub mod settle;
 pub mod simulate;
 pub mod special_case;

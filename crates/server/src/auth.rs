@@ -347,6 +347,12 @@ pub const ROUTES: &[Route] = &[
         summary: "a year's budget execution per month (?year=YYYY&version=N&hospital=H); a hospital sees its own lines",
     },
     Route {
+        method: "GET",
+        path: "/v1/reports/monthly",
+        roles: &["bureau", "hospital"],
+        summary: "a hospital's monthly feedback (月告知) as its printable HTML document (?month=YYYY-MM&hospital=H); a hospital reads its own",
+    },
+    Route {
         method: "POST",
         path: "/v1/opinions",
         roles: &["hospital"],

@@ -47,6 +47,7 @@ pub mod limits;
 pub mod openapi;
 pub mod opinions;
 pub mod payments;
+pub mod reports;
 pub mod routes;
 pub mod special;
 mod store;
@@ -150,6 +151,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/arrears", get(payments::arrears_as_of))
         .route("/v1/budget/versions", get(budget::list_versions))
         .route("/v1/budget/execution", get(budget::get_execution))
+        .route("/v1/reports/monthly", get(reports::monthly))
         .route("/v1/opinions", get(opinions::list).post(opinions::submit))
         .route("/v1/opinions/{id}", get(opinions::get_one))
         .route("/v1/opinions/{id}/steps", post(opinions::step))

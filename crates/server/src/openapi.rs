@@ -15,8 +15,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::limits::Limits;
 use crate::{
-    auth, backend, budget, contract, engine, error, ledger, opinions, payments, routes, special,
-    views,
+    auth, backend, budget, contract, engine, error, ledger, opinions, payments, reports, routes,
+    special, views,
 };
 
 struct BearerAuth;
@@ -64,6 +64,7 @@ impl Modify for BearerAuth {
         payments::arrears_as_of,
         budget::list_versions,
         budget::get_execution,
+        reports::monthly,
         opinions::submit,
         opinions::list,
         opinions::get_one,
@@ -322,6 +323,8 @@ impl Patcher<'_> {
             json!({"type": "string", "pattern": budget::VERSION_PATTERN}),
         );
         self.parameter("get", "/v1/budget/execution", "hospital", id());
+        self.parameter("get", "/v1/reports/monthly", "month", month());
+        self.parameter("get", "/v1/reports/monthly", "hospital", id());
         self.parameter(
             "post",
             "/v1/clearings",

@@ -280,27 +280,7 @@ async fn the_budget_page_shows_the_version_s_execution_to_whom_the_api_shows_it(
         return;
     };
     let Some(engine) = engine() else { return };
-    let (cases, statements) = common::seed_data();
-    let june: drgdip_settle::YearMonth = "2025-06".parse().unwrap();
-    let of_june: Vec<_> = cases
-        .into_iter()
-        .filter(|c| c.discharge_month == june)
-        .collect();
-    let inputs = drgdip_store::RunInputs {
-        method: "drg".into(),
-        ..drgdip_store::RunInputs::default()
-    };
-    store
-        .settle_month_run(
-            june,
-            &of_june,
-            &statements,
-            &[],
-            drgdip_store::Replace::Guarded,
-            &inputs,
-        )
-        .await
-        .unwrap();
+    let statements = settle_june(&store).await;
     drgdip_engine::budget::register(
         &store,
         &drgdip_settle::Actor::bureau("test"),
@@ -355,6 +335,94 @@ async fn the_budget_page_shows_the_version_s_execution_to_whom_the_api_shows_it(
     assert!(
         log.iter()
             .any(|l| l.starts_with("h001-clerk") && l.contains("budget 2025 of H002")),
+        "{log:#?}"
+    );
+}
+
+/// June of the seeded data settled into `store`; its statements.
+async fn settle_june(store: &Store) -> Vec<drgdip_settle::MonthlyStatement> {
+    let (cases, statements) = common::seed_data();
+    let june: drgdip_settle::YearMonth = "2025-06".parse().unwrap();
+    let of_june: Vec<_> = cases
+        .into_iter()
+        .filter(|c| c.discharge_month == june)
+        .collect();
+    let inputs = drgdip_store::RunInputs {
+        method: "drg".into(),
+        ..drgdip_store::RunInputs::default()
+    };
+    store
+        .settle_month_run(
+            june,
+            &of_june,
+            &statements,
+            &[],
+            drgdip_store::Replace::Guarded,
+            &inputs,
+        )
+        .await
+        .unwrap();
+    statements
+}
+
+/// The monthly feedback (月告知) page: a hospital opens its month's printable document (the
+/// report's, with its own style policy), another hospital's is a 403 page (audited), the
+/// bureau names the hospital, and a month with nothing settled is a 404 page.
+#[tokio::test]
+async fn the_monthly_feedback_is_the_hospital_s_own_printable_document() {
+    let Some((app, store)) = setup().await else {
+        return;
+    };
+    settle_june(&store).await;
+    let (h1, _) = sign_in(&app, common::H001).await;
+    let form = send(&app, "GET", "/feedback", Some(&h1), None).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(form.text.contains("name=\"month\""), "{}", form.text);
+    assert!(
+        !form.text.contains("name=\"hospital\""),
+        "a hospital names no hospital"
+    );
+    let doc = send(&app, "GET", "/feedback?month=2025-06", Some(&h1), None).await;
+    assert_eq!(doc.status, StatusCode::OK, "{}", doc.text);
+    assert!(doc.text.contains("医院月度反馈（月告知）"), "{}", doc.text);
+    assert!(
+        doc.text.contains("H001") && !doc.text.contains("H002"),
+        "{}",
+        doc.text
+    );
+    assert!(doc.text.contains("<svg"), "its charts");
+    let r = send(
+        &app,
+        "GET",
+        "/feedback?month=2025-06&hospital=H002",
+        Some(&h1),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = send(&app, "GET", "/feedback?month=2025-01", Some(&h1), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert!(r
+        .text
+        .contains("no settled case and no statement of hospital H001 in 2025-01"));
+
+    let (b, _) = sign_in(&app, common::BUREAU).await;
+    let r = send(&app, "GET", "/feedback?month=2025-06", Some(&b), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let r = send(
+        &app,
+        "GET",
+        "/feedback?month=2025-06&hospital=H002",
+        Some(&b),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("H002"), "{}", r.text);
+    let log = refusals(&store).await;
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("h001-clerk") && l.contains("monthly feedback 2025-06 of H002")),
         "{log:#?}"
     );
 }

@@ -72,6 +72,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/audit", get(pages::audit))
         .route("/budget", get(pages::budget))
+        .route("/feedback", get(pages::feedback))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
 }
@@ -174,6 +175,7 @@ pub const PAGES: &[PageRoute] = &[
     on("POST", "/settle", "POST", "/v1/settlements"),
     on("GET", "/audit", "GET", "/v1/audit"),
     on("GET", "/budget", "GET", "/v1/budget/execution"),
+    on("GET", "/feedback", "GET", "/v1/reports/monthly"),
 ];
 
 /// The method and routed path of a request, to find its [`PageRoute`].
@@ -401,6 +403,7 @@ pub fn page(signed: Option<&SignedIn>, title: &str, content: Markup) -> Response
         Some("hospital") => vec![
             ("/cases", "病例测算 Cases"),
             ("/statements", "结算单 Statements"),
+            ("/feedback", "月告知 Feedback"),
             ("/arrears", "拨付与欠款 Arrears"),
             ("/special-cases", "特例单议 Special cases"),
             ("/budget", "预算执行 Budget"),
@@ -410,6 +413,7 @@ pub fn page(signed: Option<&SignedIn>, title: &str, content: Markup) -> Response
         Some("bureau") => vec![
             ("/settle", "月结算 Settle"),
             ("/statements", "结算单 Statements"),
+            ("/feedback", "月告知 Feedback"),
             ("/arrears", "拨付与欠款 Arrears"),
             ("/special-cases", "特例单议 Special cases"),
             ("/budget", "预算执行 Budget"),

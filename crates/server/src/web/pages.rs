@@ -1146,3 +1146,38 @@ pub async fn budget(State(app): App, Permitted(signed): Permitted, Query(q): Par
     };
     page(Some(&signed), "预算执行 Budget execution", body)
 }
+
+// ---------------------------------------------------------------------------------------
+// Monthly feedback (月告知): a hospital's month as its printable document
+
+pub async fn feedback(State(app): App, Permitted(signed): Permitted, Query(q): Params) -> Response {
+    if let Some(month) = param(&q, "month") {
+        let query = crate::reports::MonthlyQuery {
+            month,
+            hospital: param(&q, "hospital"),
+        };
+        return match crate::reports::monthly(
+            State(app.clone()),
+            Caller(signed.actor.clone()),
+            QueryOf(query),
+        )
+        .await
+        {
+            Ok(document) => document,
+            Err(e) => error_page(Some(&signed), &e),
+        };
+    }
+    let body = html! {
+        h1 { "医院月度反馈 Monthly feedback (月告知)" }
+        p { "一个出院月份的入组率、CMI、按支付类别和病组的支付与费用、结算单的保证金与应拨付金额，附图表；与 drgdip report monthly 生成的文件相同，可打印。"
+            " A discharge month's grouping rate, CMI, payment against cost by category and group, the statement's deposit and amount due, with charts: the document drgdip report monthly writes, printable." }
+        form.filters method="get" action="/feedback" {
+            label for="m" { "出院月份 Discharge month" } input #m name="month" required pattern="[0-9]{4}-[0-9]{2}" placeholder="2025-06";
+            @if signed.actor.hospital_id().is_none() {
+                label for="h" { "医院 Hospital" } input #h name="hospital" required placeholder="H001";
+            }
+            button type="submit" { "查看 Open" }
+        }
+    };
+    page(Some(&signed), "月告知 Monthly feedback", body)
+}
