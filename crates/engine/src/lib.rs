@@ -34,6 +34,7 @@ pub mod pricing;
 pub mod region;
 pub mod settle;
 pub mod simulate;
+pub mod simulate_dip;
 pub mod special_case;
 pub mod weights;
 
