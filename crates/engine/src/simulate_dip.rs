@@ -498,17 +498,29 @@ mod tests {
         };
         // payment = score × pv to the fen, fund due = max(0, payment − own to the fen)
         let c = case(dec!(300.004), scored);
-        assert_eq!(pay(&c, &c.baseline, dec!(40.123457)), (dec!(421.30), dec!(121.30)));
+        assert_eq!(
+            pay(&c, &c.baseline, dec!(40.123457)),
+            (dec!(421.30), dec!(121.30))
+        );
         // clamped at zero
         let c = case(dec!(500), scored);
-        assert_eq!(pay(&c, &c.baseline, dec!(40)), (dec!(420.00), Decimal::ZERO));
+        assert_eq!(
+            pay(&c, &c.baseline, dec!(40)),
+            (dec!(420.00), Decimal::ZERO)
+        );
         // per item: the total cost, whatever the point value
         let per_item = Side {
             score: None,
             pool_score: None,
         };
         let c = case(dec!(300), per_item);
-        assert_eq!(pay(&c, &c.baseline, dec!(40)), (dec!(1000.01), dec!(700.01)));
-        assert_eq!(pay(&c, &c.baseline, Decimal::ZERO), (dec!(1000.01), dec!(700.01)));
+        assert_eq!(
+            pay(&c, &c.baseline, dec!(40)),
+            (dec!(1000.01), dec!(700.01))
+        );
+        assert_eq!(
+            pay(&c, &c.baseline, Decimal::ZERO),
+            (dec!(1000.01), dec!(700.01))
+        );
     }
 }
