@@ -164,8 +164,8 @@ pub struct Weights {
     /// History rows not counted (invalid), when computed from a history.
     pub history_invalid: u64,
     /// The grouped history cases, when computed from a history (what a budget-derived rate,
-    /// `drg.base_rate = "budget"`, counts); empty for a weights file.
-    pub history_cases: Vec<GroupedCase>,
+    /// `drg.base_rate = "budget"`, counts); `None` for a weights file.
+    pub history_cases: Option<Vec<GroupedCase>>,
 }
 
 /// Loads the weights of a run. `history_options`: how a history file is read.
@@ -187,7 +187,7 @@ pub fn load_weights(
             file: path.to_path_buf(),
             sha256: sha256_hex(text.as_bytes()),
             history_invalid: 0,
-            history_cases: Vec::new(),
+            history_cases: None,
         })
     };
     match from {
@@ -204,7 +204,7 @@ pub fn load_weights(
             );
             Ok(Weights {
                 history_invalid: history.stats.by_status[crate::batch::INVALID],
-                history_cases: history.cases,
+                history_cases: Some(history.cases),
                 table: history.table,
                 desc,
                 file: path.clone(),
@@ -414,14 +414,14 @@ pub fn derive_rate(
     weights: &Weights,
     hospitals: &Hospitals,
 ) -> Result<(RateDerivation, ExpectedCases)> {
-    if weights.history_cases.is_empty() {
+    let Some(history_cases) = &weights.history_cases else {
         return Err(crate::invalid!(
             "drg.base_rate = \"budget\" in {}: the rate is derived from the DRG budget and the expected weights of a history; give --history CASES.csv (the weights are then computed from it), not a weights file ({})",
             params_path.display(),
             weights.file.display()
         ));
-    }
-    let counted = expected_cases(&weights.history_cases, &weights.table, hospitals, params);
+    };
+    let counted = expected_cases(history_cases, &weights.table, hospitals, params);
     let derivation = derive_base_rate(
         params.budget.drg(),
         params.budget.plan.as_ref().map(|p| p.version),
