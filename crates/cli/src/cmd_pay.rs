@@ -218,6 +218,9 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
         }
         eprintln!("scheme: {}", region.scheme.label());
         eprintln!("weights: {}", region.weights.desc);
+        for line in region.base_rate_lines() {
+            eprintln!("{line}");
+        }
         eprintln!(
             "hospitals: {} in {}; {} case(s) took the level of their row (hospital not in the file)",
             region.hospitals.len(),

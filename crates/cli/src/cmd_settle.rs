@@ -382,6 +382,10 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
         Loaded::Drg(Box::new(region))
     };
     let params = loaded.params();
+    let rate_lines = match &loaded {
+        Loaded::Drg(region) => region.base_rate_lines(),
+        Loaded::Dip(_) => Vec::new(),
+    };
     let deadline = a
         .deadline
         .as_deref()
@@ -518,6 +522,9 @@ pub fn run_settle(a: SettleArgs) -> Result<()> {
             shown_url(&a.db.db),
             backend
         )?;
+        for line in &rate_lines {
+            writeln!(out, "{line}")?;
+        }
         out.write_all(pad_table(&rows, 1).as_bytes())?;
     }
     writeln!(

@@ -20,7 +20,6 @@ use drgdip_engine::simulate::{
 use drgdip_engine::{Region, RegionFiles, WeightsFrom};
 use drgdip_io::Purpose;
 use drgdip_pay::money::{Fen, W4};
-use drgdip_pay::params::Method;
 use drgdip_report::{
     scheme_change_page, simulation_page, ImpactRow, SchemeAdrgCase, SchemeChangeView,
     SchemeHospital, SchemePair, SimulationView,
@@ -29,6 +28,8 @@ use rust_decimal::Decimal;
 
 use crate::progress::Progress;
 use crate::shared::{open_errors, open_input, parse_lang, read_special, InputOpts, SharedOpts};
+
+mod dip;
 
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
@@ -58,7 +59,14 @@ pub struct SimulateArgs {
     /// Approved special cases (特例单议), `[hospital_id,]case_id,outcome,points`, for both sides.
     #[arg(long)]
     pub special: Option<PathBuf>,
-    /// Rescale the proposal's weights so that Σ payment equals the baseline's (within a yuan).
+    /// DIP (`region.method = "dip"`): the baseline's disease library (made by `drgdip dip build`).
+    #[arg(long)]
+    pub library: Option<PathBuf>,
+    /// DIP: the proposal's disease library; default the baseline's.
+    #[arg(long)]
+    pub library2: Option<PathBuf>,
+    /// Rescale the proposal's weights so that Σ payment equals the baseline's (within a yuan);
+    /// DIP: solve the proposal's point value so that Σ fund due equals the baseline's.
     #[arg(long)]
     pub budget_neutral: bool,
     /// The lowest relative change of any hospital's payment (e.g. -0.05).
@@ -190,6 +198,9 @@ pub fn option_lines(sim: &Simulation) -> Vec<String> {
 
 /// Runs `drgdip simulate`.
 pub fn run_simulate(a: SimulateArgs) -> Result<()> {
+    if dip::is_dip(&a)? {
+        return dip::run_simulate_dip(a);
+    }
     let env = a.shared.resolve()?;
     let bounds = Bounds {
         floor: parse_rate("--floor", a.floor.as_deref())?,
@@ -228,12 +239,6 @@ pub fn run_simulate(a: SimulateArgs) -> Result<()> {
         ),
     )?;
     for r in [&baseline, &proposal] {
-        if r.params.region.method == Method::Dip {
-            bail!(
-                "{}: region.method = \"dip\": the simulation prices DRG regions (a DIP simulation is not implemented)",
-                r.params_path.display()
-            );
-        }
         for w in &r.warnings {
             eprintln!("drgdip: warning: {w}");
         }

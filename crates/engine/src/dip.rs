@@ -15,7 +15,9 @@ use drgdip_dip::{
     ProcedureSets, Severity,
 };
 use drgdip_drg::Trace;
-use drgdip_io::{BatchOptions, Columns, Problem, ProblemKind, Purpose, RowIn, RowOutcome};
+use drgdip_io::{
+    BatchOptions, CaseRecord, Columns, Problem, ProblemKind, Purpose, RowIn, RowOutcome,
+};
 use drgdip_pay::exclusion::Catalogue;
 use drgdip_pay::money::round_fen;
 use drgdip_pay::params::Exclusion;
@@ -372,22 +374,27 @@ impl DipRegion {
 /// catalogue's items as extra points. A row without a discharge date is scored (its month is
 /// none); its total cost, fund paid and a known hospital level are required.
 pub fn score_row(scorer: &DipScorer<'_>, cols: &Columns, row: &RowIn) -> DipRow {
-    let r = match row.read(cols, &scorer.scheme.catalog) {
-        RowOutcome::Valid(r) => r,
-        RowOutcome::Invalid { case_id, problems } => return DipRow::Invalid { case_id, problems },
-    };
+    match row.read(cols, &scorer.scheme.catalog) {
+        RowOutcome::Valid(r) => score_record(scorer, &r),
+        RowOutcome::Invalid { case_id, problems } => DipRow::Invalid { case_id, problems },
+    }
+}
+
+/// Scores one valid record, as [`score_row`] does after reading it (a record read once can be
+/// scored under several regions: the DIP simulation).
+pub fn score_record(scorer: &DipScorer<'_>, r: &CaseRecord) -> DipRow {
     let mut problems = Vec::new();
     if r.total_cost.is_none() {
         let kind = ProblemKind::CostMissing {
             purpose: Purpose::DipScore,
         };
-        problems.push(problem(&r, "total_cost", "", kind));
+        problems.push(problem(r, "total_cost", "", kind));
     }
     if r.fund_paid.is_none() {
         let kind = ProblemKind::FundPaidMissing {
             purpose: Purpose::DipScore,
         };
-        problems.push(problem(&r, "fund_paid", "", kind));
+        problems.push(problem(r, "fund_paid", "", kind));
     }
     let (level, level_from_row) = match (scorer.hospitals.get(&r.hospital_id), r.hospital_level) {
         (Some(h), _) => (h.level, false),
@@ -396,7 +403,7 @@ pub fn score_row(scorer: &DipScorer<'_>, cols: &Columns, row: &RowIn) -> DipRow 
             let kind = ProblemKind::HospitalUnknown {
                 hospital_id: r.hospital_id.clone(),
             };
-            problems.push(problem(&r, "hospital_id", &r.hospital_id, kind));
+            problems.push(problem(r, "hospital_id", &r.hospital_id, kind));
             (0, false)
         }
     };
@@ -411,7 +418,7 @@ pub fn score_row(scorer: &DipScorer<'_>, cols: &Columns, row: &RowIn) -> DipRow 
     let month = drgdip_io::parse_date(&r.discharge_date)
         .and_then(|iso| iso.get(..7).and_then(|m| m.parse::<YearMonth>().ok()));
     let s = scorer.scheme;
-    let grouping = group_record(s, &r, &mut Trace::disabled());
+    let grouping = group_record(s, r, &mut Trace::disabled());
     let (dx, px) = (&s.catalog.diagnoses, &s.catalog.procedures);
     // DIP keys read only the principal diagnosis
     let case = DipCase {

@@ -35,6 +35,7 @@ pub mod region;
 pub mod report;
 pub mod settle;
 pub mod simulate;
+pub mod simulate_dip;
 pub mod special_case;
 pub mod weights;
 

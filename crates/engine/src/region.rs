@@ -7,14 +7,16 @@ use std::sync::Arc;
 
 use drgdip_io::BatchOptions;
 use drgdip_pay::exclusion::{Catalogue, CatalogueProblem, ExclusionForm};
-use drgdip_pay::params::WeightsSource;
-use drgdip_pay::{Hospitals, Params, Tariff, WeightTable};
+use drgdip_pay::params::{BaseRate, WeightsSource};
+use drgdip_pay::{derive_base_rate, Hospitals, Params, RateDerivation, Tariff, WeightTable};
 use drgdip_scheme::{Registry, Scheme};
 use rust_decimal::Decimal;
 
 use crate::digest::{sha256_file, sha256_hex};
 use crate::error::{Context, EngineError, Result};
-use crate::weights::{scheme_drgs, sources_text, weights_from_history};
+use crate::weights::{
+    expected_cases, scheme_drgs, sources_text, weights_from_history, ExpectedCases, GroupedCase,
+};
 
 /// Reads a whole text file; the error names what it is (`the parameter file …`).
 pub fn read_text(path: &Path, what: &str) -> Result<String> {
@@ -161,6 +163,9 @@ pub struct Weights {
     pub sha256: String,
     /// History rows not counted (invalid), when computed from a history.
     pub history_invalid: u64,
+    /// The grouped history cases, when computed from a history (what a budget-derived rate,
+    /// `drg.base_rate = "budget"`, counts); `None` for a weights file.
+    pub history_cases: Option<Vec<GroupedCase>>,
 }
 
 /// Loads the weights of a run. `history_options`: how a history file is read.
@@ -182,6 +187,7 @@ pub fn load_weights(
             file: path.to_path_buf(),
             sha256: sha256_hex(text.as_bytes()),
             history_invalid: 0,
+            history_cases: None,
         })
     };
     match from {
@@ -198,6 +204,7 @@ pub fn load_weights(
             );
             Ok(Weights {
                 history_invalid: history.stats.by_status[crate::batch::INVALID],
+                history_cases: Some(history.cases),
                 table: history.table,
                 desc,
                 file: path.clone(),
@@ -302,6 +309,9 @@ pub struct Region {
     pub catalogue_desc: String,
     /// Warnings about the weights and the parameters (nothing refused).
     pub warnings: Vec<String>,
+    /// With `drg.base_rate = "budget"`: the history cases the derived rate counted, and why
+    /// the others were not (the derivation itself is `params.drg.base_rate`).
+    pub rate_cases: Option<ExpectedCases>,
 }
 
 impl Region {
@@ -324,7 +334,7 @@ impl Region {
         scheme: Option<&str>,
         history_options: BatchOptions,
     ) -> Result<Region> {
-        let (params, scheme, params_sha256) = load_params(registry, &files.params, scheme)?;
+        let (mut params, scheme, params_sha256) = load_params(registry, &files.params, scheme)?;
         let hospitals = read_hospitals(&files.hospitals)?;
         let mut history_options = history_options;
         history_options.read.limits.max_case_cost = params.limits.max_case_cost;
@@ -335,6 +345,13 @@ impl Region {
             &scheme,
             history_options,
         )?;
+        let rate_cases = if params.drg.base_rate.from_budget() {
+            let (derivation, counted) = derive_rate(&files.params, &params, &weights, &hospitals)?;
+            params.drg.base_rate = BaseRate::Derived(derivation);
+            Some(counted)
+        } else {
+            None
+        };
         let (tariff, catalogue_desc) = tariff_for(
             &files.params,
             &params,
@@ -373,6 +390,50 @@ impl Region {
             point_value: files.point_value,
             catalogue_desc,
             warnings,
+            rate_cases,
         })
     }
+
+    /// `base rate 8123.45 derived from budget 2025 version 1: budget / Σ expected weights (n
+    /// cases): …` when the rate was derived from the budget, with the cases not counted.
+    pub fn base_rate_lines(&self) -> Vec<String> {
+        match (self.params.drg.base_rate.derivation(), &self.rate_cases) {
+            (Some(d), Some(c)) => vec![d.to_string(), format!("  {}", c.text())],
+            (Some(d), None) => vec![d.to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The rate of `drg.base_rate = "budget"` (`payment-model.md` §8, `drgdip_pay::rate`): the DRG
+/// budget of the parameters over the expected weights of the history the weights were
+/// computed from. Refused (naming the key) without such a history.
+pub fn derive_rate(
+    params_path: &Path,
+    params: &Params,
+    weights: &Weights,
+    hospitals: &Hospitals,
+) -> Result<(RateDerivation, ExpectedCases)> {
+    let Some(history_cases) = &weights.history_cases else {
+        return Err(crate::invalid!(
+            "drg.base_rate = \"budget\" in {}: the rate is derived from the DRG budget and the expected weights of a history; give --history CASES.csv (the weights are then computed from it), not a weights file ({})",
+            params_path.display(),
+            weights.file.display()
+        ));
+    };
+    let counted = expected_cases(history_cases, &weights.table, hospitals, params);
+    let derivation = derive_base_rate(
+        params.budget.drg(),
+        params.budget.plan.as_ref().map(|p| p.version),
+        params.region.year,
+        counted.cases.iter().copied(),
+    )
+    .map_err(|e| {
+        crate::invalid!(
+            "{} (history {}): {e}",
+            params_path.display(),
+            weights.file.display()
+        )
+    })?;
+    Ok((derivation, counted))
 }

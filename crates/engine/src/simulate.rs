@@ -797,7 +797,10 @@ pub fn simulate_set(
 /// common factor `s`, found by bisection so that the amounts add up to Σ P_h; the hospitals
 /// not clamped are the ones the net is redistributed over, in proportion to their proposal
 /// payment. The last fen of rounding goes to the largest of them.
-fn apply_bounds(hospitals: &mut [HospitalImpact], bounds: Bounds) -> Result<BoundsOutcome> {
+pub(crate) fn apply_bounds(
+    hospitals: &mut [HospitalImpact],
+    bounds: Bounds,
+) -> Result<BoundsOutcome> {
     let target: Decimal = hospitals
         .iter()
         .try_fold(Decimal::ZERO, |a, h| a.checked_add(h.proposal.payment))

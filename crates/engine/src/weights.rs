@@ -11,7 +11,10 @@ use drgdip_io::{
 };
 use drgdip_pay::money::Fen;
 use drgdip_pay::weights::WeightOptions;
-use drgdip_pay::{GroupStatus, HistoryCase, Params, WeightSource, WeightTable};
+use drgdip_pay::{
+    ExpectedCase, GroupStatus, HistoryCase, Hospitals, InsuredClass, Params, WeightSource,
+    WeightTable,
+};
 use drgdip_scheme::Scheme;
 use rust_decimal::Decimal;
 
@@ -28,6 +31,101 @@ pub struct History {
     pub used: u64,
     /// The mean cost of all trimmed cases of all groups (the denominator of every weight).
     pub mean_all: Option<Decimal>,
+    /// The grouped cases, in input order, with what the budget-derived rate counts of them
+    /// (`drg.base_rate = "budget"`, [`expected_cases`]).
+    pub cases: Vec<GroupedCase>,
+}
+
+/// One grouped history case, as the budget-derived rate counts it.
+#[derive(Debug, Clone)]
+pub struct GroupedCase {
+    /// Its DRG.
+    pub drg: String,
+    /// Its hospital.
+    pub hospital_id: String,
+    /// The row's `hospital_level`, if any.
+    pub row_level: Option<u8>,
+    /// 按项目 total cost.
+    pub total_cost: Decimal,
+    /// What the fund paid per item (empty in the row: `None`).
+    pub fund_paid: Option<Decimal>,
+    /// 参保地 class.
+    pub insured: InsuredClass,
+}
+
+/// The history cases the budget-derived rate counts, and why the others do not count.
+#[derive(Debug, Clone, Default)]
+pub struct ExpectedCases {
+    /// The counted cases: weight, level coefficient, cost, fund paid.
+    pub cases: Vec<ExpectedCase>,
+    /// Grouped cases whose DRG has no weight in the table (paid per item).
+    pub no_weight: u64,
+    /// Grouped cases with no hospital level (not in the hospitals file, none in the row).
+    pub no_level: u64,
+    /// Grouped cases with an empty fund_paid.
+    pub no_fund_paid: u64,
+    /// Cross-province cases paid per item (`cross_region.cross_province = "per_item"`).
+    pub cross_province: u64,
+}
+
+impl ExpectedCases {
+    /// `N cases counted; not counted: …`.
+    pub fn text(&self) -> String {
+        format!(
+            "{} grouped history cases counted in Σ expected weights; not counted: {} whose DRG has no weight, {} without a hospital level, {} without fund_paid, {} cross-province paid per item",
+            self.cases.len(),
+            self.no_weight,
+            self.no_level,
+            self.no_fund_paid,
+            self.cross_province
+        )
+    }
+}
+
+/// The grouped cases the budget-derived rate counts (`payment-model.md` §8, see
+/// `drgdip_pay::rate`): each with its DRG's weight in `table` and its hospital's level
+/// coefficient (the level from `hospitals`, else the row's, as a pay run takes it); not
+/// counted: a DRG without a weight (paid per item), no level, an empty fund_paid, and a
+/// cross-province case when the region pays those per item (they are not paid by the rate).
+pub fn expected_cases(
+    cases: &[GroupedCase],
+    table: &WeightTable,
+    hospitals: &Hospitals,
+    params: &Params,
+) -> ExpectedCases {
+    let per_item_cross =
+        params.cross_region.cross_province == drgdip_pay::params::CrossRegionRule::PerItem;
+    let coefficients = &params.drg.hospital_level_coefficient;
+    let mut out = ExpectedCases::default();
+    for c in cases {
+        if per_item_cross && c.insured == InsuredClass::CrossProvince {
+            out.cross_province += 1;
+            continue;
+        }
+        let Some(weight) = table.get(&c.drg).map(|r| r.weight) else {
+            out.no_weight += 1;
+            continue;
+        };
+        let level = hospitals
+            .get(&c.hospital_id)
+            .map(|h| h.level)
+            .or(c.row_level);
+        let Some(coefficient) = level.and_then(|l| coefficients.get(&l)).copied() else {
+            out.no_level += 1;
+            continue;
+        };
+        let Some(fund_paid) = c.fund_paid else {
+            out.no_fund_paid += 1;
+            continue;
+        };
+        out.cases.push(ExpectedCase {
+            weight,
+            coefficient,
+            total_cost: c.total_cost,
+            fund_paid,
+        });
+    }
+    out
 }
 
 impl History {
@@ -89,7 +187,7 @@ pub fn weights_from_history<R: Read + Send>(
     errors: Option<&mut dyn Write>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<History> {
-    let shards: Shards<Vec<(u64, &str, &str, Decimal)>> = Shards::new();
+    let shards: Shards<Vec<(u64, &str, &str, GroupedCase)>> = Shards::new();
     let mut options = options;
     options.read.purpose = Purpose::Weights;
     let stats = run_batch_with(
@@ -116,8 +214,16 @@ pub fn weights_from_history<R: Read + Send>(
             };
             let g = group_record(scheme, &r, &mut Trace::disabled());
             if g.status == Status::Grouped {
-                let case = (r.line, g.drg_code(scheme), g.adrg_code(scheme), cost);
-                shards.with(|v| v.push(case));
+                let drg = g.drg_code(scheme);
+                let case = GroupedCase {
+                    drg: drg.to_string(),
+                    hospital_id: r.hospital_id.clone(),
+                    row_level: r.hospital_level,
+                    total_cost: cost,
+                    fund_paid: r.fund_paid,
+                    insured: params.region.insured_class(&r.insured_region),
+                };
+                shards.with(|v| v.push((r.line, drg, g.adrg_code(scheme), case)));
             }
             bucket(g.status)
         },
@@ -125,17 +231,17 @@ pub fn weights_from_history<R: Read + Send>(
     )?;
 
     // Input order, so that nothing depends on how the rows were spread over the workers.
-    let mut grouped: Vec<(u64, &str, &str, Decimal)> =
+    let mut grouped: Vec<(u64, &str, &str, GroupedCase)> =
         shards.into_vec().into_iter().flatten().collect();
     grouped.sort_unstable_by_key(|c| c.0);
     let weight_options = WeightOptions::from(&params.drg);
     let history: Vec<HistoryCase> = grouped
         .iter()
-        .map(|&(_, drg, adrg, total_cost)| HistoryCase {
+        .map(|(_, drg, adrg, c)| HistoryCase {
             drg: drg.to_string(),
             adrg: adrg.to_string(),
             status: GroupStatus::Grouped,
-            total_cost,
+            total_cost: c.total_cost,
         })
         .collect();
     let table = WeightTable::from_history(&history, &scheme_drgs(scheme), weight_options);
@@ -144,5 +250,6 @@ pub fn weights_from_history<R: Read + Send>(
         table,
         stats,
         used: grouped.len() as u64,
+        cases: grouped.into_iter().map(|(_, _, _, c)| c).collect(),
     })
 }

@@ -66,6 +66,7 @@ pub mod hospital;
 pub mod money;
 pub mod params;
 pub mod payment;
+pub mod rate;
 pub mod summary;
 pub mod tariff;
 pub mod weights;
@@ -79,6 +80,7 @@ pub use params::{InsuredClass, Params, ParamsError};
 pub use payment::{
     pay_case, Category, ExclusionOutcome, PayInput, Payment, RuleLine, SpecialApproval,
 };
+pub use rate::{derive_base_rate, ExpectedCase, RateDerivation, RateError};
 pub use summary::{PaySummary, Totals};
 pub use tariff::{ExclusionRule, Tariff, TariffError};
 pub use weights::{GroupStatus, HistoryCase, WeightRow, WeightSource, WeightTable};

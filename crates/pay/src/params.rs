@@ -480,6 +480,55 @@ pub struct SpecialGroups {
     pub ambiguous: SpecialGroupRule,
 }
 
+/// 费率 (`drg.base_rate`): written in the file, or derived from the budget (payment-model §8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseRate {
+    /// CNY per unit of weight, as written (> 0).
+    Given(Decimal),
+    /// `"budget"`: to be derived from the DRG budget and a history's expected weights
+    /// ([`crate::rate::derive_base_rate`]; the engine does it when it loads a region with a
+    /// history). A tariff refuses it until it is derived.
+    Budget,
+    /// Derived from the budget, with every figure it came from.
+    Derived(crate::rate::RateDerivation),
+}
+
+impl BaseRate {
+    /// CNY per unit of weight, once known (`None` for an underived `"budget"`).
+    pub fn value(&self) -> Option<Decimal> {
+        match self {
+            BaseRate::Given(v) => Some(*v),
+            BaseRate::Derived(d) => Some(d.rate),
+            BaseRate::Budget => None,
+        }
+    }
+
+    /// The derivation, when the rate was derived from the budget.
+    pub fn derivation(&self) -> Option<&crate::rate::RateDerivation> {
+        match self {
+            BaseRate::Derived(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Whether the file asks for the rate to be derived (`"budget"`, derived or not).
+    pub fn from_budget(&self) -> bool {
+        !matches!(self, BaseRate::Given(_))
+    }
+}
+
+impl std::fmt::Display for BaseRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BaseRate::Given(v) => write!(f, "{}", Fen(*v)),
+            BaseRate::Budget => f.write_str(
+                "budget (to be derived: DRG budget (total-cost basis) / Σ expected weights of the history)",
+            ),
+            BaseRate::Derived(d) => write!(f, "{d}"),
+        }
+    }
+}
+
 /// `[drg]` — DRG weights, standards and outliers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrgParams {
@@ -489,8 +538,8 @@ pub struct DrgParams {
     pub trim: Trim,
     /// Groups with fewer history cases take their ADRG's weight, else 1.
     pub min_cases_for_own_weight: u32,
-    /// 费率 — CNY per unit of weight (rate method), > 0.
-    pub base_rate: Decimal,
+    /// 费率 — CNY per unit of weight (rate method): a figure > 0, or derived from the budget.
+    pub base_rate: BaseRate,
     /// 点数 per unit of weight (point method), > 0.
     pub point_scale: Decimal,
     /// Rate or point method.
@@ -801,7 +850,7 @@ impl Params {
             "drg.min_cases_for_own_weight",
             d.min_cases_for_own_weight.to_string(),
         );
-        line("drg.base_rate", Fen(d.base_rate).to_string());
+        line("drg.base_rate", d.base_rate.to_string());
         line("drg.point_scale", d.point_scale.to_string());
         line("drg.payment", d.payment.to_string());
         for (level, coefficient) in &d.hospital_level_coefficient {
@@ -1126,9 +1175,16 @@ fn read_drg(mut s: Section<'_>) -> Result<DrgParams> {
         u32::MAX as i64,
         "an integer ≥ 0",
     )?;
-    let base_rate = s.decimal("base_rate", Bound::Positive)?;
+    let base_rate = read_base_rate(&mut s)?;
     let point_scale = s.decimal("point_scale", Bound::Positive)?;
     let payment = s.choice("payment", PaymentMethod::ALL)?;
+    if base_rate == BaseRate::Budget && payment != PaymentMethod::Rate {
+        return Err(invalid(
+            s.key("base_rate"),
+            "a decimal > 0: \"budget\" derives the rate of the rate method, and drg.payment is not \"rate\"",
+            "\"budget\"".to_string(),
+        ));
+    }
     let hospital_level_coefficient =
         read_level_coefficients(s.table("hospital_level_coefficient")?)?;
     let outliers = read_outliers(s.table("outliers")?)?;
@@ -1156,6 +1212,22 @@ fn read_drg(mut s: Section<'_>) -> Result<DrgParams> {
         outliers,
         special_groups,
     })
+}
+
+/// `drg.base_rate`: the string `"budget"`, or a decimal > 0. Any other string is refused
+/// with both forms named.
+fn read_base_rate(s: &mut Section<'_>) -> Result<BaseRate> {
+    let key = s.key("base_rate");
+    let value = s.require("base_rate", Bound::Positive.expected())?;
+    match value {
+        Value::String(text) if text.trim() == "budget" => Ok(BaseRate::Budget),
+        Value::String(text) if !is_plain_decimal(text.trim()) => Err(invalid(
+            &key,
+            "\"budget\" (derived from the DRG budget and the history's expected weights) or a decimal > 0 such as \"38000.00\"",
+            describe(value),
+        )),
+        _ => decimal_value(&key, value, Bound::Positive).map(BaseRate::Given),
+    }
 }
 
 /// The levels every region must give a coefficient for.

@@ -455,10 +455,17 @@ impl fmt::Display for RuleLine {
                 Fen(*total_cost)
             ),
             RuleLine::Standard { standard, pricing } => match pricing {
-                Pricing::Rate { base_rate, .. } => write!(
+                Pricing::Rate {
+                    base_rate, derived, ..
+                } => write!(
                     f,
-                    "standard: weight {} × base rate {base_rate} × level coefficient {} = {}",
+                    "standard: weight {} × base rate {base_rate}{} × level coefficient {} = {}",
                     W4(standard.weight),
+                    if *derived {
+                        " (derived from the budget: budget / Σ expected weights)"
+                    } else {
+                        ""
+                    },
                     standard.coefficient,
                     Fen(standard.amount)
                 ),

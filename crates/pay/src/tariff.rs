@@ -37,6 +37,9 @@ pub enum TariffError {
     /// The parameters name an exclusion catalogue that the caller did not hand in.
     #[error("exclusion.catalogue = {0:?}: the catalogue must be read and given to the tariff (Tariff::with_catalogue)")]
     CatalogueNotLoaded(String),
+    /// `drg.base_rate = "budget"` and the rate was not derived (no history was given).
+    #[error("drg.base_rate = \"budget\": the rate is derived from the DRG budget and the expected weights of a history, and none was given (give the history the weights are computed from)")]
+    BaseRateNotDerived,
 }
 
 /// Which exclusions (除外机制, §2 rule 4) a tariff grants.
@@ -64,6 +67,8 @@ pub enum Pricing {
         base_rate: Decimal,
         /// Points per unit of weight (to value approved extra points).
         point_scale: Decimal,
+        /// The rate was derived from the budget (`drg.base_rate = "budget"`, payment-model §8).
+        derived: bool,
     },
     /// 点数法: points = weight × point_scale × coefficient; standard = points × point_value.
     Point {
@@ -93,6 +98,7 @@ impl Pricing {
             Pricing::Rate {
                 base_rate,
                 point_scale,
+                ..
             } => base_rate / point_scale,
             Pricing::Point { point_value, .. } => point_value,
         }
@@ -205,8 +211,12 @@ impl Tariff {
         let drg = &params.drg;
         let pricing = match (drg.payment, point_value) {
             (PaymentMethod::Rate, None) => Pricing::Rate {
-                base_rate: drg.base_rate,
+                base_rate: drg
+                    .base_rate
+                    .value()
+                    .ok_or(TariffError::BaseRateNotDerived)?,
                 point_scale: drg.point_scale,
+                derived: drg.base_rate.from_budget(),
             },
             (PaymentMethod::Rate, Some(value)) => return Err(TariffError::PointValueUnused(value)),
             (PaymentMethod::Point, None) => return Err(TariffError::PointValueRequired),

@@ -41,7 +41,7 @@ fn the_shipped_example_file_parses_and_is_echoed_whole() {
     assert_eq!(p.region.scheme, "fujian-2024");
     assert_eq!(p.budget.inpatient_fund_budget, dec!(480000000.00));
     assert_eq!(p.drg.weights, WeightsSource::History);
-    assert_eq!(p.drg.base_rate, dec!(38000.00));
+    assert_eq!(p.drg.base_rate, BaseRate::Given(dec!(38000.00)));
     assert_eq!(p.drg.point_scale, dec!(100));
     assert_eq!(p.drg.hospital_level_coefficient[&2], dec!(0.90));
     assert_eq!(p.drg.outliers.high_multiple(dec!(1.0)), dec!(3.0));
@@ -119,6 +119,45 @@ fn a_negative_base_rate_is_refused_naming_the_key() {
         err.to_string(),
         "drg.base_rate: expected a decimal > 0 and at most 10^15 (a string such as \"38000.00\" or an integer), found \"-38000.00\""
     );
+}
+
+#[test]
+fn base_rate_budget_is_read_and_any_other_word_is_refused_naming_both_forms() {
+    let p = params(&edited(
+        "base_rate = \"40000.00\"",
+        "base_rate = \"budget\"",
+    ));
+    assert_eq!(p.drg.base_rate, BaseRate::Budget);
+    assert_eq!(p.drg.base_rate.value(), None);
+    assert!(p.drg.base_rate.from_budget());
+    let line = p
+        .summary_lines()
+        .into_iter()
+        .find(|l| l.starts_with("drg.base_rate = "))
+        .unwrap();
+    assert!(line.contains("budget (to be derived"), "{line}");
+    // a tariff refuses an underived rate
+    let weights = crate::WeightTable::from_rows(Vec::new()).unwrap();
+    assert!(matches!(
+        crate::Tariff::new(&p, &weights, None),
+        Err(crate::TariffError::BaseRateNotDerived)
+    ));
+
+    let err = error_of(&edited("base_rate = \"40000.00\"", "base_rate = \"budgt\""));
+    assert_eq!(err.key(), Some("drg.base_rate"));
+    assert_eq!(
+        err.to_string(),
+        "drg.base_rate: expected \"budget\" (derived from the DRG budget and the history's expected weights) or a decimal > 0 such as \"38000.00\", found \"budgt\""
+    );
+    // "budget" belongs to the rate method
+    let point = edited("base_rate = \"40000.00\"", "base_rate = \"budget\"").replacen(
+        "payment = \"rate\"",
+        "payment = \"point\"",
+        1,
+    );
+    let err = error_of(&point);
+    assert_eq!(err.key(), Some("drg.base_rate"));
+    assert!(err.to_string().contains("rate method"), "{err}");
 }
 
 #[test]
