@@ -359,8 +359,14 @@ impl MonthlyReport {
         page.finish()
     }
 
-    /// The index page of all hospitals.
+    /// The index page of all hospitals, each linking to its page's file.
     pub fn index_page(&self) -> String {
+        self.index_page_with(|h| self.page_name(h))
+    }
+
+    /// The index page of all hospitals, each linking to `href(hospital_id)` (a server's
+    /// address of the hospital's page).
+    pub fn index_page_with(&self, href: impl Fn(&str) -> String) -> String {
         let mut page = Page::new(
             "医院月度反馈（月告知）汇总",
             "Hospital monthly feedback: all hospitals",
@@ -416,7 +422,7 @@ impl MonthlyReport {
             let s = h.statement.as_ref();
             t.row(vec![
                 Cell::Link {
-                    href: self.page_name(&h.hospital_id),
+                    href: href(&h.hospital_id),
                     text: Self::label(h),
                 },
                 count(tl.cases).into(),

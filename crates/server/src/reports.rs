@@ -1,7 +1,8 @@
 //! The published reports over HTTP: the monthly feedback (月告知) of one hospital's month as
 //! the same printable HTML document that `drgdip report monthly` writes
 //! (`drgdip_engine::report::monthly`, from the ledger, with the grouping it kept). A hospital
-//! reads its own; another hospital's is refused (403, audited); the bureau names the hospital.
+//! reads its own; another hospital's is refused (403, audited); the bureau reads any, and
+//! without a hospital the index page of all of them, each linking to its page.
 
 use std::sync::Arc;
 
@@ -28,7 +29,8 @@ type App = State<Arc<AppState>>;
 pub struct MonthlyQuery {
     /// The discharge month, `YYYY-MM`.
     pub month: String,
-    /// The hospital (a hospital token: its own, the default; the bureau must name one).
+    /// The hospital (a hospital token: its own, the default; the bureau: without one, the
+    /// index page of all hospitals).
     pub hospital: Option<String>,
 }
 
@@ -38,13 +40,14 @@ const DOCUMENT_CSP: &str =
 
 /// One hospital's monthly feedback (月告知) of a discharge month: 入组率, CMI, payment
 /// against cost by category and group, the statement's deposit and amount due, with charts;
-/// the same document as `drgdip report monthly --month M --hospital H`. Nothing settled for
-/// the hospital in the month: 404.
+/// the same document as `drgdip report monthly --month M --hospital H`. The bureau without a
+/// hospital gets the index page of the month's hospitals, each linking to
+/// `?month=M&hospital=H`. Nothing settled (for the hospital) in the month: 404.
 #[utoipa::path(get, path = "/v1/reports/monthly", tag = "ledger", security(("bearer" = [])),
     params(MonthlyQuery),
     responses((status = 200, content_type = "text/html", body = String,
             description = "the printable HTML document"),
-        (status = 400, body = ErrorBody, description = "a month or hospital of the wrong form, or the bureau without a hospital"),
+        (status = 400, body = ErrorBody, description = "a month or hospital of the wrong form"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "another hospital's month (audited)"),
         (status = 404, body = ErrorBody, description = "nothing settled for the hospital in the month"),
@@ -69,30 +72,30 @@ pub async fn monthly(
             )
             .await)
         }
-        (Some(own), _) => own.to_string(),
-        (None, Some(h)) => h.to_string(),
-        (None, None) => {
-            return Err(ApiError::bad_request(
-                "hospital",
-                "hospital: the bureau names the hospital whose month it reads",
-            ))
-        }
+        (Some(own), _) => Some(own.to_string()),
+        (None, asked) => asked.map(str::to_string),
     };
     let store = app.backend.ledger().ok_or_else(no_ledger)?;
     let names = HospitalNames::from_hospitals(app.engine.hospitals());
     let report =
-        drgdip_engine::report::monthly(&store, month, Some(&hospital), &Groups::new(), &names)
+        drgdip_engine::report::monthly(&store, month, hospital.as_deref(), &Groups::new(), &names)
             .await
             .map_err(|e| match e {
                 drgdip_engine::EngineError::Invalid(m) => ApiError::not_found(m),
                 e => ApiError::internal("the monthly feedback", chain(&e)),
             })?;
-    let Some(h) = report.hospitals.iter().find(|h| h.hospital_id == hospital) else {
-        return Err(ApiError::not_found(format!(
-            "no settled case and no statement of hospital {hospital} in {month}"
-        )));
+    let document = match &hospital {
+        None => report.index_page_with(|h| format!("?month={month}&hospital={h}")),
+        Some(hospital) => {
+            let Some(h) = report.hospitals.iter().find(|h| &h.hospital_id == hospital) else {
+                return Err(ApiError::not_found(format!(
+                    "no settled case and no statement of hospital {hospital} in {month}"
+                )));
+            };
+            report.hospital_page(h)
+        }
     };
-    let mut r = report.hospital_page(h).into_response();
+    let mut r = document.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),

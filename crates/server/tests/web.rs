@@ -367,7 +367,8 @@ async fn settle_june(store: &Store) -> Vec<drgdip_settle::MonthlyStatement> {
 
 /// The monthly feedback (月告知) page: a hospital opens its month's printable document (the
 /// report's, with its own style policy), another hospital's is a 403 page (audited), the
-/// bureau names the hospital, and a month with nothing settled is a 404 page.
+/// bureau reads any (without one, the index linking to each), and a month with nothing
+/// settled is a 404 page.
 #[tokio::test]
 async fn the_monthly_feedback_is_the_hospital_s_own_printable_document() {
     let Some((app, store)) = setup().await else {
@@ -408,7 +409,14 @@ async fn the_monthly_feedback_is_the_hospital_s_own_printable_document() {
 
     let (b, _) = sign_in(&app, common::BUREAU).await;
     let r = send(&app, "GET", "/feedback?month=2025-06", Some(&b), None).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("汇总"), "the index page: {}", r.text);
+    assert!(
+        r.text.contains("href=\"?month=2025-06&amp;hospital=H001\"")
+            || r.text.contains("href=\"?month=2025-06&hospital=H001\""),
+        "each hospital links to its page here: {}",
+        r.text
+    );
     let r = send(
         &app,
         "GET",

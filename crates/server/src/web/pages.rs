@@ -1174,7 +1174,7 @@ pub async fn feedback(State(app): App, Permitted(signed): Permitted, Query(q): P
         form.filters method="get" action="/feedback" {
             label for="m" { "出院月份 Discharge month" } input #m name="month" required pattern="[0-9]{4}-[0-9]{2}" placeholder="2025-06";
             @if signed.actor.hospital_id().is_none() {
-                label for="h" { "医院 Hospital" } input #h name="hospital" required placeholder="H001";
+                label for="h" { "医院 Hospital (留空为全部医院 empty: all hospitals)" } input #h name="hospital" placeholder="H001";
             }
             button type="submit" { "查看 Open" }
         }
