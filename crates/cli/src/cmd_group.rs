@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use drgdip_drg::{explain, Grouping, Lang, Trace};
 use drgdip_io::{
-    csv_field, problems_text, run_batch_with, Columns, Problem, Purpose, RowIn, RowOutcome,
+    problems_text, push_csv_field, run_batch_with, Columns, Problem, Purpose, RowIn, RowOutcome,
 };
 use drgdip_scheme::Scheme;
 
@@ -71,7 +71,9 @@ pub struct GroupArgs {
     pub shared: SharedOpts,
 }
 
-pub use drgdip_engine::batch::{bucket, diagnosis_codes, group_record, STATUS_NAMES};
+pub use drgdip_engine::batch::{
+    bucket, diagnosis_codes, group_record, write_diagnosis_codes, STATUS_NAMES,
+};
 
 struct Ctx<'a> {
     schemes: &'a Schemes,
@@ -90,37 +92,57 @@ fn write_row(
     repairs: &str,
     problems: &str,
 ) {
-    let (status, mdc, adrg, drg, mcc, cc, scheme) = match result {
-        Some((s, g, _)) => (
-            g.status.as_str(),
-            g.mdc_code(s),
-            g.adrg_code(s),
-            g.drg_code(s),
-            diagnosis_codes(s, &g.mcc),
-            diagnosis_codes(s, &g.cc),
-            s.name.as_str(),
-        ),
-        None => ("invalid", "", "", "", String::new(), String::new(), ""),
-    };
     let trace_lines: Vec<String> = match result {
         Some((s, g, t)) if ctx.trace => explain(s, g, t, ctx.lang),
         _ => Vec::new(),
     };
     match ctx.format {
         Format::Csv | Format::Parquet => {
-            let _ = write!(
-                out,
-                "{},{status},{mdc},{adrg},{drg},{mcc},{cc},{scheme},{},{}",
-                csv_field(case_id),
-                csv_field(repairs),
-                csv_field(problems)
-            );
+            // straight into the output buffer: codes and names need no quoting
+            push_csv_field(out, case_id);
+            match result {
+                Some((s, g, _)) => {
+                    for part in [
+                        g.status.as_str(),
+                        g.mdc_code(s),
+                        g.adrg_code(s),
+                        g.drg_code(s),
+                    ] {
+                        out.push(b',');
+                        out.extend_from_slice(part.as_bytes());
+                    }
+                    out.push(b',');
+                    write_diagnosis_codes(out, s, &g.mcc);
+                    out.push(b',');
+                    write_diagnosis_codes(out, s, &g.cc);
+                    out.push(b',');
+                    out.extend_from_slice(s.name.as_bytes());
+                }
+                None => out.extend_from_slice(b",invalid,,,,,,"),
+            }
+            out.push(b',');
+            push_csv_field(out, repairs);
+            out.push(b',');
+            push_csv_field(out, problems);
             if ctx.trace {
-                let _ = write!(out, ",{}", csv_field(&trace_lines.join(" | ")));
+                out.push(b',');
+                push_csv_field(out, &trace_lines.join(" | "));
             }
             out.push(b'\n');
         }
         Format::Jsonl => {
+            let (status, mdc, adrg, drg, mcc, cc, scheme) = match result {
+                Some((s, g, _)) => (
+                    g.status.as_str(),
+                    g.mdc_code(s),
+                    g.adrg_code(s),
+                    g.drg_code(s),
+                    diagnosis_codes(s, &g.mcc),
+                    diagnosis_codes(s, &g.cc),
+                    s.name.as_str(),
+                ),
+                None => ("invalid", "", "", "", String::new(), String::new(), ""),
+            };
             let mut v = serde_json::json!({
                 "case_id": case_id, "status": status, "mdc": mdc, "adrg": adrg, "drg": drg,
                 "mcc": mcc, "cc": cc, "scheme": scheme, "repairs": repairs, "problems": problems,

@@ -46,12 +46,127 @@ pub enum CatalogError {
 #[derive(Debug, Default, Clone)]
 pub struct CodeTable {
     codes: Vec<Box<str>>,
+    /// every code, one after the other (the text `code(id)` returns: a result row's codes
+    /// are read from one place, not from 33,000 allocations)
+    arena: String,
+    /// where each code ends in `arena`
+    ends: Vec<u32>,
     names: Vec<Box<str>>,
     ids: FxHashMap<Box<str>, u32>,
     /// retired or alternative code → current id (identity rows dropped)
     mapped: FxHashMap<Box<str>, u32>,
     /// all codes, sorted, for the truncated-code test
     sorted: Vec<Box<str>>,
+    /// the codes and retired codes of up to 16 bytes, packed: the look-up of an uploaded
+    /// code (the hot path of reading a row) compares integers, no string
+    packed: PackedIndex,
+}
+
+/// A code of 1 to 12 bytes (none of them NUL) as a 96-bit integer, its bytes little-endian
+/// and zero-padded: two codes are equal exactly when their integers are. (Catalog codes are
+/// 7 or 11 bytes but for a few dagger-asterisk pairs, which the maps serve.)
+#[inline]
+fn pack(code: &[u8]) -> Option<(u64, u32)> {
+    if code.is_empty() || code.len() > 12 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    b[..code.len()].copy_from_slice(code);
+    if b[..code.len()].contains(&0) {
+        return None;
+    }
+    let lo = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    let hi = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
+    Some((lo, hi))
+}
+
+/// One slot of the packed index: 16 bytes, four to a cache line.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    lo: u64,
+    hi: u32,
+    /// The id ([`PackedIndex::EMPTY`]: a free slot).
+    value: u32,
+}
+
+/// 代码索引 — an open-addressing table (linear probing, at most 3/4 full) from packed
+/// codes to ids, key and id side by side (a look-up touches one cache line); a retired
+/// code's id carries [`PackedIndex::MAPPED`].
+#[derive(Debug, Default, Clone)]
+struct PackedIndex {
+    slots: Vec<Slot>,
+    /// `log2` of the number of slots.
+    bits: u32,
+}
+
+impl PackedIndex {
+    const EMPTY: u32 = u32::MAX;
+    const MAPPED: u32 = 1 << 31;
+
+    #[inline]
+    fn slot(&self, (lo, hi): (u64, u32)) -> usize {
+        let x = lo ^ u64::from(hi).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (x.wrapping_mul(0xD6E8_FEB8_6659_FD93) >> (64 - self.bits)) as usize
+    }
+
+    fn build<'a>(entries: impl Iterator<Item = (&'a str, u32)> + Clone) -> PackedIndex {
+        let n = entries.clone().count();
+        let bits = (n.max(4) * 4 / 3 + 1)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(3);
+        let free = Slot {
+            lo: 0,
+            hi: 0,
+            value: Self::EMPTY,
+        };
+        let mut t = PackedIndex {
+            slots: vec![free; 1 << bits],
+            bits,
+        };
+        let mask = (1usize << bits) - 1;
+        for (code, value) in entries {
+            let Some(key) = pack(code.as_bytes()) else {
+                continue;
+            };
+            let mut i = t.slot(key);
+            loop {
+                let s = &mut t.slots[i];
+                if s.value == Self::EMPTY {
+                    *s = Slot {
+                        lo: key.0,
+                        hi: key.1,
+                        value,
+                    };
+                    break;
+                }
+                if (s.lo, s.hi) == key {
+                    break; // the first entry of a key stays
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        t
+    }
+
+    #[inline]
+    fn get(&self, key: (u64, u32)) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let s = self.slots[i];
+            if s.value == Self::EMPTY {
+                return None;
+            }
+            if (s.lo, s.hi) == key {
+                return Some(s.value);
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 /// Does this text look like a code of the kind (before any catalog look-up)?
@@ -96,6 +211,8 @@ impl CodeTable {
         }
         let id = self.codes.len() as u32;
         self.codes.push(code.into());
+        self.arena.push_str(code);
+        self.ends.push(self.arena.len() as u32);
         self.names.push(name.into());
         self.ids.insert(code.into(), id);
         id
@@ -104,6 +221,18 @@ impl CodeTable {
     fn finish(&mut self) {
         self.sorted = self.codes.clone();
         self.sorted.sort_unstable();
+        self.index();
+    }
+
+    /// (Re)builds the packed index of the codes and the retired codes (a code first: a
+    /// retired code never hides a current one).
+    fn index(&mut self) {
+        let codes = self.codes.iter().enumerate().map(|(i, c)| (&**c, i as u32));
+        let mapped = self
+            .mapped
+            .iter()
+            .map(|(c, &id)| (&**c, id | PackedIndex::MAPPED));
+        self.packed = PackedIndex::build(codes.chain(mapped));
     }
 
     /// Adds the retired-code map (`OLD NEW` per line). Identity rows are skipped; a row whose
@@ -142,6 +271,7 @@ impl CodeTable {
             self.mapped.insert(old.into(), id);
             n += 1;
         }
+        self.index();
         Ok(n)
     }
 
@@ -156,11 +286,19 @@ impl CodeTable {
     /// The id of an exact catalog code.
     #[inline]
     pub fn id(&self, code: &str) -> Option<u32> {
-        self.ids.get(code).copied()
+        match pack(code.as_bytes()) {
+            Some(key) => self
+                .packed
+                .get(key)
+                .filter(|v| v & PackedIndex::MAPPED == 0),
+            None => self.ids.get(code).copied(),
+        }
     }
     /// The code of an id.
     pub fn code(&self, id: u32) -> &str {
-        &self.codes[id as usize]
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.arena[start..self.ends[i] as usize]
     }
     /// The name (Chinese) of an id.
     pub fn name(&self, id: u32) -> &str {
@@ -185,12 +323,27 @@ impl CodeTable {
         if code.is_empty() {
             return Err(LookupError::Empty);
         }
-        if let Some(id) = self.id(&code) {
-            return Ok(Lookup { id, repairs });
-        }
-        if let Some(&id) = self.mapped.get(&*code) {
-            repairs.insert(Repair::Mapped);
-            return Ok(Lookup { id, repairs });
+        match pack(code.as_bytes()) {
+            Some(key) => match self.packed.get(key) {
+                Some(v) if v & PackedIndex::MAPPED == 0 => return Ok(Lookup { id: v, repairs }),
+                Some(v) => {
+                    repairs.insert(Repair::Mapped);
+                    return Ok(Lookup {
+                        id: v & !PackedIndex::MAPPED,
+                        repairs,
+                    });
+                }
+                None => {}
+            },
+            None => {
+                if let Some(&id) = self.ids.get(&*code) {
+                    return Ok(Lookup { id, repairs });
+                }
+                if let Some(&id) = self.mapped.get(&*code) {
+                    repairs.insert(Repair::Mapped);
+                    return Ok(Lookup { id, repairs });
+                }
+            }
         }
         if self.is_prefix_of_some(&code) {
             return Err(LookupError::Truncated(code.into_owned()));
@@ -282,6 +435,47 @@ mod tests {
             Err(LookupError::Unknown("Z99.999x999".into()))
         );
         assert_eq!(t.lookup("  "), Err(LookupError::Empty));
+    }
+
+    #[test]
+    fn the_packed_index_finds_what_the_maps_hold() {
+        // codes of 3 to 22 bytes (past the 12 packed ones), and a retired code for each third
+        let codes: Vec<String> = (0..3000)
+            .map(|i| format!("C{i:0w$}", w = i % 20 + 2))
+            .collect();
+        let text: String = codes.iter().map(|c| format!("{c} n\n")).collect();
+        let mut t = CodeTable::parse("d", &text).unwrap();
+        let map: String = (0..1000)
+            .map(|i| format!("R{i:0w$} {}\n", codes[i * 3], w = i % 20 + 2))
+            .collect();
+        t.add_map("m", &map, CodeKind::Diagnosis).unwrap();
+        for (i, c) in codes.iter().enumerate() {
+            assert_eq!(t.id(c), Some(i as u32), "{c}");
+            let l = t.lookup(c).unwrap();
+            assert_eq!((l.id, l.repairs.is_empty()), (i as u32, true), "{c}");
+        }
+        for i in 0..1000 {
+            let old = format!("R{i:0w$}", w = i % 20 + 2);
+            assert_eq!(t.id(&old), None, "a retired code is no catalog code");
+            let l = t.lookup(&old).unwrap();
+            assert_eq!(l.id, (i * 3) as u32, "{old}");
+            assert!(l.repairs.contains(Repair::Mapped));
+        }
+        for unknown in [
+            "C9999",
+            "C00000000000000000000009999",
+            "Q12",
+            "C00\0",
+            "\0\0\0",
+        ] {
+            assert!(t.id(unknown).is_none(), "{unknown:?}");
+            assert!(t.lookup(unknown).is_err(), "{unknown:?}");
+        }
+        // a code that is also some retired code's old name stays itself
+        let mut t = table();
+        t.add_map("m2", "K86.102 A01.003\n", CodeKind::Diagnosis)
+            .unwrap();
+        assert_eq!(t.lookup("K86.102").unwrap().id, 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod catalog;
 mod repair;
 
 pub use catalog::{Catalog, CatalogError, CodeKind, CodeTable, Lookup, LookupError};
-pub use repair::{repair_code, repair_list, split_list, Repair, RepairSet};
+pub use repair::{for_each_item, repair_code, repair_list, split_list, Repair, RepairSet};
 
 /// Dense id of a diagnosis code in the diagnosis catalog.
 pub type DxId = u32;

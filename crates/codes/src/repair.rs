@@ -49,18 +49,27 @@ fn to_half_width(c: char) -> char {
 /// them; an entirely empty field gives an empty list. The second value says whether a
 /// non-canonical separator was seen.
 pub fn split_list(field: &str) -> (Vec<&str>, bool) {
+    let mut items = Vec::new();
+    let other_sep = for_each_item(field, |_, item| items.push(item));
+    (items, other_sep)
+}
+
+/// [`split_list`] without collecting: calls `f(position, item)` for every item, in order;
+/// returns whether a non-canonical separator was seen (no allocation).
+pub fn for_each_item<'a>(field: &'a str, mut f: impl FnMut(usize, &'a str)) -> bool {
     if field.trim().is_empty() {
-        return (Vec::new(), false);
+        return false;
     }
     let mut other_sep = false;
-    let items = field
-        .split(|c: char| {
-            let other = matches!(c, ';' | '；' | '，' | '、' | '｜' | ',');
-            other_sep |= other;
-            other || c == '|'
-        })
-        .collect();
-    (items, other_sep)
+    let items = field.split(|c: char| {
+        let other = matches!(c, ';' | '；' | '，' | '、' | '｜' | ',');
+        other_sep |= other;
+        other || c == '|'
+    });
+    for (i, item) in items.enumerate() {
+        f(i, item);
+    }
+    other_sep
 }
 
 /// Repairs one code: trims it, converts full-width characters, upper-cases every letter but

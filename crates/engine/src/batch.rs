@@ -30,14 +30,20 @@ pub fn group_record(s: &Scheme, r: &CaseRecord, trace: &mut Trace) -> Grouping {
 
 /// Diagnosis codes as a result row writes them (`mcc`, `cc`): joined with `|`.
 pub fn diagnosis_codes(s: &Scheme, ids: &[u32]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_diagnosis_codes(&mut out, s, ids);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`diagnosis_codes`] appended to a row being written (no string made). Catalog codes hold
+/// no comma nor quote: the text needs no CSV quoting.
+pub fn write_diagnosis_codes(out: &mut Vec<u8>, s: &Scheme, ids: &[u32]) {
     for (i, &d) in ids.iter().enumerate() {
         if i > 0 {
-            out.push('|');
+            out.push(b'|');
         }
-        out.push_str(s.catalog.diagnoses.code(d));
+        out.extend_from_slice(s.catalog.diagnoses.code(d).as_bytes());
     }
-    out
 }
 
 /// The payment crate's name of a grouping status.

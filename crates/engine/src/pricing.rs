@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use drgdip_drg::{Lang, Status, Trace};
 use drgdip_io::{
-    csv_field, problems_text, run_batch_with, BatchOptions, BatchStats, CaseRecord, Columns,
+    problems_text, push_csv_field, run_batch_with, BatchOptions, BatchStats, CaseRecord, Columns,
     Problem, ProblemKind, Purpose, RowIn, RowOutcome,
 };
-use drgdip_pay::money::{Fen, W4};
+use drgdip_pay::money::{write_fixed, Fen};
 use drgdip_pay::{
     pay_case, Category, Date, GroupStatus, InsuredClass, ItemUse, PayInput, PaySummary, Payment,
     RuleLine, SpecialApproval,
@@ -477,50 +477,42 @@ pub fn write_pay_row(out: &mut Vec<u8>, row: &PricedRow, trace: bool, lang: Lang
         PricedRow::Invalid {
             case_id, problems, ..
         } => {
-            let _ = write!(out, "{},invalid,,,,invalid,,,,,,", csv_field(case_id));
+            push_csv_field(out, case_id);
+            out.extend_from_slice(b",invalid,,,,invalid,,,,,,");
             if trace {
                 let text = problems_text(problems, lang);
-                let _ = write!(
-                    out,
-                    ",{}",
-                    csv_field(&format!("invalid: not paid ({text})"))
-                );
+                out.push(b',');
+                push_csv_field(out, &format!("invalid: not paid ({text})"));
             }
         }
         PricedRow::Paid(c) => {
             let p = &c.payment;
-            let _ = write!(
-                out,
-                "{},{},{},{},{},{}",
-                csv_field(&c.case_id),
+            push_csv_field(out, &c.case_id);
+            for part in [
                 c.status.as_str(),
-                c.mdc,
-                c.adrg,
-                c.drg,
-                p.category
-            );
-            match p.weight {
-                Some(w) => {
-                    let _ = write!(out, ",{}", W4(w));
-                }
-                None => out.push(b','),
+                &c.mdc,
+                &c.adrg,
+                &c.drg,
+                p.category.as_str(),
+            ] {
+                out.push(b',');
+                out.extend_from_slice(part.as_bytes());
             }
-            match p.standard {
-                Some(st) => {
-                    let _ = write!(out, ",{}", Fen(st));
-                }
-                None => out.push(b','),
+            out.push(b',');
+            if let Some(w) = p.weight {
+                write_fixed(out, w, 4);
             }
-            let _ = write!(
-                out,
-                ",{},{},{},{}",
-                Fen(p.total_cost),
-                Fen(p.payment),
-                Fen(p.own),
-                Fen(p.fund_due)
-            );
+            out.push(b',');
+            if let Some(st) = p.standard {
+                write_fixed(out, st, 2);
+            }
+            for amount in [p.total_cost, p.payment, p.own, p.fund_due] {
+                out.push(b',');
+                write_fixed(out, amount, 2);
+            }
             if trace {
-                let _ = write!(out, ",{}", csv_field(&c.rule_lines().join(" | ")));
+                out.push(b',');
+                push_csv_field(out, &c.rule_lines().join(" | "));
             }
         }
     }

@@ -2,7 +2,6 @@
 //! of a chunk are processed on all cores, and the results are written in input order. Memory
 //! is bounded by the chunk size (plus 16 bytes per row for the duplicate-id check).
 
-use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -25,7 +24,7 @@ const CHUNK_ROWS: usize = 8192;
 const TASK_ROWS: usize = 256;
 
 /// One raw row of the input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RowIn {
     /// Physical line where the row starts (the header is line 1).
     pub line: u64,
@@ -55,6 +54,16 @@ impl RowIn {
 
     /// The fields as text; `Err(i)` names the first field that is not UTF-8.
     pub fn fields(&self) -> Result<smallvec::SmallVec<[&str; 32]>, usize> {
+        // the record's bytes validated once, each field then a slice of that text (a field
+        // boundary inside a character fails `get`, and the fields are checked one by one)
+        if let Ok(all) = std::str::from_utf8(self.record.as_slice()) {
+            let fields: Option<smallvec::SmallVec<[&str; 32]>> = (0..self.record.len())
+                .map(|i| self.record.range(i).and_then(|r| all.get(r)))
+                .collect();
+            if let Some(fields) = fields {
+                return Ok(fields);
+            }
+        }
         self.record
             .iter()
             .enumerate()
@@ -187,6 +196,15 @@ impl RowIn {
 /// A chunk of rows, in input order.
 pub type Chunk = Vec<RowIn>;
 
+/// What one task of a chunk wrote: its output, its problems, its counts per status.
+type Part = (Vec<u8>, Vec<Problem>, [u64; 16]);
+
+/// A chunk processed: its parts in order, and its number of rows.
+struct Done {
+    parts: Vec<Part>,
+    rows: u64,
+}
+
 /// Why a batch could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
@@ -262,10 +280,14 @@ impl BatchOptions {
     }
 }
 
+/// The duplicate check keeps a 64-bit hash of each case id (16 bytes a row with its line,
+/// not the id itself): foldhash's quality variant with a fixed seed, so that a run is
+/// repeatable (a false "repeated" needs two ids of one file colliding on 64 bits).
 fn id_hash(field: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    field.trim_ascii().hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    const SEED: foldhash::quality::FixedState =
+        foldhash::quality::FixedState::with_seed(0x6472_6764);
+    SEED.hash_one(field.trim_ascii())
 }
 
 /// [`run_batch_with`] with the default options: one record per line, rows read for
@@ -320,39 +342,54 @@ where
     let mut stats = BatchStats::default();
     let lang = options.lang;
 
+    // Three stages: the reader thread parses chunks of rows (into the buffers of recycled
+    // chunks), the worker thread has each chunk processed on every core, and this thread
+    // writes the results in order while the next chunks are read and processed.
     std::thread::scope(|scope| -> Result<(), BatchError> {
         let (tx, rx) = crossbeam_channel::bounded::<Result<Chunk, BatchError>>(2);
+        let (free_tx, free_rx) = crossbeam_channel::bounded::<Chunk>(4);
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<Result<Done, BatchError>>(2);
         scope.spawn(move || {
             let mut seen: FxHashMap<u64, u64> = FxHashMap::default();
             loop {
-                let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+                let mut chunk = free_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK_ROWS));
+                let mut filled = 0;
                 let mut failed = None;
-                while chunk.len() < CHUNK_ROWS {
-                    match rdr.next_row() {
-                        Ok(Some(mut row)) => {
+                while filled < CHUNK_ROWS {
+                    if filled == chunk.len() {
+                        chunk.push(RowIn::from_fields(0, []));
+                    }
+                    let row = &mut chunk[filled];
+                    match rdr.next_row_into(row) {
+                        Ok(true) => {
                             row.duplicate_of = id_pos
                                 .and_then(|i| row.record.get(i))
                                 .filter(|f| !f.trim_ascii().is_empty())
                                 .and_then(|f| {
                                     let h = id_hash(f);
-                                    match seen.get(&h) {
-                                        Some(&first) => Some(first),
-                                        None => {
-                                            seen.insert(h, row.line);
+                                    match seen.entry(h) {
+                                        std::collections::hash_map::Entry::Occupied(e) => {
+                                            Some(*e.get())
+                                        }
+                                        std::collections::hash_map::Entry::Vacant(e) => {
+                                            e.insert(row.line);
                                             None
                                         }
                                     }
                                 });
-                            chunk.push(row);
+                            filled += 1;
                         }
-                        Ok(None) => break,
+                        Ok(false) => break,
                         Err(e) => {
                             failed = Some(e);
                             break;
                         }
                     }
                 }
-                let done = chunk.len() < CHUNK_ROWS || failed.is_some();
+                chunk.truncate(filled);
+                let done = filled < CHUNK_ROWS || failed.is_some();
                 if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
                     return;
                 }
@@ -365,22 +402,39 @@ where
                 }
             }
         });
-        for chunk in rx {
-            let chunk = chunk?;
-            let parts: Vec<(Vec<u8>, Vec<Problem>, [u64; 16])> = chunk
-                .par_chunks(TASK_ROWS)
-                .map(|rows| {
-                    let mut buf = Vec::with_capacity(rows.len() * 64);
-                    let mut probs = Vec::new();
-                    let mut counts = [0u64; 16];
-                    for r in rows {
-                        let k = row_fn(&cols, r, &mut buf, &mut probs);
-                        counts[k.min(15)] += 1;
+        let (cols, row_fn) = (&cols, &row_fn);
+        scope.spawn(move || {
+            for chunk in rx {
+                let chunk = match chunk {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = done_tx.send(Err(e));
+                        return;
                     }
-                    (buf, probs, counts)
-                })
-                .collect();
-            for (buf, probs, counts) in parts {
+                };
+                let parts: Vec<Part> = chunk
+                    .par_chunks(TASK_ROWS)
+                    .map(|rows| {
+                        let mut buf = Vec::with_capacity(rows.len() * 128);
+                        let mut probs = Vec::new();
+                        let mut counts = [0u64; 16];
+                        for r in rows {
+                            let k = row_fn(cols, r, &mut buf, &mut probs);
+                            counts[k.min(15)] += 1;
+                        }
+                        (buf, probs, counts)
+                    })
+                    .collect();
+                let rows = chunk.len() as u64;
+                let _ = free_tx.try_send(chunk);
+                if done_tx.send(Ok(Done { parts, rows })).is_err() {
+                    return;
+                }
+            }
+        });
+        for done in done_rx {
+            let done = done?;
+            for (buf, probs, counts) in done.parts {
                 out.write_all(&buf)?;
                 stats.problems += probs.len() as u64;
                 if let Some(e) = errors.as_deref_mut() {
@@ -392,7 +446,7 @@ where
                     *a += b;
                 }
             }
-            stats.rows += chunk.len() as u64;
+            stats.rows += done.rows;
             progress(stats.rows);
         }
         Ok(())

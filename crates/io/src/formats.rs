@@ -9,14 +9,22 @@
 //! floating-point numbers in their shortest exact form (`7293.75`); booleans `1`/`0`; dates
 //! `YYYY-MM-DD`; timestamps `YYYY-MM-DD HH:MM:SS` (as stored, no time zone applied; midnight
 //! gives the date alone); a list of strings joined with `|`; null or empty cells as empty.
-//! Parquet and Arrow IPC are read whole into memory (they are compressed and columnar);
-//! JSON lines stream.
+//! Parquet is read row group by row group and Arrow IPC batch by batch, as the CSV is read
+//! chunk by chunk: the input is first copied, into memory when it holds at most 32 MiB, else
+//! into an unnamed temporary file (Parquet and the Arrow IPC file format need to seek, and
+//! the reader owns its copy). Memory is then one row group or batch,
+//! whatever the file's size. JSON lines stream. An `.xlsx` workbook is read whole (its sheet
+//! is held in memory: Excel's own limit is 1,048,576 rows; see docs/performance.md).
+//!
+//! [`text_column`] is the one function that turns an Arrow column into text, used here and by
+//! the Python package.
 
 use std::io::Read;
 
+use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader, StringArray};
 use arrow_schema::{DataType, TimeUnit};
 
 use crate::batch::BatchError;
@@ -77,16 +85,66 @@ impl InputFormat {
     }
 }
 
-/// One raw row of a table source.
-pub(crate) struct TableRow {
-    pub line: u64,
-    pub record: csv::ByteRecord,
-}
-
 /// Rows of a file that is not CSV: the header, then the rows.
 pub(crate) trait TableRows: Send {
     fn header(&mut self) -> Result<Option<Vec<String>>, BatchError>;
-    fn next_row(&mut self) -> Result<Option<TableRow>, BatchError>;
+    /// Fills `record` with the next row's fields; its line, or `None` at the end.
+    fn next_row_into(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, BatchError>;
+}
+
+/// Inputs up to this size are held in memory; a larger one is copied to a temporary file.
+const SPOOL_BYTES: usize = 32 << 20;
+
+/// A seekable copy of an input: in memory when small, else an unnamed temporary file.
+enum Spool {
+    Memory(bytes::Bytes),
+    File(std::fs::File),
+}
+
+fn spool(mut input: impl Read) -> Result<Spool, BatchError> {
+    let err = |e: std::io::Error| BatchError::Read(e.to_string());
+    let mut buf = Vec::new();
+    (&mut input)
+        .take(SPOOL_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(err)?;
+    if buf.len() <= SPOOL_BYTES {
+        return Ok(Spool::Memory(bytes::Bytes::from(buf)));
+    }
+    let mut file = tempfile::tempfile().map_err(err)?;
+    std::io::Write::write_all(&mut file, &buf).map_err(err)?;
+    drop(buf);
+    std::io::copy(&mut input, &mut file).map_err(err)?;
+    std::io::Seek::rewind(&mut file).map_err(err)?;
+    Ok(Spool::File(file))
+}
+
+/// Rows per record batch read from Parquet.
+const BATCH_ROWS: usize = 8192;
+
+fn parquet_batches<T: parquet::file::reader::ChunkReader + 'static>(
+    input: T,
+) -> Result<Box<dyn TableRows>, BatchError> {
+    let rdr = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(input)
+        .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
+        .map_err(|e| BatchError::Read(format!("Parquet: {e}")))?;
+    let schema = rdr.schema();
+    Ok(Box::new(Batches::new(
+        schema,
+        Box::new(rdr.map(|b| b.map_err(|e| e.to_string()))),
+    )))
+}
+
+fn ipc_file_batches<T: Read + std::io::Seek + Send + 'static>(
+    input: T,
+) -> Result<Box<dyn TableRows>, BatchError> {
+    let rdr = arrow_ipc::reader::FileReader::try_new(input, None)
+        .map_err(|e| BatchError::Read(format!("Arrow IPC: {e}")))?;
+    let schema = rdr.schema();
+    Ok(Box::new(Batches::new(
+        schema,
+        Box::new(rdr.map(|b| b.map_err(|e| e.to_string()))),
+    )))
 }
 
 fn read_all(mut input: impl Read) -> Result<Vec<u8>, BatchError> {
@@ -97,63 +155,72 @@ fn read_all(mut input: impl Read) -> Result<Vec<u8>, BatchError> {
     Ok(buf)
 }
 
-/// The rows of an in-memory format (Parquet, Arrow, xlsx).
+fn ipc_stream_batches<T: Read + Send + 'static>(
+    input: T,
+) -> Result<Box<dyn TableRows>, BatchError> {
+    let rdr = arrow_ipc::reader::StreamReader::try_new(input, None)
+        .map_err(|e| BatchError::Read(format!("Arrow IPC: {e}")))?;
+    let schema = rdr.schema();
+    Ok(Box::new(Batches::new(
+        schema,
+        Box::new(rdr.map(|b| b.map_err(|e| e.to_string()))),
+    )))
+}
+
+/// The rows of a table format (Parquet, Arrow, xlsx).
 pub(crate) fn open_table(
     format: InputFormat,
     input: impl Read,
 ) -> Result<Box<dyn TableRows>, BatchError> {
-    let buf = read_all(input)?;
     match format {
-        InputFormat::Parquet => {
-            let bytes = bytes::Bytes::from(buf);
-            let rdr = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
-                .and_then(|b| b.with_batch_size(8192).build())
-                .map_err(|e| BatchError::Read(format!("Parquet: {e}")))?;
-            let schema = rdr.schema();
-            Ok(Box::new(Batches::new(
-                schema,
-                Box::new(rdr.map(|b| b.map_err(|e| e.to_string()))),
-            )))
-        }
+        InputFormat::Parquet => match spool(input)? {
+            Spool::Memory(b) => parquet_batches(b),
+            Spool::File(f) => parquet_batches(f),
+        },
         InputFormat::Arrow => {
-            let cursor = std::io::Cursor::new(buf);
-            if cursor.get_ref().starts_with(b"ARROW1") {
-                let rdr = arrow_ipc::reader::FileReader::try_new(cursor, None)
-                    .map_err(|e| BatchError::Read(format!("Arrow IPC: {e}")))?;
-                let schema = rdr.schema();
-                Ok(Box::new(Batches::new(
-                    schema,
-                    Box::new(rdr.map(|b| b.map_err(|e| e.to_string()))),
-                )))
-            } else {
-                let rdr = arrow_ipc::reader::StreamReader::try_new(cursor, None)
-                    .map_err(|e| BatchError::Read(format!("Arrow IPC: {e}")))?;
-                let schema = rdr.schema();
-                Ok(Box::new(Batches::new(
-                    schema,
-                    Box::new(rdr.map(|b| b.map_err(|e| e.to_string()))),
-                )))
+            let spooled = spool(input)?;
+            let file_format = match &spooled {
+                Spool::Memory(b) => b.starts_with(b"ARROW1"),
+                Spool::File(f) => {
+                    let mut magic = [0u8; 6];
+                    let mut f = f;
+                    let n = std::io::Read::read(&mut f, &mut magic)
+                        .map_err(|e| BatchError::Read(e.to_string()))?;
+                    std::io::Seek::rewind(&mut f).map_err(|e| BatchError::Read(e.to_string()))?;
+                    magic[..n] == *b"ARROW1"
+                }
+            };
+            match (spooled, file_format) {
+                (Spool::Memory(b), true) => ipc_file_batches(std::io::Cursor::new(b)),
+                (Spool::Memory(b), false) => ipc_stream_batches(std::io::Cursor::new(b)),
+                (Spool::File(f), true) => ipc_file_batches(std::io::BufReader::new(f)),
+                (Spool::File(f), false) => {
+                    ipc_stream_batches(std::io::BufReader::with_capacity(1 << 20, f))
+                }
             }
         }
-        InputFormat::Xlsx => Ok(Box::new(Sheet::open(buf)?)),
+        InputFormat::Xlsx => Ok(Box::new(Sheet::open(read_all(input)?)?)),
         InputFormat::Csv | InputFormat::Jsonl => {
-            Err(BatchError::Read("internal: not an in-memory format".into()))
+            Err(BatchError::Read("internal: not a table format".into()))
         }
     }
 }
 
 type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, String>> + Send>;
 
-/// Rows of Arrow record batches (Parquet, Arrow IPC).
+/// Rows of Arrow record batches (Parquet, Arrow IPC): each batch's columns turned into text
+/// once ([`text_column`]), the rows then read off them.
 struct Batches {
     schema: arrow_schema::SchemaRef,
     iter: BatchIter,
-    batch: Option<RecordBatch>,
-    /// The next row in `batch`.
+    /// The current batch's columns as text.
+    text: Vec<StringArray>,
+    /// Rows in the current batch.
+    len: usize,
+    /// The next row in the current batch.
     at: usize,
     /// Rows returned so far.
     rows: u64,
-    cell: Vec<u8>,
 }
 
 impl Batches {
@@ -161,10 +228,10 @@ impl Batches {
         Batches {
             schema,
             iter,
-            batch: None,
+            text: Vec::new(),
+            len: 0,
             at: 0,
             rows: 0,
-            cell: Vec::new(),
         }
     }
 }
@@ -191,34 +258,38 @@ impl TableRows for Batches {
         ))
     }
 
-    fn next_row(&mut self) -> Result<Option<TableRow>, BatchError> {
-        loop {
-            if let Some(b) = &self.batch {
-                if self.at < b.num_rows() {
-                    let mut record =
-                        csv::ByteRecord::with_capacity(b.num_columns() * 8, b.num_columns());
-                    for col in b.columns() {
-                        self.cell.clear();
-                        cell(col, self.at, &mut self.cell);
-                        record.push_field(&self.cell);
-                    }
-                    self.at += 1;
-                    self.rows += 1;
-                    return Ok(Some(TableRow {
-                        line: self.rows,
-                        record,
-                    }));
-                }
-            }
+    fn next_row_into(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, BatchError> {
+        while self.at == self.len {
             match self.iter.next() {
                 None => return Ok(None),
                 Some(Err(e)) => return Err(BatchError::Read(e)),
                 Some(Ok(b)) => {
-                    self.batch = Some(b);
+                    self.text = b
+                        .columns()
+                        .iter()
+                        .zip(self.schema.fields())
+                        .map(|(c, f)| {
+                            text_column(c).map_err(|e| {
+                                BatchError::Read(format!("column {:?}: {e}", f.name()))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?;
+                    self.len = b.num_rows();
                     self.at = 0;
                 }
             }
         }
+        record.clear();
+        for col in &self.text {
+            record.push_field(if col.is_null(self.at) {
+                b""
+            } else {
+                col.value(self.at).as_bytes()
+            });
+        }
+        self.at += 1;
+        self.rows += 1;
+        Ok(Some(self.rows))
     }
 }
 
@@ -302,6 +373,78 @@ fn push_decimal(v: i128, scale: i8, out: &mut Vec<u8>) {
     let _ = write!(out, "{sign}{i}.{f:0w$}", w = scale as usize);
 }
 
+/// An Arrow column as text, as drgdip reads it (see the module's doc): strings as they are,
+/// integers and decimals in plain notation, floating point in its shortest exact form,
+/// booleans `1`/`0`, dates `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM:SS` (midnight: the date
+/// alone), lists of strings joined with `|`; a null stays null. A `Utf8` column is returned
+/// as it is (no copy). The one Arrow → text conversion of drgdip (the CLI's readers and the
+/// Python package). A column of another type is refused (its type named).
+pub fn text_column(col: &ArrayRef) -> Result<StringArray, String> {
+    if !readable(col.data_type()) {
+        return Err(format!(
+            "the type {}, which drgdip does not read (strings, integers, decimals, floating \
+             point, booleans, dates, timestamps, lists of strings)",
+            col.data_type()
+        ));
+    }
+    match col.data_type() {
+        DataType::Utf8 => return Ok(col.as_string::<i32>().clone()),
+        DataType::Dictionary(_, _) => {
+            let dict = col.as_any_dictionary();
+            let values = text_column(dict.values())?;
+            let keys = dict.normalized_keys();
+            let mut b = StringBuilder::with_capacity(col.len(), col.len() * 8);
+            for (i, &k) in keys.iter().enumerate() {
+                if col.is_null(i) || values.is_null(k) {
+                    b.append_null();
+                } else {
+                    b.append_value(values.value(k));
+                }
+            }
+            return Ok(b.finish());
+        }
+        _ => {}
+    }
+    let mut b = StringBuilder::with_capacity(col.len(), col.len() * 8);
+    let mut cellbuf = Vec::new();
+    macro_rules! ints {
+        ($t:ty) => {{
+            let a = col.as_primitive::<$t>();
+            let mut f = itoa::Buffer::new();
+            for i in 0..a.len() {
+                if a.is_null(i) {
+                    b.append_null();
+                } else {
+                    b.append_value(f.format(a.value(i)));
+                }
+            }
+        }};
+    }
+    match col.data_type() {
+        DataType::Int8 => ints!(Int8Type),
+        DataType::Int16 => ints!(Int16Type),
+        DataType::Int32 => ints!(Int32Type),
+        DataType::Int64 => ints!(Int64Type),
+        DataType::UInt8 => ints!(UInt8Type),
+        DataType::UInt16 => ints!(UInt16Type),
+        DataType::UInt32 => ints!(UInt32Type),
+        DataType::UInt64 => ints!(UInt64Type),
+        _ => {
+            for i in 0..col.len() {
+                if col.is_null(i) {
+                    b.append_null();
+                    continue;
+                }
+                cellbuf.clear();
+                cell(col, i, &mut cellbuf);
+                // every text `cell` writes is UTF-8 (strings of string arrays, ASCII else)
+                b.append_value(String::from_utf8_lossy(&cellbuf));
+            }
+        }
+    }
+    Ok(b.finish())
+}
+
 /// The text of row `i` of `col` (see the module's doc); null is empty.
 fn cell(col: &ArrayRef, i: usize, out: &mut Vec<u8>) {
     use std::io::Write;
@@ -364,6 +507,7 @@ fn cell(col: &ArrayRef, i: usize, out: &mut Vec<u8>) {
         DataType::List(_) => push_list(&col.as_list::<i32>().value(i), out),
         DataType::LargeList(_) => push_list(&col.as_list::<i64>().value(i), out),
         DataType::Dictionary(_, _) => {
+            // (text_column reads a dictionary column whole, without coming here)
             let dict = col.as_any_dictionary();
             let key = dict.normalized_keys()[i];
             cell(dict.values(), key, out)
@@ -460,10 +604,13 @@ impl TableRows for Sheet {
         Ok(self.next_nonblank().map(|(_, row)| row))
     }
 
-    fn next_row(&mut self) -> Result<Option<TableRow>, BatchError> {
-        Ok(self.next_nonblank().map(|(line, row)| TableRow {
-            line,
-            record: row.into_iter().collect(),
+    fn next_row_into(&mut self, record: &mut csv::ByteRecord) -> Result<Option<u64>, BatchError> {
+        Ok(self.next_nonblank().map(|(line, row)| {
+            record.clear();
+            for c in &row {
+                record.push_field(c.as_bytes());
+            }
+            line
         }))
     }
 }
@@ -478,7 +625,7 @@ pub(crate) struct JsonLines<R: Read> {
     names: Vec<String>,
     pos: rustc_hash::FxHashMap<String, usize>,
     /// The first object, read for the header.
-    first: Option<TableRow>,
+    first: Option<(u64, csv::ByteRecord)>,
 }
 
 fn json_text(v: &serde_json::Value, out: &mut Vec<u8>) {
@@ -532,7 +679,7 @@ impl<R: Read> JsonLines<R> {
         }
     }
 
-    fn row(&self, line: u64, m: serde_json::Map<String, serde_json::Value>) -> TableRow {
+    fn row(&self, m: serde_json::Map<String, serde_json::Value>) -> csv::ByteRecord {
         let mut fields: Vec<Vec<u8>> = vec![Vec::new(); self.names.len()];
         for (k, v) in m {
             let mut text = Vec::new();
@@ -542,10 +689,7 @@ impl<R: Read> JsonLines<R> {
                 None => fields.push(text),
             }
         }
-        TableRow {
-            line,
-            record: fields.into_iter().collect(),
-        }
+        fields.into_iter().collect()
     }
 
     pub(crate) fn header(&mut self) -> Result<Option<Vec<String>>, BatchError> {
@@ -559,17 +703,24 @@ impl<R: Read> JsonLines<R> {
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect();
-        self.first = Some(self.row(line, m));
+        self.first = Some((line, self.row(m)));
         Ok(Some(self.names.clone()))
     }
 
-    pub(crate) fn next_row(&mut self) -> Result<Option<TableRow>, BatchError> {
-        if let Some(r) = self.first.take() {
-            return Ok(Some(r));
+    pub(crate) fn next_row_into(
+        &mut self,
+        record: &mut csv::ByteRecord,
+    ) -> Result<Option<u64>, BatchError> {
+        if let Some((line, r)) = self.first.take() {
+            *record = r;
+            return Ok(Some(line));
         }
         match self.object()? {
             None => Ok(None),
-            Some((line, m)) => Ok(Some(self.row(line, m))),
+            Some((line, m)) => {
+                *record = self.row(m);
+                Ok(Some(line))
+            }
         }
     }
 }

@@ -21,8 +21,8 @@ pub use mapping::{Mapping, MappingError};
 pub use new_tech::{parse_new_tech_items, NewTechItem};
 pub use output::{OutputFormat, TableWriter};
 pub use problem::{
-    csv_field, escape_control, problems_text, AmountError, AmountUnit, CodeList, Problem,
-    ProblemKind, Purpose, Unit,
+    csv_field, escape_control, problems_text, push_csv_field, AmountError, AmountUnit, CodeList,
+    Problem, ProblemKind, Purpose, Unit,
 };
 pub use reader::{CaseReader, InputSpec};
 pub use record::{

@@ -469,6 +469,24 @@ pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Appends `s` to `out` as a CSV field, quoted when it needs it (as [`csv_field`] writes it,
+/// without making a string).
+pub fn push_csv_field(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    if !b.iter().any(|&c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.push(b'"');
+    for &c in b {
+        if c == b'"' {
+            out.push(b'"');
+        }
+        out.push(c);
+    }
+    out.push(b'"');
+}
+
 /// `s` with every control character (NUL, tab, line breaks, DEL, C1) written as `\u{..}`
 /// (`\t`, `\n`, `\r` for those), and every backslash doubled, so that the text is printable
 /// and the original can be read off it.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use memchr::{memchr, memchr_iter};
 
 use crate::batch::{BatchError, RowIn};
-use crate::formats::{InputFormat, JsonLines, TableRow, TableRows};
+use crate::formats::{InputFormat, JsonLines, TableRows};
 use crate::mapping::{BoundMapping, Mapping};
 use crate::record::{Columns, ReadOptions};
 
@@ -40,10 +40,10 @@ pub struct InputSpec {
 /// formats see [`crate::formats`].
 pub struct CaseReader<R: Read> {
     src: Source<R>,
-    /// Fields per row expected (the header's), to size each record.
-    width: usize,
     mapping: Option<Arc<Mapping>>,
     bound: Option<BoundMapping>,
+    /// The raw row a mapping reads from (reused).
+    scratch: RowIn,
 }
 
 enum Source<R: Read> {
@@ -73,9 +73,9 @@ impl<R: Read> CaseReader<R> {
         };
         CaseReader {
             src,
-            width: 24,
             mapping,
             bound: None,
+            scratch: RowIn::from_fields(0, []),
         }
     }
 
@@ -106,15 +106,15 @@ impl<R: Read> CaseReader<R> {
             InputFormat::Csv => CaseReader::csv(input, spec.multiline, mapping),
             InputFormat::Jsonl => CaseReader {
                 src: Source::Json(Box::new(JsonLines::new(Lines::new(input)))),
-                width: 24,
                 mapping,
                 bound: None,
+                scratch: RowIn::from_fields(0, []),
             },
             other => CaseReader {
                 src: Source::Table(crate::formats::open_table(other, input)?),
-                width: 24,
                 mapping,
                 bound: None,
+                scratch: RowIn::from_fields(0, []),
             },
         })
     }
@@ -136,7 +136,6 @@ impl<R: Read> CaseReader<R> {
                     return Ok(None);
                 };
                 if self.mapping.is_none() {
-                    self.width = rec.len().max(1);
                     return Ok(Some(rec));
                 }
                 rec.iter()
@@ -154,14 +153,14 @@ impl<R: Read> CaseReader<R> {
             }
             None => names,
         };
-        self.width = names.len().max(1);
         Ok(Some(names.iter().map(String::as_bytes).collect()))
     }
 
     fn csv_header(&mut self) -> Result<Option<csv::ByteRecord>, BatchError> {
-        let Some(row) = self.next_raw()? else {
+        let mut row = RowIn::from_fields(0, []);
+        if !self.next_raw_into(&mut row)? {
             return Ok(None);
-        };
+        }
         if let Some(i) = row.open_quote {
             return Err(BatchError::HeaderQuote(i + 1));
         }
@@ -191,76 +190,78 @@ impl<R: Read> CaseReader<R> {
     /// The next row (blank lines skipped), `None` at the end of the input; in drgdip's
     /// layout when a mapping applies.
     pub fn next_row(&mut self) -> Result<Option<RowIn>, BatchError> {
-        let Some(row) = self.next_raw()? else {
-            return Ok(None);
-        };
-        let Some(bound) = &self.bound else {
-            return Ok(Some(row));
-        };
-        let mut record =
-            csv::ByteRecord::with_capacity(row.record.as_slice().len() + 8, self.width);
-        bound.apply(&row.record, &mut record);
-        let source_width = (row.record.len() != bound.source_width)
-            .then_some((row.record.len(), bound.source_width));
-        let open_quote = row.open_quote.map(|k| bound.mapped_at_or_after(k));
-        Ok(Some(RowIn {
-            line: row.line,
-            record,
-            duplicate_of: None,
-            open_quote,
-            source_width,
-        }))
+        let mut row = RowIn::from_fields(0, []);
+        Ok(self.next_row_into(&mut row)?.then_some(row))
     }
 
-    fn next_raw(&mut self) -> Result<Option<RowIn>, BatchError> {
-        let table = |r: Option<TableRow>| {
-            r.map(|r| RowIn {
-                line: r.line,
-                record: r.record,
-                duplicate_of: None,
-                open_quote: None,
-                source_width: None,
-            })
+    /// [`CaseReader::next_row`] into a row already allocated (its buffers are reused: the
+    /// batch runner recycles its chunks, so that reading allocates nothing per row). Returns
+    /// `false` at the end of the input, `row` then unspecified.
+    pub fn next_row_into(&mut self, row: &mut RowIn) -> Result<bool, BatchError> {
+        row.duplicate_of = None;
+        row.source_width = None;
+        if self.bound.is_none() {
+            return self.next_raw_into(row);
+        }
+        let mut raw = std::mem::take(&mut self.scratch);
+        let more = self.next_raw_into(&mut raw);
+        let result = match more {
+            Ok(true) => {
+                if let Some(bound) = &self.bound {
+                    bound.apply(&raw.record, &mut row.record);
+                    row.source_width = (raw.record.len() != bound.source_width)
+                        .then_some((raw.record.len(), bound.source_width));
+                    row.open_quote = raw.open_quote.map(|k| bound.mapped_at_or_after(k));
+                }
+                row.line = raw.line;
+                Ok(true)
+            }
+            other => other,
         };
+        self.scratch = raw;
+        result
+    }
+
+    fn next_raw_into(&mut self, row: &mut RowIn) -> Result<bool, BatchError> {
+        row.open_quote = None;
         match &mut self.src {
-            Source::Json(j) => Ok(table(j.next_row()?)),
-            Source::Table(t) => Ok(table(t.next_row()?)),
+            Source::Json(j) => j.next_row_into(&mut row.record).map(|l| match l {
+                Some(line) => {
+                    row.line = line;
+                    true
+                }
+                None => false,
+            }),
+            Source::Table(t) => t.next_row_into(&mut row.record).map(|l| match l {
+                Some(line) => {
+                    row.line = line;
+                    true
+                }
+                None => false,
+            }),
             Source::Lines(lines) => loop {
                 let Some((line, text)) = lines.next_line().map_err(read_error)? else {
-                    return Ok(None);
+                    return Ok(false);
                 };
                 if text.trim_ascii().is_empty() {
                     continue;
                 }
-                let mut record = csv::ByteRecord::with_capacity(text.len(), self.width);
-                let open_quote = split_line(text, &mut record);
-                return Ok(Some(RowIn {
-                    line,
-                    record,
-                    duplicate_of: None,
-                    open_quote,
-                    source_width: None,
-                }));
+                row.line = line;
+                row.open_quote = split_line(text, &mut row.record);
+                return Ok(true);
             },
             Source::Csv(rdr) => loop {
-                let mut record = csv::ByteRecord::with_capacity(256, self.width);
                 if !rdr
-                    .read_byte_record(&mut record)
+                    .read_byte_record(&mut row.record)
                     .map_err(|e| BatchError::Read(e.to_string()))?
                 {
-                    return Ok(None);
+                    return Ok(false);
                 }
-                if record.len() == 1 && record[0].trim_ascii().is_empty() {
+                if row.record.len() == 1 && row.record[0].trim_ascii().is_empty() {
                     continue;
                 }
-                let line = record.position().map_or(0, |p| p.line());
-                return Ok(Some(RowIn {
-                    line,
-                    record,
-                    duplicate_of: None,
-                    open_quote: None,
-                    source_width: None,
-                }));
+                row.line = row.record.position().map_or(0, |p| p.line());
+                return Ok(true);
             },
         }
     }

@@ -309,7 +309,24 @@ pub fn parse_date(s: &str) -> Option<String> {
     if !(1900..=2200).contains(&y) || d == 0 || d > days {
         return None;
     }
-    Some(format!("{y:04}-{m:02}-{d:02}"))
+    // `YYYY-MM-DD` without the formatting machinery (a row's hot path)
+    let digit = |v: u32| char::from(b'0' + (v % 10) as u8);
+    let mut iso = String::with_capacity(10);
+    for c in [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        '-',
+        digit(m / 10),
+        digit(m),
+        '-',
+        digit(d / 10),
+        digit(d),
+    ] {
+        iso.push(c);
+    }
+    Some(iso)
 }
 
 /// Parses a plain non-negative decimal: digits, optionally `.` and one or two more digits,
@@ -455,16 +472,11 @@ fn lookup_list(
         CodeList::Procedures => "procedures",
     };
     let principal_required = list == CodeList::Diagnoses;
-    let (items, other_sep) = drgdip_codes::split_list(raw);
     let mut set = RepairSet::default();
-    if other_sep {
-        set.insert(Repair::Separator);
-    }
     let mut ids = SmallVec::new();
-    if items.is_empty() && principal_required {
-        ctx.bad(field, raw, ProblemKind::PrincipalDiagnosisEmpty);
-    }
-    for (position, item) in items.iter().enumerate() {
+    let mut any = false;
+    let other_sep = drgdip_codes::for_each_item(raw, |position, item| {
+        any = true;
         match table.lookup(item) {
             Ok(l) => {
                 set.extend(l.repairs);
@@ -490,6 +502,12 @@ fn lookup_list(
                 ctx.bad(field, item, kind);
             }
         }
+    });
+    if !any && principal_required {
+        ctx.bad(field, raw, ProblemKind::PrincipalDiagnosisEmpty);
+    }
+    if other_sep {
+        set.insert(Repair::Separator);
     }
     if !set.is_empty() {
         repairs.push((field, set));

@@ -39,6 +39,36 @@ impl fmt::Display for W4 {
     }
 }
 
+/// Appends `amount` rounded half-up to `decimals` places, with exactly that many decimals,
+/// to `out`: the text `Fen` (2) and `W4` (4) display, written without the formatting
+/// machinery nor a string (a result file's hot path).
+pub fn write_fixed(out: &mut Vec<u8>, amount: Decimal, decimals: u32) {
+    let r = amount.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
+    // the mantissa at exactly `decimals` places: below 2^96 · 10^4, inside an i128
+    let mut m = r.mantissa().unsigned_abs();
+    let mut scale = r.scale();
+    while scale < decimals {
+        m *= 10;
+        scale += 1;
+    }
+    if r.is_sign_negative() {
+        out.push(b'-');
+    }
+    let mut digits = [0u8; 48];
+    let mut n = 0;
+    while m > 0 || n <= decimals as usize {
+        digits[n] = b'0' + (m % 10) as u8;
+        m /= 10;
+        n += 1;
+    }
+    for i in (0..n).rev() {
+        out.push(digits[i]);
+        if i == decimals as usize && decimals > 0 {
+            out.push(b'.');
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +82,44 @@ mod tests {
         assert_eq!(Fen(dec!(40000)).to_string(), "40000.00");
         assert_eq!(Fen(dec!(2.675)).to_string(), "2.68");
         assert_eq!(format!("{:>8}", Fen(dec!(1.5))), "    1.50");
+    }
+
+    #[test]
+    fn written_amounts_are_the_displayed_text() {
+        let mut values = vec![
+            dec!(0),
+            dec!(-0),
+            dec!(0.004),
+            dec!(-0.004),
+            dec!(0.005),
+            dec!(1.005),
+            dec!(-1.005),
+            dec!(40000),
+            dec!(2.675),
+            dec!(0.58825),
+            dec!(123456789.999999),
+            // (the largest decimals overflow rust_decimal's own `{:.4}`, not ours)
+            dec!(9999999999999999999999.995),
+            dec!(-9999999999999999999999.995),
+            dec!(0.00001),
+        ];
+        let mut x = dec!(0.0001);
+        for i in 0..2000 {
+            values.push(x);
+            values.push(-x);
+            x = x * dec!(1.37) + Decimal::from(i % 7);
+            if x > dec!(1e20) {
+                x = dec!(0.0003);
+            }
+        }
+        for v in values {
+            let mut b = Vec::new();
+            write_fixed(&mut b, v, 2);
+            assert_eq!(String::from_utf8(b).unwrap(), Fen(v).to_string(), "{v}");
+            let mut b = Vec::new();
+            write_fixed(&mut b, v, 4);
+            assert_eq!(String::from_utf8(b).unwrap(), W4(v).to_string(), "{v}");
+        }
     }
 
     #[test]

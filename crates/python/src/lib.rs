@@ -89,18 +89,13 @@ impl TextTable {
         for batch in &batches {
             let mut cols = Vec::with_capacity(batch.num_columns());
             for (k, col) in batch.columns().iter().enumerate() {
-                let text = arrow_cast::cast(col, &DataType::Utf8).map_err(|e| {
+                // the CLI's reading of an Arrow column (drgdip_io::formats::text_column)
+                let text = drgdip_io::formats::text_column(col).map_err(|e| {
                     InputError::new_err(format!(
-                        "column {:?} ({}) cannot be read as text: {e}",
-                        schema.field(k).name(),
-                        col.data_type()
+                        "column {:?} cannot be read as text: {e}",
+                        schema.field(k).name()
                     ))
                 })?;
-                let text = text
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .cloned()
-                    .ok_or_else(|| InputError::new_err("a cast to text gave no text"))?;
                 cols.push(text);
             }
             out.push(cols);
