@@ -335,13 +335,73 @@ impl Region {
             &scheme,
             history_options,
         )?;
-        let (tariff, catalogue_desc) = tariff_for(
+        Region::assemble(
+            params,
             &files.params,
-            &params,
-            &scheme,
-            &weights.table,
+            params_sha256,
+            scheme,
+            hospitals,
+            &files.hospitals,
+            weights,
             files.point_value,
-        )?;
+        )
+    }
+
+    /// A region from texts already read (a negotiation round's stored parameter and weight
+    /// texts): `params_text` with the paths written in it (the exclusion catalogue) relative
+    /// to `params_origin`, the hospitals' text read from `hospitals_path`, the weights' text
+    /// read from `weights_origin`. The rate method only (no point value).
+    pub fn from_texts(
+        registry: &mut Registry<'_>,
+        params_text: &str,
+        params_origin: &Path,
+        (hospitals_text, hospitals_path): (&str, &Path),
+        (weights_text, weights_origin): (&str, &Path),
+    ) -> Result<Region> {
+        let names = registry.names();
+        let known: Vec<&str> = names.iter().map(String::as_str).collect();
+        let params = Params::from_toml_str_with_schemes(params_text, &known)
+            .map_err(|e| crate::invalid!("parameter file {}: {e}", params_origin.display()))?;
+        let name = params.region.scheme.clone();
+        let scheme = registry
+            .get(&name)
+            .with_context(|| format!("cannot load the scheme {name:?}"))?;
+        let hospitals = Hospitals::from_csv_str(hospitals_text)
+            .map_err(|e| crate::invalid!("hospitals file {}: {e}", hospitals_path.display()))?;
+        let table = WeightTable::from_csv_str(weights_text)
+            .map_err(|e| crate::invalid!("weights file {}: {e}", weights_origin.display()))?;
+        let weights = Weights {
+            desc: format!("{} ({})", weights_origin.display(), sources_text(&table)),
+            table,
+            file: weights_origin.to_path_buf(),
+            sha256: sha256_hex(weights_text.as_bytes()),
+            history_invalid: 0,
+        };
+        Region::assemble(
+            params,
+            params_origin,
+            sha256_hex(params_text.as_bytes()),
+            scheme,
+            hospitals,
+            hospitals_path,
+            weights,
+            None,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        params: Params,
+        params_path: &Path,
+        params_sha256: String,
+        scheme: Arc<Scheme>,
+        hospitals: Hospitals,
+        hospitals_path: &Path,
+        weights: Weights,
+        point_value: Option<Decimal>,
+    ) -> Result<Region> {
+        let (tariff, catalogue_desc) =
+            tariff_for(params_path, &params, &scheme, &weights.table, point_value)?;
         let mut warnings = Vec::new();
         if weights.history_invalid > 0 {
             warnings.push(format!(
@@ -359,18 +419,18 @@ impl Region {
             params
                 .warnings()
                 .into_iter()
-                .map(|w| format!("{}: {w}", files.params.display())),
+                .map(|w| format!("{}: {w}", params_path.display())),
         );
         Ok(Region {
             params,
-            params_path: files.params.clone(),
+            params_path: params_path.to_path_buf(),
             params_sha256,
             scheme,
             hospitals,
-            hospitals_path: files.hospitals.clone(),
+            hospitals_path: hospitals_path.to_path_buf(),
             weights,
             tariff,
-            point_value: files.point_value,
+            point_value,
             catalogue_desc,
             warnings,
         })
