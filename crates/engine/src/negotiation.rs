@@ -264,14 +264,31 @@ fn read_bytes(path: &Path, what: &str) -> Result<Vec<u8>> {
 }
 
 /// Opens a round (the bureau): the baseline is loaded and checked as a region (a DRG region:
-/// the simulation prices DRG), the files' SHA-256 taken, the baseline's and the weights' texts
-/// stored; recorded with its audit event.
+/// the simulation prices DRG), the files named by their absolute paths and SHA-256, the
+/// baseline's and the weights' texts stored; recorded with its audit event.
 pub async fn open_round(
     store: &Store,
     registry: &mut Registry<'_>,
     actor: &Actor,
     open: &OpenRound,
 ) -> Result<RoundRecord> {
+    // absolute paths: a proposal may be recorded from another working directory
+    let absolute = |p: &Path, what: &str| -> Result<PathBuf> {
+        std::fs::canonicalize(p).map_err(|source| {
+            NegotiationFailure::Engine(EngineError::Context {
+                context: format!("cannot find the {what} {}", p.display()),
+                source: Box::new(EngineError::Io(source)),
+            })
+        })
+    };
+    let open = OpenRound {
+        cases: absolute(&open.cases, "case file")?,
+        baseline: absolute(&open.baseline, "parameter file")?,
+        hospitals: absolute(&open.hospitals, "hospitals file")?,
+        weights: absolute(&open.weights, "weights file")?,
+        ..open.clone()
+    };
+    let open = &open;
     let baseline_text = read_text(&open.baseline, "parameter file")?;
     let weights_text = read_text(&open.weights, "weights file")?;
     let hospitals_text = read_text(&open.hospitals, "hospitals file")?;

@@ -53,6 +53,18 @@ fn number<T: std::str::FromStr>(field: &str, text: &str, digits: usize) -> Resul
         .ok_or_else(|| ApiError::bad_request(field, format!("{field} {text:?}: expected 1, 2, …")))
 }
 
+/// Ids named once each (`uniqueItems` in the document); else 400 naming `field`.
+fn distinct(field: &str, ids: &[String]) -> Result<(), ApiError> {
+    let mut seen = std::collections::BTreeSet::new();
+    match ids.iter().find(|id| !seen.insert(id.as_str())) {
+        Some(id) => Err(ApiError::bad_request(
+            field,
+            format!("{field}: {id:?} is named twice"),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn text_field(field: &str, value: &str, required: bool) -> Result<(), ApiError> {
     drgdip_governance::negotiation::check_text(field, value, required)
         .map_err(|e| ApiError::bad_request(field, e.to_string()))
@@ -684,6 +696,7 @@ pub async fn add_party_to(
     for h in &body.hospital_ids {
         contract::check_id("hospital_ids", h)?;
     }
+    distinct("hospital_ids", &body.hospital_ids)?;
     let party = Party {
         party_id: body.party_id,
         kind,
@@ -778,6 +791,7 @@ pub async fn agree_on(
     for p in &body.parties {
         contract::check_id("parties", p)?;
     }
+    distinct("parties", &body.parties)?;
     text_field("note", &body.note, false)?;
     let store = app.backend.ledger().ok_or_else(no_ledger)?;
     {
