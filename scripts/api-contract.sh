@@ -3,8 +3,8 @@
 # creates a virtualenv with a pinned schemathesis, builds `drgdip`, prepares a throwaway
 # SQLite ledger (June 2025 of the dev cases settled, as the README does) and a tokens file
 # (`drgdip tokens init`), starts `drgdip serve` on 127.0.0.1 (a free port), files one
-# special-case application (with its case's row) so that the {id} operations reach a real
-# one, and runs
+# special-case application (with its case's row), an opinion and a negotiation round with one
+# proposal so that the {id} operations reach a real one, and runs
 # schemathesis against the server's /openapi.json — every check, both positive and negative
 # data, a fixed seed, a bounded number of examples per operation — once with each role's
 # token (bureau, reviewer, hospital, in that order). Then it stops the server (SIGTERM).
@@ -64,6 +64,16 @@ REVIEWER=$(token reviewer-R1)
 "$BIN" settle --shared "$SHARED" --month 2025-06 -i "$DATA/dev/cases.csv" --params "$PARAMS" \
   --hospitals "$DATA/hospitals.csv" --weights "$WORK/weights.csv" \
   --db "sqlite://$WORK/ledger.db" -q > /dev/null
+# a negotiation round with one simulated proposal, H001's representative a party, for the
+# /v1/negotiations/{id} operations
+NEG=(--shared "$SHARED" --db "sqlite://$WORK/ledger.db")
+"$BIN" negotiate open "${NEG[@]}" --title "API contract check" --elements rates \
+  --cases "$DATA/dev/cases.csv" --baseline "$PARAMS" --hospitals "$DATA/hospitals.csv" \
+  --weights "$WORK/weights.csv" > /dev/null
+"$BIN" negotiate party "${NEG[@]}" --round 1 --id bureau --kind bureau --name bureau > /dev/null
+"$BIN" negotiate party "${NEG[@]}" --round 1 --id rep --kind hospital_representative \
+  --name rep --hospitals H001,H002 > /dev/null
+"$BIN" negotiate propose "${NEG[@]}" --round 1 --party bureau --params "$PARAMS" > /dev/null
 
 "$BIN" serve --shared "$SHARED" --db "sqlite://$WORK/ledger.db" --tokens "$WORK/tokens.toml" \
   --params "$PARAMS" --hospitals "$DATA/hospitals.csv" --weights "$WORK/weights.csv" \
@@ -107,6 +117,14 @@ parameters = { "path.id" = "$APP" }
 [[operations]]
 include-path-regex = "^/v1/opinions/"
 parameters = { "path.id" = "$OPINION" }
+
+[[operations]]
+include-path-regex = "^/v1/negotiations/[^/]+/proposals/"
+parameters = { "path.id" = "1", "path.number" = "1" }
+
+[[operations]]
+include-path-regex = "^/v1/negotiations/[^/]+(/(parties|minutes|agreement|closing))?$"
+parameters = { "path.id" = "1" }
 TOML
 echo "server http://$ADDR, application $APP, opinion $OPINION; schemathesis: all checks, seed $SEED, at most $MAX_EXAMPLES examples per operation"
 

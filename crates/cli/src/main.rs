@@ -11,6 +11,7 @@ mod cmd_explain;
 mod cmd_governance;
 mod cmd_group;
 mod cmd_ledger;
+mod cmd_negotiate;
 mod cmd_pay;
 mod cmd_payments;
 mod cmd_report;
@@ -84,6 +85,8 @@ enum Command {
     Disclose(cmd_disclose::DiscloseArgs),
     /// The budget (总额预算): versions, adjustments, execution per month, year-end forecast.
     Budget(cmd_budget::BudgetArgs),
+    /// Negotiation rounds (谈判协商): parties, proposals each simulated, the agreed parameters, minutes.
+    Negotiate(cmd_negotiate::NegotiateArgs),
 }
 
 /// A closed output pipe (`drgdip schemes | head -1`) ends the process quietly, as it ends any
@@ -131,6 +134,7 @@ fn main() {
         Command::CompareSchemes(a) => cmd_simulate::run_compare_schemes(a),
         Command::WeightsCompare(a) => cmd_simulate::run_weights_compare(a),
         Command::Budget(a) => cmd_budget::run(a),
+        Command::Negotiate(a) => cmd_negotiate::run(a),
     };
     if let Err(e) = result {
         // the reader of our output went away (`drgdip group -o - | head`): not an error

@@ -17,7 +17,9 @@
 //!   reviews, the half-yearly spot checks (a reversal an adjustment) and notice;
 //! - [`simulate`]: a proposal priced against the baseline on the same cases (方案测算),
 //!   budget-neutral weights, floor and ceiling per hospital; [`compare`]: a scheme change's
-//!   crosswalk, local weights against the national reference.
+//!   crosswalk, local weights against the national reference;
+//! - [`negotiation`]: negotiation rounds (谈判协商) over the ledger — parties, proposals each
+//!   simulated and stored with its lines, the agreed parameter version, the minutes.
 
 pub mod batch;
 pub mod budget;
@@ -28,6 +30,7 @@ pub mod disclose;
 pub mod error;
 pub mod governance;
 pub mod ledger;
+pub mod negotiation;
 pub mod payments;
 pub mod prepay;
 pub mod pricing;

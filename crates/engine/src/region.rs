@@ -334,7 +334,7 @@ impl Region {
         scheme: Option<&str>,
         history_options: BatchOptions,
     ) -> Result<Region> {
-        let (mut params, scheme, params_sha256) = load_params(registry, &files.params, scheme)?;
+        let (params, scheme, params_sha256) = load_params(registry, &files.params, scheme)?;
         let hospitals = read_hospitals(&files.hospitals)?;
         let mut history_options = history_options;
         history_options.read.limits.max_case_cost = params.limits.max_case_cost;
@@ -345,20 +345,81 @@ impl Region {
             &scheme,
             history_options,
         )?;
+        Region::assemble(
+            params,
+            &files.params,
+            params_sha256,
+            scheme,
+            hospitals,
+            &files.hospitals,
+            weights,
+            files.point_value,
+        )
+    }
+
+    /// A region from texts already read (a negotiation round's stored parameter and weight
+    /// texts): `params_text` with the paths written in it (the exclusion catalogue) relative
+    /// to `params_origin`, the hospitals' text read from `hospitals_path`, the weights' text
+    /// read from `weights_origin`. The rate method only (no point value).
+    pub fn from_texts(
+        registry: &mut Registry<'_>,
+        params_text: &str,
+        params_origin: &Path,
+        (hospitals_text, hospitals_path): (&str, &Path),
+        (weights_text, weights_origin): (&str, &Path),
+    ) -> Result<Region> {
+        let names = registry.names();
+        let known: Vec<&str> = names.iter().map(String::as_str).collect();
+        let params = Params::from_toml_str_with_schemes(params_text, &known)
+            .map_err(|e| crate::invalid!("parameter file {}: {e}", params_origin.display()))?;
+        let name = params.region.scheme.clone();
+        let scheme = registry
+            .get(&name)
+            .with_context(|| format!("cannot load the scheme {name:?}"))?;
+        let hospitals = Hospitals::from_csv_str(hospitals_text)
+            .map_err(|e| crate::invalid!("hospitals file {}: {e}", hospitals_path.display()))?;
+        let table = WeightTable::from_csv_str(weights_text)
+            .map_err(|e| crate::invalid!("weights file {}: {e}", weights_origin.display()))?;
+        let weights = Weights {
+            desc: format!("{} ({})", weights_origin.display(), sources_text(&table)),
+            table,
+            file: weights_origin.to_path_buf(),
+            sha256: sha256_hex(weights_text.as_bytes()),
+            history_invalid: 0,
+            history_cases: None,
+        };
+        Region::assemble(
+            params,
+            params_origin,
+            sha256_hex(params_text.as_bytes()),
+            scheme,
+            hospitals,
+            hospitals_path,
+            weights,
+            None,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        mut params: Params,
+        params_path: &Path,
+        params_sha256: String,
+        scheme: Arc<Scheme>,
+        hospitals: Hospitals,
+        hospitals_path: &Path,
+        weights: Weights,
+        point_value: Option<Decimal>,
+    ) -> Result<Region> {
         let rate_cases = if params.drg.base_rate.from_budget() {
-            let (derivation, counted) = derive_rate(&files.params, &params, &weights, &hospitals)?;
+            let (derivation, counted) = derive_rate(params_path, &params, &weights, &hospitals)?;
             params.drg.base_rate = BaseRate::Derived(derivation);
             Some(counted)
         } else {
             None
         };
-        let (tariff, catalogue_desc) = tariff_for(
-            &files.params,
-            &params,
-            &scheme,
-            &weights.table,
-            files.point_value,
-        )?;
+        let (tariff, catalogue_desc) =
+            tariff_for(params_path, &params, &scheme, &weights.table, point_value)?;
         let mut warnings = Vec::new();
         if weights.history_invalid > 0 {
             warnings.push(format!(
@@ -376,18 +437,18 @@ impl Region {
             params
                 .warnings()
                 .into_iter()
-                .map(|w| format!("{}: {w}", files.params.display())),
+                .map(|w| format!("{}: {w}", params_path.display())),
         );
         Ok(Region {
             params,
-            params_path: files.params.clone(),
+            params_path: params_path.to_path_buf(),
             params_sha256,
             scheme,
             hospitals,
-            hospitals_path: files.hospitals.clone(),
+            hospitals_path: hospitals_path.to_path_buf(),
             weights,
             tariff,
-            point_value: files.point_value,
+            point_value,
             catalogue_desc,
             warnings,
             rate_cases,

@@ -4,11 +4,14 @@
 //!   technical specification, pricing coordination or other; classified, answered or
 //!   forwarded to the provincial or national bureau, closed; counted for the reports;
 //! - [`roster`]: 医保数据工作组 — the data working group's roster per year, checked against the
-//!   hospitals (levels and kinds) and the previous year's roster.
+//!   hospitals (levels and kinds) and the previous year's roster;
+//! - [`negotiation`]: 谈判协商 — a negotiation round's parties, proposals, outcome and who
+//!   sees what (`payment-model.md` §9).
 //!
 //! Pure: the caller reads the files and keeps the records (the ledger's `opinions` and
 //! `rosters` tables).
 
+pub mod negotiation;
 pub mod opinion;
 pub mod roster;
 

@@ -400,6 +400,48 @@ pub const ROUTES: &[Route] = &[
         roles: &["bureau"],
         summary: "the settlement runs with what each read (?month=YYYY-MM)",
     },
+    Route {
+        method: "GET",
+        path: "/v1/negotiations",
+        roles: &["bureau", "hospital"],
+        summary: "negotiation rounds (谈判协商); a hospital the rounds where a representative speaks for it",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/negotiations/{id}",
+        roles: &["bureau", "hospital"],
+        summary: "one round: parties, proposals with their simulation totals, outcome, minutes",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/negotiations/{id}/proposals/{number}/simulation",
+        roles: &["bureau", "hospital"],
+        summary: "a proposal's stored simulation; a hospital the lines of the hospitals its representatives speak for",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/negotiations/{id}/parties",
+        roles: &["bureau"],
+        summary: "list a party of a round",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/negotiations/{id}/minutes",
+        roles: &["bureau"],
+        summary: "append to a round's minutes",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/negotiations/{id}/agreement",
+        roles: &["bureau"],
+        summary: "agree a proposal of the round (its SHA-256): the parameter version the region settles with",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/negotiations/{id}/closing",
+        roles: &["bureau"],
+        summary: "close a round without agreement",
+    },
 ];
 
 /// The caller of a `/v1` request, as [`authorize`] resolved it.

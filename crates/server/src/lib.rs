@@ -44,6 +44,7 @@ pub mod extract;
 pub mod guard;
 pub mod ledger;
 pub mod limits;
+pub mod negotiation;
 pub mod openapi;
 pub mod opinions;
 pub mod payments;
@@ -155,6 +156,28 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/opinions", get(opinions::list).post(opinions::submit))
         .route("/v1/opinions/{id}", get(opinions::get_one))
         .route("/v1/opinions/{id}/steps", post(opinions::step))
+        .route("/v1/negotiations", get(negotiation::list))
+        .route("/v1/negotiations/{id}", get(negotiation::get_one))
+        .route(
+            "/v1/negotiations/{id}/proposals/{number}/simulation",
+            get(negotiation::simulation),
+        )
+        .route(
+            "/v1/negotiations/{id}/parties",
+            post(negotiation::add_party_to),
+        )
+        .route(
+            "/v1/negotiations/{id}/minutes",
+            post(negotiation::add_minutes),
+        )
+        .route(
+            "/v1/negotiations/{id}/agreement",
+            post(negotiation::agree_on),
+        )
+        .route(
+            "/v1/negotiations/{id}/closing",
+            post(negotiation::close_round),
+        )
         .route(
             "/v1/settlements",
             post(ledger::settle).layer(DefaultBodyLimit::max(state.limits().max_upload)),

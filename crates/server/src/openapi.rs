@@ -15,8 +15,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::limits::Limits;
 use crate::{
-    auth, backend, budget, contract, engine, error, ledger, opinions, payments, reports, routes,
-    special, views,
+    auth, backend, budget, contract, engine, error, ledger, negotiation, opinions, payments,
+    reports, routes, special, views,
 };
 
 struct BearerAuth;
@@ -69,6 +69,13 @@ impl Modify for BearerAuth {
         opinions::list,
         opinions::get_one,
         opinions::step,
+        negotiation::list,
+        negotiation::get_one,
+        negotiation::simulation,
+        negotiation::add_party_to,
+        negotiation::add_minutes,
+        negotiation::agree_on,
+        negotiation::close_round,
         ledger::settle,
         ledger::clear,
         ledger::cases,
@@ -126,6 +133,22 @@ impl Modify for BearerAuth {
         opinions::OpinionBody,
         opinions::StepBody,
         opinions::OpinionList,
+        negotiation::NegotiationFileJson,
+        negotiation::NegotiationPartyJson,
+        negotiation::NegotiationMoverJson,
+        negotiation::NegotiationSummaryJson,
+        negotiation::NegotiationProposalJson,
+        negotiation::NegotiationMinuteJson,
+        negotiation::NegotiationOutcomeJson,
+        negotiation::NegotiationRoundJson,
+        negotiation::NegotiationRoundList,
+        negotiation::NegotiationSimHospitalJson,
+        negotiation::NegotiationSimGroupJson,
+        negotiation::NegotiationSimulationJson,
+        negotiation::NegotiationPartyBody,
+        negotiation::NegotiationMinutesBody,
+        negotiation::NegotiationAgreeBody,
+        negotiation::NegotiationCloseBody,
         ledger::RowProblem,
         ledger::SettlementCounts,
         ledger::StatementTotals,
@@ -145,6 +168,7 @@ impl Modify for BearerAuth {
         (name = "audit", description = "the audit log"),
         (name = "payments", description = "拨付 and 应付未付: payments against the statements, the arrears as of a date"),
         (name = "opinions", description = "意见收集反馈: hospitals' opinions, classified, forwarded or answered by the bureau"),
+        (name = "negotiations", description = "谈判协商: negotiation rounds — parties, proposals each simulated on the round's cases, the agreed parameter version, the minutes"),
         (name = "ledger", description = "the book of record: a month settled from its uploaded case file, a year cleared, the settled cases and the runs"),
     )
 )]
@@ -206,6 +230,7 @@ pub fn document(facts: &Facts) -> (Value, Vec<String>) {
     p.request_constraints(facts);
     p.payment_constraints();
     p.opinion_constraints();
+    p.negotiation_constraints();
     p.response_enums();
     p.common_responses(facts);
     p.roles();
@@ -528,6 +553,59 @@ impl Patcher<'_> {
             json!({"type": "string", "pattern": contract::ID_PATTERN, "maxLength": contract::ID_MAX}),
         );
         self.parameter("get", "/v1/statements", "as_of", date());
+    }
+
+    /// The negotiation rounds ([`negotiation`]): path numbers, ids, texts, the SHA-256.
+    fn negotiation_constraints(&mut self) {
+        use drgdip_governance::negotiation::{PartyKind, MAX_TEXT};
+        let round = || json!({"type": "string", "pattern": negotiation::ROUND_PATTERN});
+        let number = || json!({"type": "string", "pattern": negotiation::NUMBER_PATTERN});
+        let id = || json!({"type": "string", "pattern": contract::ID_PATTERN, "maxLength": contract::ID_MAX});
+        for (method, path) in [
+            ("get", "/v1/negotiations/{id}"),
+            ("get", "/v1/negotiations/{id}/proposals/{number}/simulation"),
+            ("post", "/v1/negotiations/{id}/parties"),
+            ("post", "/v1/negotiations/{id}/minutes"),
+            ("post", "/v1/negotiations/{id}/agreement"),
+            ("post", "/v1/negotiations/{id}/closing"),
+        ] {
+            self.parameter(method, path, "id", round());
+        }
+        self.parameter(
+            "get",
+            "/v1/negotiations/{id}/proposals/{number}/simulation",
+            "number",
+            number(),
+        );
+        let clean = json!({"pattern": opinions::CLEAN_TEXT_PATTERN, "maxLength": MAX_TEXT});
+        let required = json!({"allOf": [{"pattern": opinions::CLEAN_TEXT_PATTERN}, {"pattern": contract::NON_BLANK_PATTERN}],
+               "minLength": 1, "maxLength": MAX_TEXT});
+        self.property("NegotiationPartyBody", "party_id", id());
+        self.property(
+            "NegotiationPartyBody",
+            "kind",
+            json!({"enum": strings(PartyKind::ALL.iter().map(|k| k.as_str()))}),
+        );
+        self.property("NegotiationPartyBody", "name", required.clone());
+        self.property(
+            "NegotiationPartyBody",
+            "hospital_ids",
+            json!({"maxItems": negotiation::LIST_MAX, "uniqueItems": true, "items": id()}),
+        );
+        self.property("NegotiationMinutesBody", "text", required.clone());
+        self.property("NegotiationCloseBody", "reason", required);
+        self.property("NegotiationAgreeBody", "proposal", number());
+        self.property(
+            "NegotiationAgreeBody",
+            "sha256",
+            json!({"pattern": negotiation::SHA256_PATTERN}),
+        );
+        self.property(
+            "NegotiationAgreeBody",
+            "parties",
+            json!({"minItems": 1, "maxItems": negotiation::LIST_MAX, "uniqueItems": true, "items": id()}),
+        );
+        self.property("NegotiationAgreeBody", "note", clean);
     }
 
     /// States on every `/v1` operation the roles that may call it (`x-roles`, from

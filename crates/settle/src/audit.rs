@@ -185,6 +185,18 @@ pub enum Action {
     BudgetRegistered,
     /// A year's budget adjusted: a new version with its reason and approval (预算调整).
     BudgetAdjusted,
+    /// A negotiation round opened (谈判协商).
+    NegotiationOpened,
+    /// A party listed in a negotiation round.
+    NegotiationPartyAdded,
+    /// A proposal or counter-proposal submitted to a round, with its simulation.
+    NegotiationProposed,
+    /// A round's outcome: a proposal agreed as the parameter version the region settles with.
+    NegotiationAgreed,
+    /// A round closed without agreement.
+    NegotiationClosed,
+    /// Minutes appended to a round.
+    NegotiationMinutes,
 }
 
 impl Action {
@@ -222,6 +234,12 @@ impl Action {
             Action::RosterRecorded => "working_group.roster_recorded",
             Action::BudgetRegistered => "budget.registered",
             Action::BudgetAdjusted => "budget.adjusted",
+            Action::NegotiationOpened => "negotiation.opened",
+            Action::NegotiationPartyAdded => "negotiation.party_added",
+            Action::NegotiationProposed => "negotiation.proposed",
+            Action::NegotiationAgreed => "negotiation.agreed",
+            Action::NegotiationClosed => "negotiation.closed",
+            Action::NegotiationMinutes => "negotiation.minutes_appended",
         }
     }
 }

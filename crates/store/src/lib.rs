@@ -20,6 +20,7 @@ mod budget;
 mod clock;
 mod error;
 mod governance;
+mod negotiation;
 mod payments;
 
 use std::borrow::Cow;
@@ -47,6 +48,10 @@ pub use drgdip_settle::{
 };
 pub use drgdip_settle::{FundPayment, PaymentRefusal};
 pub use error::{Shrink, StoreError};
+pub use negotiation::{
+    NegotiationRecord, SimGroupRow, SimHospitalRow, StoredMinute, StoredOutcome, StoredParty,
+    StoredProposal, StoredRound,
+};
 pub use payments::{PaymentOutcome, PaymentRecord};
 /// The database toolkit underneath (re-exported for tests and tools that need raw SQL, e.g.
 /// to create a scratch PostgreSQL schema).
@@ -179,7 +184,8 @@ pub struct RunInputs {
 /// The migrations, embedded in the binary: `0001`, `0003` (provenance, closed years), `0004`
 /// (payments), `0006` (adjustments), `0007` (adjustments counted by a clearing) and `0008`
 /// (opinions, rosters) and `0009` (budget versions) are portable; `0002` and `0005` (the append-only triggers of the audit
-/// log and of the payments) have one text per backend.
+/// log and of the payments) and `0010` (the negotiation rounds, insert-only by triggers) have
+/// one text per backend.
 #[derive(Debug)]
 struct Embedded(Backend);
 
@@ -206,6 +212,10 @@ impl<'s> MigrationSource<'s> for Embedded {
             Backend::Postgres => {
                 include_str!("../migrations/postgres/0005_payments_append_only.sql")
             }
+        };
+        let negotiation = match self.0 {
+            Backend::Sqlite => include_str!("../migrations/sqlite/0010_negotiation.sql"),
+            Backend::Postgres => include_str!("../migrations/postgres/0010_negotiation.sql"),
         };
         let migrations = vec![
             Migration::new(
@@ -269,6 +279,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                 Cow::Borrowed("budget"),
                 MigrationType::Simple,
                 Cow::Borrowed(include_str!("../migrations/0009_budget.sql")),
+                false,
+            ),
+            Migration::new(
+                10,
+                Cow::Borrowed("negotiation"),
+                MigrationType::Simple,
+                Cow::Borrowed(negotiation),
                 false,
             ),
         ];
