@@ -27,8 +27,8 @@ PARAMS="$SHARED/params/region-350100-2025.toml"
 HOSP="$SHARED/testdata/chs-drg-2.0/hospitals.csv"
 HIST="$SHARED/testdata/chs-drg-2.0/history-2024/cases.csv"
 
-cargo build --release -q -p drgdip
-cargo build --release -q -p drgdip-io --example repeat
+# one build of both (two separate builds unify features differently and rebuild each other)
+cargo build --release -q -p drgdip -p drgdip-io --bin drgdip --example repeat
 BIN=$T/release/drgdip
 REPEAT=$T/release/examples/repeat
 for ext in csv parquet arrow; do
