@@ -655,6 +655,24 @@ async fn round_after(
     }
 }
 
+/// One of the bureau's writes on `round`, run under the server's write lock: its refusal
+/// (audited by [`refused`] where it is one of access), else the round as the caller sees it.
+async fn write_round<T>(
+    app: &AppState,
+    actor: &Actor,
+    round: u64,
+    what: &str,
+    write: impl std::future::Future<Output = Result<T, NegotiationFailure>>,
+) -> Result<Json<NegotiationRoundJson>, ApiError> {
+    {
+        let _writing = app.writes.lock().await;
+        if let Err(e) = write.await {
+            return Err(refused(app, actor, what, &format!("negotiation {round}"), e).await);
+        }
+    }
+    round_after(app, actor, round).await
+}
+
 /// The bureau lists a party (before the outcome; a hospital representative with its hospitals).
 #[utoipa::path(post, path = "/v1/negotiations/{id}/parties", tag = "negotiations", security(("bearer" = [])),
     params(("id" = String, Path, description = "the round's number")),
@@ -704,20 +722,14 @@ pub async fn add_party_to(
         hospital_ids: body.hospital_ids,
     };
     let store = app.backend.ledger().ok_or_else(no_ledger)?;
-    {
-        let _writing = app.writes.lock().await;
-        if let Err(e) = add_party(&store, &actor, round, &party).await {
-            return Err(refused(
-                &app,
-                &actor,
-                "list a party",
-                &format!("negotiation {round}"),
-                e,
-            )
-            .await);
-        }
-    }
-    round_after(&app, &actor, round).await
+    write_round(
+        &app,
+        &actor,
+        round,
+        "list a party",
+        add_party(&store, &actor, round, &party),
+    )
+    .await
 }
 
 /// The bureau appends to the minutes (any time, after the outcome too).
@@ -738,20 +750,14 @@ pub async fn add_minutes(
     let round: u64 = number("id", &id, ROUND_DIGITS)?;
     text_field("text", &body.text, true)?;
     let store = app.backend.ledger().ok_or_else(no_ledger)?;
-    {
-        let _writing = app.writes.lock().await;
-        if let Err(e) = append_minutes(&store, &actor, round, &body.text).await {
-            return Err(refused(
-                &app,
-                &actor,
-                "append to the minutes",
-                &format!("negotiation {round}"),
-                e,
-            )
-            .await);
-        }
-    }
-    round_after(&app, &actor, round).await
+    write_round(
+        &app,
+        &actor,
+        round,
+        "append to the minutes",
+        append_minutes(&store, &actor, round, &body.text),
+    )
+    .await
 }
 
 /// The bureau records the agreement: one of the round's proposals, its SHA-256 given again,
@@ -794,10 +800,13 @@ pub async fn agree_on(
     distinct("parties", &body.parties)?;
     text_field("note", &body.note, false)?;
     let store = app.backend.ledger().ok_or_else(no_ledger)?;
-    {
-        let _writing = app.writes.lock().await;
-        let sha = body.sha256.to_ascii_lowercase();
-        if let Err(e) = agree(
+    let sha = body.sha256.to_ascii_lowercase();
+    write_round(
+        &app,
+        &actor,
+        round,
+        "record an agreement",
+        agree(
             &store,
             &actor,
             round,
@@ -805,20 +814,9 @@ pub async fn agree_on(
             &sha,
             &body.parties,
             &body.note,
-        )
-        .await
-        {
-            return Err(refused(
-                &app,
-                &actor,
-                "record an agreement",
-                &format!("negotiation {round}"),
-                e,
-            )
-            .await);
-        }
-    }
-    round_after(&app, &actor, round).await
+        ),
+    )
+    .await
 }
 
 /// The bureau closes a round without agreement.
@@ -840,18 +838,12 @@ pub async fn close_round(
     let round: u64 = number("id", &id, ROUND_DIGITS)?;
     text_field("reason", &body.reason, true)?;
     let store = app.backend.ledger().ok_or_else(no_ledger)?;
-    {
-        let _writing = app.writes.lock().await;
-        if let Err(e) = close(&store, &actor, round, &body.reason).await {
-            return Err(refused(
-                &app,
-                &actor,
-                "close a round",
-                &format!("negotiation {round}"),
-                e,
-            )
-            .await);
-        }
-    }
-    round_after(&app, &actor, round).await
+    write_round(
+        &app,
+        &actor,
+        round,
+        "close a round",
+        close(&store, &actor, round, &body.reason),
+    )
+    .await
 }
