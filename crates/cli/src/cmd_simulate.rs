@@ -355,6 +355,13 @@ fn print_summary(sim: &Simulation, notes: &[String]) {
         Fen(p.fund_due),
         Fen(sim.budget_proposal)
     );
+    print_movers(sim, notes);
+}
+
+/// The summary's last lines, DRG or DIP: the difference, the hospitals that gain and lose
+/// most, the notes.
+fn print_movers(sim: &Simulation, notes: &[String]) {
+    let (b, p) = (&sim.total_baseline, &sim.total_proposal);
     eprintln!(
         "difference: payment {}, fund due {}",
         Fen(p.payment - b.payment),

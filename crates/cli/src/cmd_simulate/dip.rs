@@ -12,12 +12,14 @@ use drgdip_engine::pricing::SpecialCases;
 use drgdip_engine::simulate::{groups_csv, hospitals_csv, Bounds, SimOptions};
 use drgdip_engine::simulate_dip::{simulate_dip, DipSimulation};
 use drgdip_io::Purpose;
-use drgdip_pay::money::{Fen, W4};
+use drgdip_pay::money::Fen;
 use drgdip_pay::params::Method;
 use drgdip_pay::Params;
 use drgdip_report::{simulation_page, ImpactRow, SimulationView};
 
-use super::{hospital_rows, option_lines, parse_rate, row, total_row, write_file, SimulateArgs};
+use super::{
+    hospital_rows, option_lines, parse_rate, print_movers, row, total_row, write_file, SimulateArgs,
+};
 use crate::progress::Progress;
 use crate::shared::{open_errors, open_input, read_special, read_text};
 
@@ -205,26 +207,5 @@ fn print_summary(sim: &DipSimulation, notes: &[String]) {
         Fen(p.fund_due),
         Fen(s.budget_proposal)
     );
-    eprintln!(
-        "difference: payment {}, fund due {}",
-        Fen(p.payment - b.payment),
-        Fen(p.fund_due - b.fund_due)
-    );
-    let mut hs: Vec<_> = s.hospitals.iter().collect();
-    hs.sort_by_key(|h| std::cmp::Reverse(h.difference()));
-    let show = |h: &drgdip_engine::simulate::HospitalImpact| {
-        format!(
-            "{} {} ({})",
-            h.hospital_id,
-            Fen(h.difference()),
-            h.relative().map(|r| W4(r).to_string()).unwrap_or_default()
-        )
-    };
-    let top: Vec<String> = hs.iter().take(3).map(|h| show(h)).collect();
-    let bottom: Vec<String> = hs.iter().rev().take(3).map(|h| show(h)).collect();
-    eprintln!("gain most: {}", top.join(", "));
-    eprintln!("lose most: {}", bottom.join(", "));
-    for n in notes {
-        eprintln!("{n}");
-    }
+    print_movers(s, notes);
 }
