@@ -56,6 +56,14 @@ pub fn write_fixed(out: &mut Vec<u8>, amount: Decimal, decimals: u32) {
     }
     let mut digits = [0u8; 48];
     let mut n = 0;
+    // u128 division is a library call; the high part goes first, the rest (every amount
+    // below 1.8e19 in the smallest unit, i.e. all of them in practice) by u64 division
+    while m > u128::from(u64::MAX) {
+        digits[n] = b'0' + (m % 10) as u8;
+        m /= 10;
+        n += 1;
+    }
+    let mut m = m as u64;
     while m > 0 || n <= decimals as usize {
         digits[n] = b'0' + (m % 10) as u8;
         m /= 10;
