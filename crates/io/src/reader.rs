@@ -12,7 +12,7 @@
 use std::io::{Cursor, Read};
 use std::sync::Arc;
 
-use memchr::{memchr, memchr_iter};
+use memchr::memchr;
 
 use crate::batch::{BatchError, RowIn};
 use crate::formats::{InputFormat, JsonLines, TableRows};
@@ -349,15 +349,24 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 /// the rest of the line split at every comma, quotes kept.
 pub(crate) fn split_line(line: &[u8], record: &mut csv::ByteRecord) -> Option<usize> {
     record.clear();
-    if memchr(b'"', line).is_none() {
-        let mut s = 0;
-        for c in memchr_iter(b',', line) {
+    // one pass over the line for both commas and quotes: the fields are a few bytes each,
+    // too short for a vectorised search to pay for itself on every comma
+    let mut s = 0;
+    let mut quoted = false;
+    for (c, &b) in line.iter().enumerate() {
+        if b == b',' {
             record.push_field(&line[s..c]);
             s = c + 1;
+        } else if b == b'"' {
+            quoted = true;
+            break;
         }
+    }
+    if !quoted {
         record.push_field(&line[s..]);
         return None;
     }
+    record.clear();
     let mut field = Vec::new();
     let mut i = 0;
     loop {
