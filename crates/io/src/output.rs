@@ -48,12 +48,15 @@ const SEND_BYTES: usize = 1 << 20;
 /// [`TableWriter::finish`] at the end: it reports what went wrong while writing.
 pub struct TableWriter {
     tx: Option<crossbeam_channel::Sender<Vec<u8>>>,
+    /// Buffers the writing thread is done with, to be filled again (no allocation per send).
+    spent: crossbeam_channel::Receiver<Vec<u8>>,
     handle: Option<std::thread::JoinHandle<io::Result<()>>>,
     buf: Vec<u8>,
 }
 
 struct ChannelReader {
     rx: crossbeam_channel::Receiver<Vec<u8>>,
+    spent: crossbeam_channel::Sender<Vec<u8>>,
     cur: Vec<u8>,
     at: usize,
 }
@@ -63,7 +66,10 @@ impl Read for ChannelReader {
         while self.at == self.cur.len() {
             match self.rx.recv() {
                 Ok(v) => {
-                    self.cur = v;
+                    let mut done = std::mem::replace(&mut self.cur, v);
+                    done.clear();
+                    // the sender may be gone or have enough: the buffer is then dropped
+                    let _ = self.spent.try_send(done);
                     self.at = 0;
                 }
                 Err(_) => return Ok(0),
@@ -84,9 +90,11 @@ impl TableWriter {
     /// A writer of `format` (JSON lines or Parquet) into `sink`.
     pub fn new(format: OutputFormat, sink: Box<dyn Write + Send>) -> TableWriter {
         let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(4);
+        let (spent_tx, spent) = crossbeam_channel::bounded::<Vec<u8>>(4);
         let handle = std::thread::spawn(move || {
             let input = ChannelReader {
                 rx,
+                spent: spent_tx,
                 cur: Vec::new(),
                 at: 0,
             };
@@ -101,6 +109,7 @@ impl TableWriter {
         });
         TableWriter {
             tx: Some(tx),
+            spent,
             handle: Some(handle),
             buf: Vec::with_capacity(SEND_BYTES),
         }
@@ -119,7 +128,11 @@ impl TableWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(SEND_BYTES));
+        let next = self
+            .spent
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(SEND_BYTES));
+        let chunk = std::mem::replace(&mut self.buf, next);
         match &self.tx {
             Some(tx) if tx.send(chunk).is_ok() => Ok(()),
             // the writing thread stopped: finish() tells why
