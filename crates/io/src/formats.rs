@@ -10,7 +10,7 @@
 //! `YYYY-MM-DD`; timestamps `YYYY-MM-DD HH:MM:SS` (as stored, no time zone applied; midnight
 //! gives the date alone); a list of strings joined with `|`; null or empty cells as empty.
 //! Parquet is read row group by row group and Arrow IPC batch by batch, as the CSV is read
-//! chunk by chunk: the input is first copied, into memory when it holds at most 32 MiB, else
+//! chunk by chunk: the input is first copied, into memory when it holds at most 4 MiB, else
 //! into an unnamed temporary file (Parquet and the Arrow IPC file format need to seek, and
 //! the reader owns its copy). Memory is then one row group or batch,
 //! whatever the file's size. JSON lines stream. An `.xlsx` workbook is read whole (its sheet
@@ -93,7 +93,7 @@ pub(crate) trait TableRows: Send {
 }
 
 /// Inputs up to this size are held in memory; a larger one is copied to a temporary file.
-const SPOOL_BYTES: usize = 32 << 20;
+const SPOOL_BYTES: usize = 4 << 20;
 
 /// A seekable copy of an input: in memory when small, else an unnamed temporary file.
 enum Spool {
@@ -103,11 +103,25 @@ enum Spool {
 
 fn spool(mut input: impl Read) -> Result<Spool, BatchError> {
     let err = |e: std::io::Error| BatchError::Read(e.to_string());
+    // read in pieces into a buffer of at most SPOOL_BYTES + 1 (read_to_end would double
+    // its capacity past the bound)
     let mut buf = Vec::new();
-    (&mut input)
-        .take(SPOOL_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(err)?;
+    let mut piece = vec![0u8; 1 << 20];
+    while buf.len() <= SPOOL_BYTES {
+        let want = piece.len().min(SPOOL_BYTES + 1 - buf.len());
+        match input.read(&mut piece[..want]) {
+            Ok(0) => break,
+            Ok(n) => {
+                if buf.is_empty() && n == want {
+                    buf.reserve_exact(SPOOL_BYTES + 1);
+                }
+                buf.extend_from_slice(&piece[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(err(e)),
+        }
+    }
+    drop(piece);
     if buf.len() <= SPOOL_BYTES {
         return Ok(Spool::Memory(bytes::Bytes::from(buf)));
     }
