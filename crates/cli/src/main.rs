@@ -168,3 +168,24 @@ fn main() {
         std::process::exit(2);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The option number is mimalloc v2's purge delay: its default is 10 (ms) and it takes -1.
+    /// Guards the hand-written constant against an upgrade of the allocator that renumbers it.
+    #[test]
+    fn the_purge_delay_option_is_the_one_set() {
+        // SAFETY: reads and sets one integer option of the allocator.
+        unsafe {
+            assert_eq!(
+                libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY),
+                10
+            );
+            super::keep_freed_memory();
+            assert_eq!(
+                libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY),
+                -1
+            );
+        }
+    }
+}
