@@ -38,10 +38,34 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// each chunk's buffers are freed and allocated again, and returning them made the kernel
 /// zero fresh pages on every fault (5,557 page faults → 626 and ≈ 20% of the wall time of a
 /// 1,000,000-row run; +24 MB of peak memory, docs/performance.md).
+/// An explicit `MIMALLOC_PURGE_DELAY` in the environment is left to mimalloc.
 fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
     // SAFETY: sets one integer option of the allocator; any value is valid for it.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
 }
+
+/// No transparent huge pages for this process. mimalloc asks for them on its arena
+/// (`madvise(MADV_HUGEPAGE)`), and each first touch of a 2 MiB page then has the kernel zero
+/// all of it: on the 2-core machine that was a third of the CPU time of a 1,000,000-row
+/// Parquet run and a quarter of a CSV one (docs/performance.md). With 4 KiB pages only what
+/// is used is zeroed. An explicit `MIMALLOC_ALLOW_THP` in the environment is left to mimalloc.
+#[cfg(target_os = "linux")]
+fn no_transparent_huge_pages() {
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
+        return;
+    }
+    // SAFETY: sets the process's "no THP" flag, checked by the kernel at each later page
+    // fault; it changes no memory the program holds.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_transparent_huge_pages() {}
 
 /// drgdip — CHS-DRG 2.0 / DIP 2.0 grouping and payment, from the discharge record to the yuan.
 #[derive(Debug, Parser)]
@@ -123,6 +147,7 @@ fn quiet_on_closed_pipe() {
 fn quiet_on_closed_pipe() {}
 
 fn main() {
+    no_transparent_huge_pages();
     keep_freed_memory();
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve(_)) {
