@@ -359,32 +359,68 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// `v` in `width` digits, zeros in front (`v < 10^width`).
+fn push_padded(v: u64, width: usize, out: &mut Vec<u8>) {
+    let mut f = itoa::Buffer::new();
+    let digits = f.format(v).as_bytes();
+    out.extend(std::iter::repeat_n(b'0', width.saturating_sub(digits.len())));
+    out.extend_from_slice(digits);
+}
+
 fn push_datetime(secs: i64, out: &mut Vec<u8>) {
-    use std::io::Write;
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    if (0..=9999).contains(&y) {
+        push_padded(y as u64, 4, out);
+    } else {
+        // a year of more than four digits, or before year 0 (as `{:04}` writes it)
+        use std::io::Write;
+        let _ = write!(out, "{y:04}");
+    }
+    out.push(b'-');
+    push_padded(u64::from(m), 2, out);
+    out.push(b'-');
+    push_padded(u64::from(d), 2, out);
     if rest != 0 {
-        let _ = write!(
-            out,
-            " {:02}:{:02}:{:02}",
-            rest / 3600,
-            rest / 60 % 60,
-            rest % 60
-        );
+        let rest = rest as u64;
+        out.push(b' ');
+        push_padded(rest / 3600, 2, out);
+        out.push(b':');
+        push_padded(rest / 60 % 60, 2, out);
+        out.push(b':');
+        push_padded(rest % 60, 2, out);
     }
 }
 
 fn push_decimal(v: i128, scale: i8, out: &mut Vec<u8>) {
-    use std::io::Write;
+    let mut f = itoa::Buffer::new();
     if scale <= 0 {
-        let _ = write!(out, "{}", v * 10i128.pow(u32::from(scale.unsigned_abs())));
+        // the digits, then one zero per place of the negative scale
+        out.extend_from_slice(f.format(v).as_bytes());
+        if v != 0 {
+            out.extend(std::iter::repeat_n(b'0', usize::from(scale.unsigned_abs())));
+        }
         return;
     }
-    let p = 10i128.pow(scale as u32);
-    let sign = if v < 0 { "-" } else { "" };
-    let (i, f) = ((v / p).abs(), (v % p).abs());
-    let _ = write!(out, "{sign}{i}.{f:0w$}", w = scale as usize);
+    if v < 0 {
+        out.push(b'-');
+    }
+    let a = v.unsigned_abs();
+    let scale = scale as u32;
+    // the costs of a case file fit in 64 bits: divide there (u128 division is slow)
+    if let (Ok(a), true) = (u64::try_from(a), scale <= 19) {
+        let p = 10u64.pow(scale);
+        out.extend_from_slice(f.format(a / p).as_bytes());
+        out.push(b'.');
+        push_padded(a % p, scale as usize, out);
+        return;
+    }
+    let p = 10u128.pow(scale);
+    out.extend_from_slice(f.format(a / p).as_bytes());
+    out.push(b'.');
+    let digits = f.format(a % p).as_bytes();
+    out.extend(std::iter::repeat_n(b'0', scale as usize - digits.len()));
+    out.extend_from_slice(digits);
 }
 
 /// An Arrow column as text, as drgdip reads it (see the module's doc): strings as they are,
@@ -443,6 +479,32 @@ pub fn text_column(col: &ArrayRef) -> Result<StringArray, String> {
         DataType::UInt16 => ints!(UInt16Type),
         DataType::UInt32 => ints!(UInt32Type),
         DataType::UInt64 => ints!(UInt64Type),
+        // the two typed columns of every case file (costs, the discharge date) without the
+        // per-cell dispatch of `cell`
+        DataType::Decimal128(_, scale) => {
+            let a = col.as_primitive::<Decimal128Type>();
+            for i in 0..a.len() {
+                if a.is_null(i) {
+                    b.append_null();
+                } else {
+                    cellbuf.clear();
+                    push_decimal(a.value(i), *scale, &mut cellbuf);
+                    b.append_value(ascii(&cellbuf));
+                }
+            }
+        }
+        DataType::Date32 => {
+            let a = col.as_primitive::<Date32Type>();
+            for i in 0..a.len() {
+                if a.is_null(i) {
+                    b.append_null();
+                } else {
+                    cellbuf.clear();
+                    push_datetime(i64::from(a.value(i)) * 86_400, &mut cellbuf);
+                    b.append_value(ascii(&cellbuf));
+                }
+            }
+        }
         _ => {
             for i in 0..col.len() {
                 if col.is_null(i) {
@@ -457,6 +519,14 @@ pub fn text_column(col: &ArrayRef) -> Result<StringArray, String> {
         }
     }
     Ok(b.finish())
+}
+
+/// Text made of digits and signs as `&str` (never fails: anything else would be replaced).
+fn ascii(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.into(),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// The text of row `i` of `col` (see the module's doc); null is empty.
@@ -749,6 +819,40 @@ mod tests {
         assert_eq!(civil_from_days(20_161), (2025, 3, 14));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    proptest::proptest! {
+        /// The hand-made decimal and date texts are those of `format!`.
+        #[test]
+        fn decimal_and_date_texts_are_the_formatted_ones(
+            v in proptest::prelude::any::<i128>(),
+            small in -10_000_000_000i64..10_000_000_000,
+            scale in -5i8..=38,
+            secs in -80_000_000_000i64..300_000_000_000,
+        ) {
+            for v in [v, i128::from(small)] {
+                let mut b = Vec::new();
+                push_decimal(v, scale, &mut b);
+                let want = if scale <= 0 {
+                    let s = v.to_string();
+                    if v == 0 { s } else { s + &"0".repeat(usize::from(scale.unsigned_abs())) }
+                } else {
+                    let p = 10u128.pow(scale as u32);
+                    let a = v.unsigned_abs();
+                    format!("{}{}.{:0w$}", if v < 0 { "-" } else { "" }, a / p, a % p, w = scale as usize)
+                };
+                proptest::prop_assert_eq!(String::from_utf8(b).unwrap(), want);
+            }
+            let mut b = Vec::new();
+            push_datetime(secs, &mut b);
+            let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            let mut want = format!("{y:04}-{m:02}-{d:02}");
+            if rest != 0 {
+                want += &format!(" {:02}:{:02}:{:02}", rest / 3600, rest / 60 % 60, rest % 60);
+            }
+            proptest::prop_assert_eq!(String::from_utf8(b).unwrap(), want);
+        }
     }
 
     #[test]
