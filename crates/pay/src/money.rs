@@ -54,10 +54,21 @@ pub fn write_fixed(out: &mut Vec<u8>, amount: Decimal, decimals: u32) {
     if r.is_sign_negative() {
         out.push(b'-');
     }
+    if let (Ok(m), Some(p)) = (u64::try_from(m), 10u64.checked_pow(decimals)) {
+        // every amount in practice: two u64 divisions and itoa's two-digit table
+        let mut f = itoa::Buffer::new();
+        out.extend_from_slice(f.format(m / p).as_bytes());
+        if decimals > 0 {
+            out.push(b'.');
+            let frac = f.format(m % p).as_bytes();
+            out.extend(std::iter::repeat_n(b'0', decimals as usize - frac.len()));
+            out.extend_from_slice(frac);
+        }
+        return;
+    }
     let mut digits = [0u8; 48];
     let mut n = 0;
-    // u128 division is a library call; the high part goes first, the rest (every amount
-    // below 1.8e19 in the smallest unit, i.e. all of them in practice) by u64 division
+    // u128 division is a library call; the high part goes first, the rest by u64 division
     while m > u128::from(u64::MAX) {
         digits[n] = b'0' + (m % 10) as u8;
         m /= 10;
