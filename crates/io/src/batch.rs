@@ -57,10 +57,22 @@ impl RowIn {
         // the record's bytes validated once, each field then a slice of that text (a field
         // boundary inside a character fails `get`, and the fields are checked one by one)
         if let Ok(all) = std::str::from_utf8(self.record.as_slice()) {
-            let fields: Option<smallvec::SmallVec<[&str; 32]>> = (0..self.record.len())
-                .map(|i| self.record.range(i).and_then(|r| all.get(r)))
-                .collect();
-            if let Some(fields) = fields {
+            // the fields lie end to end in the record's bytes
+            let mut fields = smallvec::SmallVec::new();
+            let mut start = 0;
+            let mut whole = true;
+            for f in &self.record {
+                let end = start + f.len();
+                match all.get(start..end) {
+                    Some(t) => fields.push(t),
+                    None => {
+                        whole = false;
+                        break;
+                    }
+                }
+                start = end;
+            }
+            if whole {
                 return Ok(fields);
             }
         }
@@ -532,6 +544,17 @@ mod tests {
         assert_eq!(lines[1], "C0,2,0");
         assert_eq!(lines[15_001], "C0,15002,2");
         assert_eq!(String::from_utf8(errs).unwrap().lines().count(), 5_000);
+    }
+
+    #[test]
+    fn fields_are_text_each_and_a_character_split_between_two_is_not() {
+        let mut r = RowIn::from_fields(2, ["C1", "胆囊", "", "K86.102"]);
+        assert_eq!(r.fields().unwrap().as_slice(), ["C1", "胆囊", "", "K86.102"]);
+        // "中" (e4 b8 ad) cut across two fields: the whole record is UTF-8, neither field is
+        r.record = csv::ByteRecord::from(vec![&b"a"[..], &b"\xe4"[..], &b"\xb8\xad"[..]]);
+        assert_eq!(r.fields().unwrap_err(), 1);
+        r.record = csv::ByteRecord::from(vec![&b"a"[..], &b"b\xff"[..]]);
+        assert_eq!(r.fields().unwrap_err(), 1);
     }
 
     #[test]
