@@ -34,11 +34,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// names no constant for it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Freed memory stays with the process instead of being returned to the kernel after 10 ms:
-/// each chunk's buffers are freed and allocated again, and returning them made the kernel
-/// zero fresh pages on every fault (5,557 page faults → 626 and ≈ 20% of the wall time of a
-/// 1,000,000-row run; +24 MB of peak memory, docs/performance.md).
-/// An explicit `MIMALLOC_PURGE_DELAY` in the environment is left to mimalloc.
+/// Freed memory stays with the process of a batch command instead of being returned to the
+/// kernel after 10 ms: each chunk's buffers are freed and allocated again, and returning them
+/// made the kernel zero fresh pages on every fault (5,557 page faults → 626 and ≈ 20% of the
+/// wall time of a 1,000,000-row run; +24 MB of peak memory, docs/performance.md). An
+/// explicit `MIMALLOC_PURGE_DELAY` in the environment is left to mimalloc.
 fn keep_freed_memory() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
         return;
@@ -148,9 +148,11 @@ fn quiet_on_closed_pipe() {}
 
 fn main() {
     no_transparent_huge_pages();
-    keep_freed_memory();
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve(_)) {
+        // (a server keeps its default: a large upload's memory goes back to the kernel
+        // instead of staying with the process for its lifetime)
+        keep_freed_memory();
         quiet_on_closed_pipe();
     }
     let result = match cli.command {
