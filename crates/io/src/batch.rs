@@ -549,7 +549,10 @@ mod tests {
     #[test]
     fn fields_are_text_each_and_a_character_split_between_two_is_not() {
         let mut r = RowIn::from_fields(2, ["C1", "胆囊", "", "K86.102"]);
-        assert_eq!(r.fields().unwrap().as_slice(), ["C1", "胆囊", "", "K86.102"]);
+        assert_eq!(
+            r.fields().unwrap().as_slice(),
+            ["C1", "胆囊", "", "K86.102"]
+        );
         // "中" (e4 b8 ad) cut across two fields: the whole record is UTF-8, neither field is
         r.record = csv::ByteRecord::from(vec![&b"a"[..], &b"\xe4"[..], &b"\xb8\xad"[..]]);
         assert_eq!(r.fields().unwrap_err(), 1);

@@ -363,7 +363,10 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 fn push_padded(v: u64, width: usize, out: &mut Vec<u8>) {
     let mut f = itoa::Buffer::new();
     let digits = f.format(v).as_bytes();
-    out.extend(std::iter::repeat_n(b'0', width.saturating_sub(digits.len())));
+    out.extend(std::iter::repeat_n(
+        b'0',
+        width.saturating_sub(digits.len()),
+    ));
     out.extend_from_slice(digits);
 }
 
