@@ -485,29 +485,13 @@ pub fn text_column(col: &ArrayRef) -> Result<StringArray, String> {
         // the two typed columns of every case file (costs, the discharge date) without the
         // per-cell dispatch of `cell`
         DataType::Decimal128(_, scale) => {
-            let a = col.as_primitive::<Decimal128Type>();
-            for i in 0..a.len() {
-                if a.is_null(i) {
-                    b.append_null();
-                } else {
-                    cellbuf.clear();
-                    push_decimal(a.value(i), *scale, &mut cellbuf);
-                    b.append_value(ascii(&cellbuf));
-                }
-            }
+            append_each(col.as_primitive::<Decimal128Type>(), &mut b, |v, out| {
+                push_decimal(v, *scale, out)
+            })
         }
-        DataType::Date32 => {
-            let a = col.as_primitive::<Date32Type>();
-            for i in 0..a.len() {
-                if a.is_null(i) {
-                    b.append_null();
-                } else {
-                    cellbuf.clear();
-                    push_datetime(i64::from(a.value(i)) * 86_400, &mut cellbuf);
-                    b.append_value(ascii(&cellbuf));
-                }
-            }
-        }
+        DataType::Date32 => append_each(col.as_primitive::<Date32Type>(), &mut b, |v, out| {
+            push_datetime(i64::from(v) * 86_400, out)
+        }),
         _ => {
             for i in 0..col.len() {
                 if col.is_null(i) {
@@ -522,6 +506,24 @@ pub fn text_column(col: &ArrayRef) -> Result<StringArray, String> {
         }
     }
     Ok(b.finish())
+}
+
+/// Appends the text `write` makes of each value of `a` to `b` (a null stays null).
+fn append_each<T: ArrowPrimitiveType>(
+    a: &arrow_array::PrimitiveArray<T>,
+    b: &mut StringBuilder,
+    mut write: impl FnMut(T::Native, &mut Vec<u8>),
+) {
+    let mut buf = Vec::new();
+    for i in 0..a.len() {
+        if a.is_null(i) {
+            b.append_null();
+        } else {
+            buf.clear();
+            write(a.value(i), &mut buf);
+            b.append_value(ascii(&buf));
+        }
+    }
 }
 
 /// Text made of digits and signs as `&str` (never fails: anything else would be replaced).
