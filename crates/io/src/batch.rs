@@ -60,19 +60,15 @@ impl RowIn {
             // the fields lie end to end in the record's bytes
             let mut fields = smallvec::SmallVec::new();
             let mut start = 0;
-            let mut whole = true;
-            for f in &self.record {
-                let end = start + f.len();
-                match all.get(start..end) {
-                    Some(t) => fields.push(t),
-                    None => {
-                        whole = false;
-                        break;
-                    }
+            'split: {
+                for f in &self.record {
+                    let end = start + f.len();
+                    let Some(t) = all.get(start..end) else {
+                        break 'split;
+                    };
+                    fields.push(t);
+                    start = end;
                 }
-                start = end;
-            }
-            if whole {
                 return Ok(fields);
             }
         }

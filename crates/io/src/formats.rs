@@ -360,7 +360,7 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// `v` in `width` digits, zeros in front (`v < 10^width`).
-fn push_padded(v: u64, width: usize, out: &mut Vec<u8>) {
+fn push_padded(v: impl itoa::Integer, width: usize, out: &mut Vec<u8>) {
     let mut f = itoa::Buffer::new();
     let digits = f.format(v).as_bytes();
     out.extend(std::iter::repeat_n(
@@ -421,9 +421,7 @@ fn push_decimal(v: i128, scale: i8, out: &mut Vec<u8>) {
     let p = 10u128.pow(scale);
     out.extend_from_slice(f.format(a / p).as_bytes());
     out.push(b'.');
-    let digits = f.format(a % p).as_bytes();
-    out.extend(std::iter::repeat_n(b'0', scale as usize - digits.len()));
-    out.extend_from_slice(digits);
+    push_padded(a % p, scale as usize, out);
 }
 
 /// An Arrow column as text, as drgdip reads it (see the module's doc): strings as they are,
@@ -500,8 +498,7 @@ pub fn text_column(col: &ArrayRef) -> Result<StringArray, String> {
                 }
                 cellbuf.clear();
                 cell(col, i, &mut cellbuf);
-                // every text `cell` writes is UTF-8 (strings of string arrays, ASCII else)
-                b.append_value(String::from_utf8_lossy(&cellbuf));
+                b.append_value(written_text(&cellbuf));
             }
         }
     }
@@ -521,13 +518,14 @@ fn append_each<T: ArrowPrimitiveType>(
         } else {
             buf.clear();
             write(a.value(i), &mut buf);
-            b.append_value(ascii(&buf));
+            b.append_value(written_text(&buf));
         }
     }
 }
 
-/// Text made of digits and signs as `&str` (never fails: anything else would be replaced).
-fn ascii(b: &[u8]) -> std::borrow::Cow<'_, str> {
+/// The text [`cell`] or a `push_*` function wrote, as `&str`: it is UTF-8 (the strings of
+/// string arrays, ASCII else), borrowed without a copy; anything else would be replaced.
+fn written_text(b: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(b) {
         Ok(s) => s.into(),
         Err(_) => String::from_utf8_lossy(b),
