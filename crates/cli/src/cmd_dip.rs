@@ -758,7 +758,7 @@ fn run_score(shared: &SharedOpts, a: ScoreArgs) -> Result<()> {
     let totals = Mutex::new(Totals::default());
     let trace = a.trace;
     let pv_known = known;
-    let options = a.common.batch(Purpose::DipScore)?;
+    let options = a.common.batch(Purpose::DipScore)?.with_source(&a.input);
     let in_file = || format!("the case file {}", a.input.display());
 
     // Pass 1: score every row. With a known point value the rows are final; else the row ends
@@ -1041,7 +1041,7 @@ fn run_point_value(shared: &SharedOpts, a: PointValueArgs) -> Result<()> {
     let totals = Mutex::new(Totals::default());
     let monthly = a.monthly;
     let progress = Progress::new(a.common.quiet);
-    let options = a.common.batch(Purpose::DipScore)?;
+    let options = a.common.batch(Purpose::DipScore)?.with_source(&a.input);
     let stats = run_batch_with(
         input,
         &options,

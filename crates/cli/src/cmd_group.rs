@@ -274,7 +274,10 @@ pub fn run(a: GroupArgs) -> Result<()> {
         }
     };
     let progress = Progress::new(a.quiet);
-    let options = a.input_opts.batch(Purpose::Group, problems_lang);
+    let options = a
+        .input_opts
+        .batch(Purpose::Group, problems_lang)
+        .with_source(&a.input);
     let stats = run_batch_with(
         input,
         &options,

@@ -192,7 +192,8 @@ pub fn run_pay(a: PayArgs) -> Result<()> {
     let options = PayOptions {
         batch: a
             .input_opts
-            .batch_limited(Purpose::Pay, lang, region.params.limits.max_case_cost),
+            .batch_limited(Purpose::Pay, lang, region.params.limits.max_case_cost)
+            .with_source(&a.input),
         trace: a.trace,
     };
     let run = pay_file(

@@ -452,7 +452,9 @@ pub fn run_compare_schemes(a: CompareSchemesArgs) -> Result<()> {
         &from,
         &to,
         open_input(&a.input)?,
-        a.input_opts.batch(Purpose::Group, Lang::En),
+        a.input_opts
+            .batch(Purpose::Group, Lang::En)
+            .with_source(&a.input),
         errors.as_mut().map(|w| w.as_mut() as &mut dyn Write),
         lang,
         &|n| progress.set(n),

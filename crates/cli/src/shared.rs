@@ -318,6 +318,7 @@ impl InputOpts {
                 },
             },
             lang,
+            ..BatchOptions::default()
         }
     }
 }

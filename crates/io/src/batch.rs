@@ -1,12 +1,12 @@
 //! The streaming batch runner: a reader thread parses the CSV into chunks of rows, the rows
 //! of a chunk are processed on all cores, and the results are written in input order. Memory
-//! is bounded by the chunk size (plus 16 bytes per row for the duplicate-id check).
+//! is bounded by the chunk size and the repeated-id check's bounds ([`crate::seen`]).
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use std::path::PathBuf;
 
 use drgdip_drg::Lang;
 
@@ -17,6 +17,7 @@ use crate::formats::InputFormat;
 use crate::mapping::Mapping;
 use crate::reader::{CaseReader, InputSpec};
 use crate::record::{Columns, ColumnsError, ReadOptions, RowOutcome};
+use crate::seen::{IdCheckLimits, Reread, SeenIds};
 
 /// Rows per chunk handed to the workers.
 const CHUNK_ROWS: usize = 8192;
@@ -263,6 +264,13 @@ pub struct BatchOptions {
     pub read: ReadOptions,
     /// The language of the errors file's messages.
     pub lang: Lang,
+    /// The input's file, when it is one: a file with more distinct case ids than
+    /// `id_check.table_ids` is read a second time for its ids, so that the repeated-id check
+    /// stays within bounded memory ([`crate::seen`]). `None` (standard input, memory): the
+    /// check's table grows with the ids.
+    pub source: Option<PathBuf>,
+    /// The bounds of the repeated-id check.
+    pub id_check: IdCheckLimits,
 }
 
 impl Default for BatchOptions {
@@ -273,11 +281,20 @@ impl Default for BatchOptions {
             mapping: None,
             read: ReadOptions::default(),
             lang: Lang::En,
+            source: None,
+            id_check: IdCheckLimits::default(),
         }
     }
 }
 
 impl BatchOptions {
+    /// These options for reading the file at `path` (`-`: standard input), which the
+    /// repeated-id check may read a second time ([`BatchOptions::source`]).
+    pub fn with_source(mut self, path: &std::path::Path) -> BatchOptions {
+        self.source = crate::seen::file_source(path);
+        self
+    }
+
     /// How the input is read.
     pub fn input_spec(&self) -> InputSpec {
         InputSpec {
@@ -286,16 +303,6 @@ impl BatchOptions {
             mapping: self.mapping.clone(),
         }
     }
-}
-
-/// The duplicate check keeps a 64-bit hash of each case id (16 bytes a row with its line,
-/// not the id itself): foldhash's quality variant with a fixed seed, so that a run is
-/// repeatable (a false "repeated" needs two ids of one file colliding on 64 bits).
-fn id_hash(field: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    const SEED: foldhash::quality::FixedState =
-        foldhash::quality::FixedState::with_seed(0x6472_6764);
-    SEED.hash_one(field.trim_ascii())
 }
 
 /// [`run_batch_with`] with the default options: one record per line, rows read for
@@ -346,6 +353,11 @@ where
     let mut rdr = CaseReader::open(input, &options.input_spec())?;
     let cols = rdr.columns(options.read)?;
     let id_pos = cols.pos("case_id");
+    let reread = options.source.clone().map(|path| Reread {
+        path,
+        spec: options.input_spec(),
+        read: options.read,
+    });
     out.write_all(header)?;
     let mut stats = BatchStats::default();
     let lang = options.lang;
@@ -358,7 +370,7 @@ where
         let (free_tx, free_rx) = crossbeam_channel::bounded::<Chunk>(4);
         let (done_tx, done_rx) = crossbeam_channel::bounded::<Result<Done, BatchError>>(2);
         scope.spawn(move || {
-            let mut seen: FxHashMap<u64, u64> = FxHashMap::default();
+            let mut seen = SeenIds::new(id_pos, reread, options.id_check);
             loop {
                 let mut chunk = free_rx
                     .try_recv()
@@ -372,21 +384,13 @@ where
                     let row = &mut chunk[filled];
                     match rdr.next_row_into(row) {
                         Ok(true) => {
-                            row.duplicate_of = id_pos
-                                .and_then(|i| row.record.get(i))
-                                .filter(|f| !f.trim_ascii().is_empty())
-                                .and_then(|f| {
-                                    let h = id_hash(f);
-                                    match seen.entry(h) {
-                                        std::collections::hash_map::Entry::Occupied(e) => {
-                                            Some(*e.get())
-                                        }
-                                        std::collections::hash_map::Entry::Vacant(e) => {
-                                            e.insert(row.line);
-                                            None
-                                        }
-                                    }
-                                });
+                            match seen.check(row) {
+                                Ok(first) => row.duplicate_of = first,
+                                Err(e) => {
+                                    failed = Some(e);
+                                    break;
+                                }
+                            }
                             filled += 1;
                         }
                         Ok(false) => break,
@@ -753,6 +757,108 @@ mod tests {
             let got: Vec<u64> = String::from_utf8(out).unwrap().lines().map(|l| l.parse().unwrap()).collect();
             proptest::prop_assert_eq!(stats.rows as usize, expected.len());
             proptest::prop_assert_eq!(got, expected);
+        }
+    }
+
+    /// The output and errors of `input` (CSV) read from a file with the given bounds.
+    fn from_file(input: &str, options: &BatchOptions) -> (Vec<String>, Vec<String>) {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, input.as_bytes()).unwrap();
+        let options = options.clone().with_source(file.path());
+        let catalog = tiny_catalog();
+        let (mut out, mut errs) = (Vec::new(), Vec::new());
+        run_batch_with(
+            std::fs::File::open(file.path()).unwrap(),
+            &options,
+            b"",
+            &mut out,
+            Some(&mut errs),
+            |cols, row, buf, probs| {
+                let id = row
+                    .record
+                    .get(0)
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                buf.extend_from_slice(
+                    format!("{id},{},{:?}\n", row.line, row.duplicate_of).as_bytes(),
+                );
+                if let RowOutcome::Invalid { problems, .. } = row.read(cols, &catalog) {
+                    probs.extend(problems);
+                }
+                0
+            },
+            |_| {},
+        )
+        .unwrap();
+        let lines = |b: Vec<u8>| {
+            String::from_utf8(b)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect()
+        };
+        (lines(out), lines(errs))
+    }
+
+    fn bounded(table_ids: usize, sort_ids: usize) -> BatchOptions {
+        BatchOptions {
+            id_check: IdCheckLimits {
+                table_ids,
+                sort_ids,
+            },
+            ..BatchOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_file_past_the_id_table_s_bound_is_checked_as_with_every_id_in_memory() {
+        // ids repeating near and far, blanks, spaces around an id, a row without its id field
+        let mut input = String::from("case_id,gender,age,diagnoses\n");
+        let mut x = 7u64;
+        for i in 0..30_000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            match i % 1000 {
+                17 => input.push_str(",1,30,K86.102\n"),
+                18 => input.push_str(&format!(" C{} ,1,30,K86.102\n", (x >> 33) % 9000)),
+                19 => input.push('\n'),
+                20 => input.push_str("C5\n"),
+                _ => input.push_str(&format!("C{},1,30,K86.102\n", (x >> 33) % 9000)),
+            }
+        }
+        let memory = from_file(&input, &bounded(usize::MAX, 1 << 20));
+        assert!(
+            memory.1.iter().any(|e| e.contains("C5")),
+            "{:?}",
+            &memory.1[..3]
+        );
+        for (table, sort) in [(1, 2), (100, 7), (4000, 1000), (8999, 3), (9000, 50)] {
+            assert_eq!(
+                from_file(&input, &bounded(table, sort)),
+                memory,
+                "{table} {sort}"
+            );
+        }
+        // standard input (no second reading): the table grows past its bound
+        let (out, errs) = read_all(&input, &bounded(10, 10));
+        assert_eq!(out.len(), memory.0.len());
+        assert_eq!(errs, memory.1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_bounded_check_agrees_with_the_table_of_every_id(
+            ids in proptest::collection::vec(0u32..40, 0..300),
+            table in 0usize..45,
+            sort in 2usize..20,
+        ) {
+            let mut input = String::from("case_id,gender,age,diagnoses\n");
+            for id in &ids {
+                input.push_str(&format!("C{id},1,30,K86.102\n"));
+            }
+            let memory = from_file(&input, &bounded(usize::MAX, 1 << 20));
+            proptest::prop_assert_eq!(from_file(&input, &bounded(table, sort)), memory);
         }
     }
 }

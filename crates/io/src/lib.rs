@@ -11,6 +11,7 @@ pub mod output;
 mod problem;
 mod reader;
 mod record;
+pub mod seen;
 
 pub use batch::{
     read_valid_records, run_batch, run_batch_with, BatchError, BatchOptions, BatchStats, Chunk,
@@ -29,3 +30,4 @@ pub use record::{
     col, parse_amount, parse_date, parse_row, CaseRecord, Columns, ColumnsError, ReadLimits,
     ReadOptions, RowOutcome, COLUMNS,
 };
+pub use seen::{file_source, IdCheckLimits};
