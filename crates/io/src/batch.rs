@@ -57,7 +57,7 @@ impl RowIn {
     pub fn fields(&self) -> Result<smallvec::SmallVec<[&str; 32]>, usize> {
         // the record's bytes validated once, each field then a slice of that text (a field
         // boundary inside a character fails `get`, and the fields are checked one by one)
-        if let Ok(all) = std::str::from_utf8(self.record.as_slice()) {
+        if let Ok(all) = simdutf8::basic::from_utf8(self.record.as_slice()) {
             // the fields lie end to end in the record's bytes
             let mut fields = smallvec::SmallVec::new();
             let mut start = 0;
@@ -383,22 +383,17 @@ where
                     }
                     let row = &mut chunk[filled];
                     match rdr.next_row_into(row) {
-                        Ok(true) => {
-                            match seen.check(row) {
-                                Ok(first) => row.duplicate_of = first,
-                                Err(e) => {
-                                    failed = Some(e);
-                                    break;
-                                }
-                            }
-                            filled += 1;
-                        }
+                        Ok(true) => filled += 1,
                         Ok(false) => break,
                         Err(e) => {
                             failed = Some(e);
                             break;
                         }
                     }
+                }
+                if let Err(e) = seen.mark(&mut chunk[..filled]) {
+                    let _ = tx.send(Err(e));
+                    return;
                 }
                 chunk.truncate(filled);
                 let done = filled < CHUNK_ROWS || failed.is_some();

@@ -15,8 +15,6 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashMap;
-
 use crate::batch::{BatchError, RowIn};
 use crate::reader::{CaseReader, InputSpec};
 use crate::record::ReadOptions;
@@ -34,7 +32,7 @@ pub struct IdCheckLimits {
 impl Default for IdCheckLimits {
     fn default() -> Self {
         IdCheckLimits {
-            // the capacity of a table of 2^21 slots (7/8 of them), so it never grows past
+            // 7/8 of a table of 2^21 slots (32 MiB), so that it never grows past
             table_ids: 1_835_008,
             sort_ids: 1 << 20,
         }
@@ -68,7 +66,7 @@ pub(crate) struct Reread {
 
 /// The check over the rows of one run, in input order.
 pub(crate) struct SeenIds {
-    table: FxHashMap<u64, u64>,
+    table: IdTable,
     limits: IdCheckLimits,
     id_pos: Option<usize>,
     reread: Option<Reread>,
@@ -76,48 +74,191 @@ pub(crate) struct SeenIds {
     seq: u64,
     /// Past the table's bound: the repeats of the later rows, by row.
     later: Option<Repeats>,
+    /// The hashes of the rows being marked (reused).
+    hashes: Vec<Option<u64>>,
 }
 
 impl SeenIds {
     pub fn new(id_pos: Option<usize>, reread: Option<Reread>, limits: IdCheckLimits) -> SeenIds {
+        // a named file's size tells how large the table will grow (no row of a case file
+        // is shorter than about 64 bytes): made that size at once, the table is not copied
+        // as it grows, and its memory is faulted in once
+        let expected = reread
+            .as_ref()
+            .and_then(|r| std::fs::metadata(&r.path).ok())
+            .map_or(0, |m| usize::try_from(m.len() / 64).unwrap_or(usize::MAX))
+            .min(limits.table_ids);
         SeenIds {
-            table: FxHashMap::default(),
+            table: IdTable::with_capacity(expected),
             limits,
             id_pos,
             reread,
             seq: 0,
             later: None,
+            hashes: Vec::new(),
         }
     }
 
-    /// The line of an earlier row with the case id of `row`, the next row of the input.
-    pub fn check(&mut self, row: &RowIn) -> Result<Option<u64>, BatchError> {
-        let seq = self.seq;
-        self.seq += 1;
-        let Some(h) = row_id(row, self.id_pos) else {
-            return Ok(None);
-        };
-        if let Some(&first) = self.table.get(&h) {
+    /// Marks each row of `rows`, the next rows of the input, with the line of an earlier row
+    /// of its case id. An error (a temporary file) leaves the rows from the failed one on
+    /// unmarked.
+    pub fn mark(&mut self, rows: &mut [RowIn]) -> Result<(), BatchError> {
+        let mut hashes = std::mem::take(&mut self.hashes);
+        hashes.clear();
+        hashes.extend(rows.iter().map(|r| row_id(r, self.id_pos)));
+        let result = self.mark_hashed(rows, &hashes);
+        self.hashes = hashes;
+        result
+    }
+
+    fn mark_hashed(
+        &mut self,
+        rows: &mut [RowIn],
+        hashes: &[Option<u64>],
+    ) -> Result<(), BatchError> {
+        // the slots a few rows ahead fetched while this row's is read: the table is larger
+        // than the caches, and a row's look-up is otherwise one wait on memory
+        const AHEAD: usize = 12;
+        for h in hashes.iter().take(AHEAD).flatten() {
+            self.table.prefetch(*h);
+        }
+        for (i, (row, h)) in rows.iter_mut().zip(hashes).enumerate() {
+            if let Some(Some(next)) = hashes.get(i + AHEAD) {
+                self.table.prefetch(*next);
+            }
+            let seq = self.seq;
+            self.seq += 1;
+            row.duplicate_of = match *h {
+                None => None,
+                Some(h) => self.check(seq, h, row.line)?,
+            };
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, seq: u64, h: u64, line: u64) -> Result<Option<u64>, BatchError> {
+        let room = self.later.is_none()
+            && (self.table.len() < self.limits.table_ids || self.reread.is_none());
+        if room {
+            return Ok(self.table.get_or_insert(h, line));
+        }
+        if let Some(first) = self.table.get(h) {
             return Ok(Some(first));
         }
-        if let Some(later) = &mut self.later {
-            return later.at(seq).map_err(temp_error);
-        }
-        if self.table.len() < self.limits.table_ids {
-            self.table.insert(h, row.line);
-            return Ok(None);
-        }
-        match &self.reread {
-            None => {
-                self.table.insert(h, row.line);
-                Ok(None)
+        if self.later.is_none() {
+            if let Some(reread) = &self.reread {
+                self.later = Some(repeats_from(reread, seq, &self.table, self.limits)?);
             }
-            Some(reread) => {
-                let mut later = repeats_from(reread, seq, &self.table, self.limits)?;
-                let first = later.at(seq).map_err(temp_error)?;
-                self.later = Some(later);
-                Ok(first)
+        }
+        match &mut self.later {
+            Some(later) => later.at(seq).map_err(temp_error),
+            None => Ok(None),
+        }
+    }
+}
+
+/// `n` free slots, written now: memory the allocator has fresh from the system would be
+/// faulted twice on a look-up then an insert (the zero page read, then copied on the write).
+fn zeroed_slots(n: usize) -> Vec<[u64; 2]> {
+    let mut v = Vec::with_capacity(n);
+    v.resize(n, [0, 0]);
+    v
+}
+
+/// The first line of each case id seen (by its hash): open addressing with linear probing,
+/// at most 7/8 full, 16 bytes a slot.
+#[derive(Default)]
+struct IdTable {
+    /// `(hash, line + 1)`; 0 in the second: free.
+    slots: Vec<[u64; 2]>,
+    len: usize,
+}
+
+impl IdTable {
+    /// A table that holds `ids` before it grows.
+    fn with_capacity(ids: usize) -> IdTable {
+        let mut t = IdTable::default();
+        if ids > 0 {
+            let slots = (ids.saturating_mul(8) / 7 + 1)
+                .next_power_of_two()
+                .max(1 << 12);
+            t.slots = zeroed_slots(slots);
+        }
+        t
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn home(&self, h: u64) -> usize {
+        // the hash's high bits (foldhash mixes them all)
+        (h >> (64 - self.slots.len().trailing_zeros())) as usize
+    }
+
+    #[inline]
+    fn prefetch(&self, h: u64) {
+        if self.slots.is_empty() {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self.slots[self.home(h)..].as_ptr().cast::<i8>();
+            // SAFETY: a prefetch is a hint: it reads nothing and faults on no address.
+            unsafe { std::arch::x86_64::_mm_prefetch(p, std::arch::x86_64::_MM_HINT_T0) };
+        }
+    }
+
+    fn get(&self, h: u64) -> Option<u64> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(h);
+        loop {
+            let [k, v] = self.slots[i];
+            if v == 0 {
+                return None;
             }
+            if k == h {
+                return Some(v - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The line kept for `h`, or `None` when `h` is new (and kept now with `line`).
+    fn get_or_insert(&mut self, h: u64, line: u64) -> Option<u64> {
+        if (self.len + 1) * 8 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(h);
+        loop {
+            let [k, v] = self.slots[i];
+            if v == 0 {
+                self.slots[i] = [h, line.saturating_add(1)];
+                self.len += 1;
+                return None;
+            }
+            if k == h {
+                return Some(v - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let n = (self.slots.len() * 2).max(1 << 12);
+        let old = std::mem::replace(&mut self.slots, zeroed_slots(n));
+        let mask = n - 1;
+        for [k, v] in old.into_iter().filter(|s| s[1] != 0) {
+            let mut i = self.home(k);
+            while self.slots[i][1] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = [k, v];
         }
     }
 }
@@ -133,7 +274,7 @@ fn temp_error(e: std::io::Error) -> BatchError {
 fn repeats_from(
     reread: &Reread,
     from: u64,
-    table: &FxHashMap<u64, u64>,
+    table: &IdTable,
     limits: IdCheckLimits,
 ) -> Result<Repeats, BatchError> {
     let file = File::open(&reread.path).map_err(|e| {
@@ -150,7 +291,7 @@ fn repeats_from(
     // a read error ends the list where the run itself will stop with it
     while let Ok(true) = rdr.next_row_into(&mut row) {
         if seq >= from {
-            if let Some(h) = row_id(&row, id_pos).filter(|h| !table.contains_key(h)) {
+            if let Some(h) = row_id(&row, id_pos).filter(|h| table.get(*h).is_none()) {
                 ids.push([h, seq, row.line]).map_err(temp_error)?;
             }
         }
@@ -223,6 +364,10 @@ impl ExternalSort {
     }
 
     fn push(&mut self, entry: [u64; 3]) -> std::io::Result<()> {
+        if self.buf.capacity() == 0 {
+            // at its full size at once: a doubling would hold the old buffer and the new
+            self.buf.reserve_exact(self.cap);
+        }
         self.buf.push(entry);
         if self.buf.len() >= self.cap {
             self.spill()?;
