@@ -629,14 +629,7 @@ mod tests {
             |_| {},
         )
         .unwrap();
-        let lines = |b: Vec<u8>| {
-            String::from_utf8(b)
-                .unwrap()
-                .lines()
-                .map(String::from)
-                .collect()
-        };
-        (lines(out), lines(errs))
+        (text_lines(out), text_lines(errs))
     }
 
     #[test]
@@ -755,6 +748,14 @@ mod tests {
         }
     }
 
+    fn text_lines(b: Vec<u8>) -> Vec<String> {
+        String::from_utf8(b)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
     /// The output and errors of `input` (CSV) read from a file with the given bounds.
     fn from_file(input: &str, options: &BatchOptions) -> (Vec<String>, Vec<String>) {
         let mut file = tempfile::NamedTempFile::new().unwrap();
@@ -785,14 +786,7 @@ mod tests {
             |_| {},
         )
         .unwrap();
-        let lines = |b: Vec<u8>| {
-            String::from_utf8(b)
-                .unwrap()
-                .lines()
-                .map(String::from)
-                .collect()
-        };
-        (lines(out), lines(errs))
+        (text_lines(out), text_lines(errs))
     }
 
     fn bounded(table_ids: usize, sort_ids: usize) -> BatchOptions {
