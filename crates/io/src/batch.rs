@@ -291,7 +291,7 @@ impl BatchOptions {
     /// These options for reading the file at `path` (`-`: standard input), which the
     /// repeated-id check may read a second time ([`BatchOptions::source`]).
     pub fn with_source(mut self, path: &std::path::Path) -> BatchOptions {
-        self.source = crate::seen::file_source(path);
+        self.source = (path != std::path::Path::new("-")).then(|| path.to_path_buf());
         self
     }
 

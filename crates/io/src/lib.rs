@@ -30,4 +30,4 @@ pub use record::{
     col, parse_amount, parse_date, parse_row, CaseRecord, Columns, ColumnsError, ReadLimits,
     ReadOptions, RowOutcome, COLUMNS,
 };
-pub use seen::{file_source, IdCheckLimits};
+pub use seen::IdCheckLimits;

@@ -1,7 +1,7 @@
 //! The repeated-case-id check (病案号重复) of a batch run, in bounded memory.
 //!
 //! Each case id is kept as a 64-bit hash with the line of its first row, in a table of at
-//! most [`IdCheckLimits::table_ids`] ids (36 MB at the default). A file with more distinct
+//! most [`IdCheckLimits::table_ids`] ids (32 MiB at the default). A file with more distinct
 //! ids, when it is a named file, is read a second time for its ids alone when the table
 //! fills: the ids of the rows from there on are sorted on disk (runs of
 //! [`IdCheckLimits::sort_ids`] entries, merged), which gives each later repeat the line of
@@ -13,7 +13,7 @@
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::batch::{BatchError, RowIn};
 use crate::reader::{CaseReader, InputSpec};
@@ -179,7 +179,8 @@ impl IdTable {
     fn with_capacity(ids: usize) -> IdTable {
         let mut t = IdTable::default();
         if ids > 0 {
-            let slots = (ids.saturating_mul(8) / 7 + 1)
+            // the fewest slots of which 7/8 hold `ids`
+            let slots = (ids.saturating_mul(8).div_ceil(7))
                 .next_power_of_two()
                 .max(1 << 12);
             t.slots = zeroed_slots(slots);
@@ -489,11 +490,6 @@ impl Iterator for Merge {
         }
         Some(Ok(e))
     }
-}
-
-/// The named file a batch reads, when it has one (`-` is standard input).
-pub fn file_source(path: &Path) -> Option<PathBuf> {
-    (path != Path::new("-")).then(|| path.to_path_buf())
 }
 
 #[cfg(test)]
