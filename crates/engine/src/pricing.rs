@@ -558,8 +558,8 @@ pub fn pay_file<R: Read + Send>(
         format!("{PAY_HEADER}\n")
     };
     let pricer = Pricer::new(region, special);
-    let summary: Shards<PaySummary> = Shards::new();
-    let exclusions: Shards<ExclusionTally> = Shards::new();
+    // the summary and the exclusions' tally of a worker under one lock (one per row)
+    let tallies: Shards<(PaySummary, ExclusionTally)> = Shards::new();
     let level_from_row = AtomicU64::new(0);
     let lang = options.batch.lang;
     let stats = run_batch_with(
@@ -574,15 +574,17 @@ pub fn pay_file<R: Read + Send>(
             match priced {
                 PricedRow::Invalid { problems, .. } => {
                     probs.extend(problems);
-                    summary.with(|s| s.add(&unpaid()));
+                    tallies.with(|(s, _)| s.add(&unpaid()));
                     Category::Invalid as usize
                 }
                 PricedRow::Paid(c) => {
                     if c.level_from == LevelFrom::Row {
                         level_from_row.fetch_add(1, Ordering::Relaxed);
                     }
-                    summary.with(|s| s.add(&c.payment));
-                    exclusions.with(|t| t.add(&c.payment));
+                    tallies.with(|(s, t)| {
+                        s.add(&c.payment);
+                        t.add(&c.payment);
+                    });
                     c.payment.category as usize
                 }
             }
@@ -590,17 +592,15 @@ pub fn pay_file<R: Read + Send>(
         progress,
     )?;
     let mut total = PaySummary::new();
-    for part in summary.into_vec() {
+    let mut tally = ExclusionTally::default();
+    for (part, excluded) in tallies.into_vec() {
         total.merge(&part);
+        tally.merge(&excluded);
     }
     if total.overflowed() {
         return Err(EngineError::Refused(
             "the totals overflowed (amounts beyond what can be added); the output has every case, its totals are not valid".to_string(),
         ));
-    }
-    let mut tally = ExclusionTally::default();
-    for part in exclusions.into_vec() {
-        tally.merge(&part);
     }
     Ok(PayRun {
         stats,
