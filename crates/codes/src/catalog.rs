@@ -149,6 +149,20 @@ impl PackedIndex {
         t
     }
 
+    /// Asks the processor to load `key`'s slot now (a hint: it changes nothing).
+    #[inline]
+    fn prefetch(&self, key: (u64, u32)) {
+        if self.slots.is_empty() {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self.slots[self.slot(key)..].as_ptr().cast::<i8>();
+            // SAFETY: a prefetch is a hint: it reads nothing and faults on no address.
+            unsafe { std::arch::x86_64::_mm_prefetch(p, std::arch::x86_64::_MM_HINT_T0) };
+        }
+    }
+
     #[inline]
     fn get(&self, key: (u64, u32)) -> Option<u32> {
         if self.slots.is_empty() {
@@ -314,6 +328,21 @@ impl CodeTable {
                 .sorted
                 .get(i + 1)
                 .is_some_and(|c| c.len() > prefix.len() && c.starts_with(prefix))
+    }
+
+    /// Starts loading the index slot where [`CodeTable::lookup`] will find each code of
+    /// `list` (codes separated by `|`), so that the look-ups that follow, after other work,
+    /// do not each wait on memory (the index of a full catalog does not stay in a core's
+    /// cache beside a batch's rows: the look-ups were a tenth of a run, most of it waiting).
+    /// A hint only: a code that needs more repair than trimming is not prefetched, and
+    /// nothing changes.
+    #[inline]
+    pub fn prefetch(&self, list: &str) {
+        for code in list.as_bytes().split(|&b| b == b'|') {
+            if let Some(key) = pack(code.trim_ascii()) {
+                self.packed.prefetch(key);
+            }
+        }
     }
 
     /// Repairs and looks up one uploaded code: exact code, else the retired-code map; else says

@@ -547,6 +547,13 @@ pub fn parse_row(fields: &[&str], line: u64, cols: &Columns, catalog: &Catalog) 
             problems: ctx.problems,
         };
     }
+    // the codes' index slots load while the other fields are read
+    if let Some(dx) = ctx.get_at(const { col("diagnoses") }) {
+        catalog.diagnoses.prefetch(dx);
+    }
+    if let Some(px) = ctx.get_at(const { col("procedures") }) {
+        catalog.procedures.prefetch(px);
+    }
     if raw_id.is_empty() {
         ctx.bad("case_id", "", ProblemKind::CaseIdEmpty);
     }
