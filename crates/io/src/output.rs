@@ -8,8 +8,8 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::builder::StringBuilder;
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::builder::BinaryBuilder;
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 
 /// The format of a result file.
@@ -42,6 +42,8 @@ impl OutputFormat {
 
 /// Rows per Parquet row group.
 const GROUP_ROWS: usize = 65_536;
+/// A Parquet batch's text in one column at most (its offsets are 32-bit).
+const BATCH_BYTES: usize = 1 << 30;
 /// CSV bytes handed to the writing thread at a time.
 const SEND_BYTES: usize = 1 << 20;
 
@@ -212,38 +214,42 @@ fn write_parquet<R: Read>(rdr: &mut csv::Reader<R>, sink: Box<dyn Write + Send>)
             .map(|n| Field::new(n, DataType::Utf8, false))
             .collect::<Vec<_>>(),
     ));
-    // No min/max statistics: every column is text whose values recur in every row group (a
-    // status, a group code, an id), so they would prune nothing, and comparing each value
-    // with the page's min and max was a tenth of a Parquet → Parquet run.
-    let mut props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::SNAPPY)
-        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::None)
-        .set_max_row_group_row_count(Some(GROUP_ROWS));
-    // a case id is unique: a dictionary of it is a hash table of every id for nothing (the
-    // writer's dictionary look-ups were a tenth of a Parquet → Parquet run)
-    if names.iter().any(|n| n == "case_id") {
-        props = props.set_column_dictionary_enabled(
-            parquet::schema::types::ColumnPath::from("case_id"),
-            false,
-        );
-    }
-    let props = props.build();
-    let mut w =
-        parquet::arrow::ArrowWriter::try_new(sink, schema.clone(), Some(props)).map_err(other)?;
-    let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
+    // the fields as bytes, each column's text checked as UTF-8 once per batch
+    // (`try_from_binary`), not field by field
+    let mut builders: Vec<BinaryBuilder> = names.iter().map(|_| BinaryBuilder::new()).collect();
     let mut rows = 0usize;
-    let mut rec = csv::StringRecord::new();
-    let flush = |builders: &mut Vec<StringBuilder>,
-                 w: &mut parquet::arrow::ArrowWriter<Box<dyn Write + Send>>|
+    let mut pending = 0usize;
+    let mut rec = csv::ByteRecord::new();
+    // the writer is made at the first batch, whose values decide each column's encoding
+    let mut sink = Some(sink);
+    let mut writer = None;
+    let mut flush = |builders: &mut Vec<BinaryBuilder>,
+                     w: &mut Option<parquet::arrow::ArrowWriter<Box<dyn Write + Send>>>|
      -> io::Result<()> {
-        let cols: Vec<ArrayRef> = builders
+        let cols = builders
             .iter_mut()
-            .map(|b| Arc::new(b.finish()) as ArrayRef)
-            .collect();
+            .zip(&names)
+            .map(|(b, name)| {
+                StringArray::try_from_binary(b.finish())
+                    .map(|a| Arc::new(a) as ArrayRef)
+                    .map_err(|e| other(format!("result column {name:?}: {e}")))
+            })
+            .collect::<io::Result<Vec<_>>>()?;
         let batch = RecordBatch::try_new(schema.clone(), cols).map_err(other)?;
+        let w = match w {
+            Some(w) => w,
+            None => w.insert(
+                parquet::arrow::ArrowWriter::try_new(
+                    sink.take().expect("the sink is taken once"),
+                    schema.clone(),
+                    Some(parquet_properties(&batch)),
+                )
+                .map_err(other)?,
+            ),
+        };
         w.write(&batch).map_err(other)
     };
-    while rdr.read_record(&mut rec).map_err(other)? {
+    while rdr.read_byte_record(&mut rec).map_err(other)? {
         if rec.len() != names.len() {
             return Err(other(format!(
                 "result row {} has {} fields, the header {}",
@@ -256,15 +262,56 @@ fn write_parquet<R: Read>(rdr: &mut csv::Reader<R>, sink: Box<dyn Write + Send>)
             b.append_value(v);
         }
         rows += 1;
-        if rows.is_multiple_of(8192) {
-            flush(&mut builders, &mut w)?;
+        pending += 1;
+        // a batch of 8,192 rows, or less when its text nears the 32-bit offsets' bound
+        if pending == 8192
+            || builders
+                .iter()
+                .any(|b| b.values_slice().len() > BATCH_BYTES)
+        {
+            flush(&mut builders, &mut writer)?;
+            pending = 0;
         }
     }
-    if !rows.is_multiple_of(8192) || rows == 0 {
-        flush(&mut builders, &mut w)?;
+    if pending > 0 || rows == 0 {
+        flush(&mut builders, &mut writer)?;
     }
-    let mut sink = w.into_inner().map_err(other)?;
+    let writer = writer.expect("a batch is always written");
+    let mut sink = writer.into_inner().map_err(other)?;
     sink.flush()
+}
+
+/// How the Parquet file is written, from its first batch.
+///
+/// No min/max statistics: every column is text whose values recur in every row group (a
+/// status, a group code, an amount), so they would prune nothing, and comparing each value
+/// with the page's min and max was a tenth of a Parquet → Parquet run. A dictionary only for
+/// the columns whose first batch has at most one distinct value for two rows (a status, a
+/// group, a code): for a case id or an amount, nearly one value a row, it is a hash table
+/// of every value for nothing (the writer's dictionary look-ups were a tenth of a run).
+fn parquet_properties(first: &RecordBatch) -> parquet::file::properties::WriterProperties {
+    let mut props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::None)
+        .set_max_row_group_row_count(Some(GROUP_ROWS));
+    for (field, col) in first.schema().fields().iter().zip(first.columns()) {
+        let Some(col) = col.as_any().downcast_ref::<StringArray>() else {
+            continue;
+        };
+        // more distinct values than half the rows of the first batch
+        let bound = col.len() / 2;
+        let mut distinct = std::collections::HashSet::new();
+        let many = col
+            .iter()
+            .any(|v| distinct.insert(v) && distinct.len() > bound);
+        if many {
+            props = props.set_column_dictionary_enabled(
+                parquet::schema::types::ColumnPath::from(field.name().as_str()),
+                false,
+            );
+        }
+    }
+    props.build()
 }
 
 #[cfg(test)]
@@ -301,9 +348,9 @@ mod tests {
     fn csv_becomes_parquet_that_reads_back() {
         let out = Shared::default();
         let mut w = TableWriter::new(OutputFormat::Parquet, Box::new(out.clone()));
-        w.write_all(b"case_id,total\n").unwrap();
+        w.write_all(b"case_id,status,total\n").unwrap();
         for i in 0..10_000 {
-            writeln!(w, "C{i},{i}.50").unwrap();
+            writeln!(w, "C{i},grouped,{i}.50").unwrap();
         }
         w.finish().unwrap();
         let bytes = bytes::Bytes::from(out.0.lock().unwrap().clone());
@@ -313,8 +360,35 @@ mod tests {
             .unwrap();
         let mut n = 0;
         for b in rdr {
-            n += b.unwrap().num_rows();
+            let b = b.unwrap();
+            let ids = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+            let totals = b.column(2).as_any().downcast_ref::<StringArray>().unwrap();
+            for i in 0..b.num_rows() {
+                assert_eq!(ids.value(i), format!("C{}", n + i));
+                assert_eq!(totals.value(i), format!("{}.50", n + i));
+            }
+            n += b.num_rows();
         }
         assert_eq!(n, 10_000);
+    }
+
+    #[test]
+    fn a_column_of_few_values_has_a_dictionary_one_of_many_has_none() {
+        use parquet::file::reader::FileReader;
+        let out = Shared::default();
+        let mut w = TableWriter::new(OutputFormat::Parquet, Box::new(out.clone()));
+        w.write_all(b"case_id,status,total\n").unwrap();
+        for i in 0..10_000 {
+            let status = ["grouped", "invalid", "ungroupable"][i % 3];
+            writeln!(w, "C{i},{status},{i}.50").unwrap();
+        }
+        w.finish().unwrap();
+        let bytes = bytes::Bytes::from(out.0.lock().unwrap().clone());
+        let file = parquet::file::serialized_reader::SerializedFileReader::new(bytes).unwrap();
+        let group = file.metadata().row_group(0);
+        let dictionary = |i: usize| group.column(i).dictionary_page_offset().is_some();
+        assert!(!dictionary(0), "case_id");
+        assert!(dictionary(1), "status");
+        assert!(!dictionary(2), "total");
     }
 }
